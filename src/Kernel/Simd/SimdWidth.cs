@@ -12,7 +12,7 @@ public enum SimdWidth
     Vector512 = 16,
 }
 
-public static class Simd
+public static class Vectorisation
 {
     /// <summary>The widest accelerated width on this machine (respects DOTNET_EnableAVX512=0 and friends).</summary>
     public static SimdWidth Best { get; } =

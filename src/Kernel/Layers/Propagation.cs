@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Kernel.Layers;
+
+/// <summary>
+/// Presynaptic activity to postsynaptic current through a <see cref="LayerShape"/> matrix, scaled by the layer's
+/// normalisation factor: <c>current[j] = scale * sum_i x[i] * W[i, j]</c>, for every stored column j &lt; Stride
+/// (padding columns hold zero weights, so their current is zero). Each output column accumulates its rows in
+/// ascending order with fused multiply-adds in every path, so results are bit-identical across vector widths.
+/// </summary>
+public static class Propagation
+{
+    /// <summary>Dense projection for real-valued input (e.g. normalised observations).</summary>
+    public static void Dense(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, float scale,
+        Span<float> current, SimdWidth width = SimdWidth.Auto)
+    {
+        Check(input, weights, shape, current);
+        switch (Vectorisation.Resolve(width))
+        {
+            case SimdWidth.Vector512: DenseCore<Vec512>(input, weights, shape, scale, current); break;
+            case SimdWidth.Vector256: DenseCore<Vec256>(input, weights, shape, scale, current); break;
+            case SimdWidth.Vector128: DenseCore<Vec128>(input, weights, shape, scale, current); break;
+            default: DenseColumnsScalar(input, weights, shape, scale, current, 0); break;
+        }
+    }
+
+    private static void DenseCore<TVec>(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> current) where TVec : struct, IFloatVector<TVec>
+    {
+        ref float x = ref MemoryMarshal.GetReference(input);
+        ref float w = ref MemoryMarshal.GetReference(weights);
+        ref float output = ref MemoryMarshal.GetReference(current);
+        TVec scaleV = TVec.Broadcast(scale);
+        nuint stride = (nuint)shape.Stride, rows = (nuint)shape.Rows, columns = (nuint)shape.Stride, count = (nuint)TVec.Count;
+        nuint j = 0;
+        // Four independent accumulators per pass hide the FMA latency; each still sums its rows in order.
+        for (; j + 4 * count <= columns; j += 4 * count)
+        {
+            TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero, a3 = TVec.Zero;
+            nuint row = j;
+            for (nuint i = 0; i < rows; i++, row += stride)
+            {
+                TVec xi = TVec.Broadcast(Unsafe.Add(ref x, i));
+                a0 = TVec.Fma(xi, TVec.Load(ref w, row), a0);
+                a1 = TVec.Fma(xi, TVec.Load(ref w, row + count), a1);
+                a2 = TVec.Fma(xi, TVec.Load(ref w, row + 2 * count), a2);
+                a3 = TVec.Fma(xi, TVec.Load(ref w, row + 3 * count), a3);
+            }
+            TVec.Store(TVec.Multiply(a0, scaleV), ref output, j);
+            TVec.Store(TVec.Multiply(a1, scaleV), ref output, j + count);
+            TVec.Store(TVec.Multiply(a2, scaleV), ref output, j + 2 * count);
+            TVec.Store(TVec.Multiply(a3, scaleV), ref output, j + 3 * count);
+        }
+        for (; j + count <= columns; j += count)
+        {
+            TVec a = TVec.Zero;
+            nuint row = j;
+            for (nuint i = 0; i < rows; i++, row += stride)
+                a = TVec.Fma(TVec.Broadcast(Unsafe.Add(ref x, i)), TVec.Load(ref w, row), a);
+            TVec.Store(TVec.Multiply(a, scaleV), ref output, j);
+        }
+        DenseColumnsScalar(input, weights, shape, scale, current, (int)j);
+    }
+
+    private static void DenseColumnsScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> current, int firstColumn)
+    {
+        for (int j = firstColumn; j < shape.Stride; j++)
+        {
+            float a = 0f;
+            for (int i = 0; i < shape.Rows; i++)
+                a = MathF.FusedMultiplyAdd(input[i], weights[i * shape.Stride + j], a);
+            current[j] = a * scale;
+        }
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Dense"/>.</summary>
+    public static void DenseScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, float scale,
+        Span<float> current)
+    {
+        Check(input, weights, shape, current);
+        DenseColumnsScalar(input, weights, shape, scale, current, 0);
+    }
+
+    /// <summary>
+    /// Ternary spikes (-1, 0, +1) as signed row additions: silent neurons cost one comparison, found a vector of
+    /// spikes at a time. Any positive spike value adds its row and any negative one subtracts it.
+    /// </summary>
+    public static void Spikes(ReadOnlySpan<float> spikes, ReadOnlySpan<float> weights, LayerShape shape, float scale,
+        Span<float> current, SimdWidth width = SimdWidth.Auto)
+    {
+        Check(spikes, weights, shape, current);
+        switch (Vectorisation.Resolve(width))
+        {
+            case SimdWidth.Vector512: SpikesCore<Vec512>(spikes, weights, shape, scale, current); break;
+            case SimdWidth.Vector256: SpikesCore<Vec256>(spikes, weights, shape, scale, current); break;
+            case SimdWidth.Vector128: SpikesCore<Vec128>(spikes, weights, shape, scale, current); break;
+            default: SpikesScalar(spikes, weights, shape, scale, current); break;
+        }
+    }
+
+    private static void SpikesCore<TVec>(ReadOnlySpan<float> spikes, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> current) where TVec : struct, IFloatVector<TVec>
+    {
+        Span<float> output = current[..shape.Stride];
+        output.Clear();
+        ref float s = ref MemoryMarshal.GetReference(spikes);
+        int rows = shape.Rows, i = 0;
+        for (; i + TVec.Count <= rows; i += TVec.Count)
+        {
+            uint active = TVec.NonZeroMask(TVec.Load(ref s, (nuint)i));
+            while (active != 0)
+            {
+                int r = i + System.Numerics.BitOperations.TrailingZeroCount(active);
+                active &= active - 1;
+                AddRow<TVec>(output, weights, shape, r, Unsafe.Add(ref s, r) > 0f);
+            }
+        }
+        for (; i < rows; i++)
+            if (spikes[i] != 0f) AddRow<TVec>(output, weights, shape, i, spikes[i] > 0f);
+        ScaleInPlace<TVec>(output, scale);
+    }
+
+    private static void AddRow<TVec>(Span<float> output, ReadOnlySpan<float> weights, LayerShape shape, int row, bool positive)
+        where TVec : struct, IFloatVector<TVec>
+    {
+        ref float o = ref MemoryMarshal.GetReference(output);
+        ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), row * shape.Stride);
+        nuint columns = (nuint)output.Length, j = 0, count = (nuint)TVec.Count;
+        if (positive)
+        {
+            for (; j + count <= columns; j += count) TVec.Store(TVec.Add(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
+            for (; j < columns; j++) Unsafe.Add(ref o, j) += Unsafe.Add(ref w, j);
+        }
+        else
+        {
+            for (; j + count <= columns; j += count) TVec.Store(TVec.Subtract(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
+            for (; j < columns; j++) Unsafe.Add(ref o, j) -= Unsafe.Add(ref w, j);
+        }
+    }
+
+    private static void ScaleInPlace<TVec>(Span<float> values, float scale) where TVec : struct, IFloatVector<TVec>
+    {
+        ref float v = ref MemoryMarshal.GetReference(values);
+        TVec scaleV = TVec.Broadcast(scale);
+        nuint n = (nuint)values.Length, j = 0, count = (nuint)TVec.Count;
+        for (; j + count <= n; j += count) TVec.Store(TVec.Multiply(TVec.Load(ref v, j), scaleV), ref v, j);
+        for (; j < n; j++) Unsafe.Add(ref v, j) *= scale;
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Spikes"/>.</summary>
+    public static void SpikesScalar(ReadOnlySpan<float> spikes, ReadOnlySpan<float> weights, LayerShape shape, float scale,
+        Span<float> current)
+    {
+        Check(spikes, weights, shape, current);
+        for (int j = 0; j < shape.Stride; j++) current[j] = 0f;
+        for (int i = 0; i < shape.Rows; i++)
+        {
+            if (spikes[i] == 0f) continue;
+            for (int j = 0; j < shape.Stride; j++)
+            {
+                if (spikes[i] > 0f) current[j] += weights[i * shape.Stride + j];
+                else current[j] -= weights[i * shape.Stride + j];
+            }
+        }
+        for (int j = 0; j < shape.Stride; j++) current[j] *= scale;
+    }
+
+    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, Span<float> current)
+    {
+        if (input.Length < shape.Rows)
+            throw new ArgumentException($"Presynaptic span has {input.Length} values; the layer has {shape.Rows} rows.", nameof(input));
+        if (current.Length < shape.Stride)
+            throw new ArgumentException($"Current span has {current.Length} values; the layer stores {shape.Stride} columns per row.", nameof(current));
+        shape.Validate(weights.Length);
+    }
+}

@@ -1,0 +1,100 @@
+using PdlfFast.Kernel.Memory;
+
+namespace PdlfFast.Kernel.Network;
+
+/// <summary>
+/// Everything one running episode owns, in a single 64-byte-aligned block so it stays together in L2 and resets
+/// with one clear: the normalised input, hidden currents, membranes, spikes and traces, the output, and both layers'
+/// fast weights. Fast weights are stored unnormalised together with a per-layer <see cref="InputScale"/> /
+/// <see cref="OutputScale"/>: the weights in effect are <c>scale * stored</c>, which lets the plasticity pass fold
+/// the <c>W / max|W|</c> normalisation into its next update instead of making a second pass over the matrix.
+/// Not thread-safe: one state per concurrently running episode.
+/// </summary>
+public sealed class NetworkState
+{
+    private readonly AlignedBlock _block;
+    private readonly BlockSegment _input, _hiddenCurrent, _membrane, _spikes, _trace, _output, _inputWeights, _outputWeights;
+
+    public NetworkState(NetworkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Spec = spec;
+        var layout = new BlockLayout();
+        // Vectors are padded to the padded layer widths; the padding stays zero and keeps kernels tail-free.
+        _input = layout.Reserve(AlignedBlock.RoundUp(spec.InputSize));
+        int hidden = spec.Input.Stride;
+        _hiddenCurrent = layout.Reserve(hidden);
+        _membrane = layout.Reserve(hidden);
+        _spikes = layout.Reserve(hidden);
+        _trace = layout.Reserve(hidden);
+        _output = layout.Reserve(spec.Output.Stride);
+        _inputWeights = layout.Reserve(spec.Input.StorageLength);
+        _outputWeights = layout.Reserve(spec.Output.StorageLength);
+        _block = new AlignedBlock(layout.Total);
+        Reset();
+    }
+
+    public NetworkSpec Spec { get; }
+
+    /// <summary>Bytes of the state block (for cache-footprint reports).</summary>
+    public int Bytes => _block.Length * sizeof(float);
+
+    /// <summary>Normalised observation of the current step (padded with zeros).</summary>
+    public Span<float> Input => _block.Segment(_input);
+    public Span<float> HiddenCurrent => _block.Segment(_hiddenCurrent);
+    public Span<float> Membrane => _block.Segment(_membrane);
+    public Span<float> Spikes => _block.Segment(_spikes);
+    public Span<float> Trace => _block.Segment(_trace);
+    /// <summary>Raw output of the current step (before any readout non-linearity), padded.</summary>
+    public Span<float> Output => _block.Segment(_output);
+    /// <summary>Stored (unnormalised) layer-1 fast weights in <see cref="NetworkSpec.Input"/> layout.</summary>
+    public Span<float> InputWeights => _block.Segment(_inputWeights);
+    /// <summary>Stored (unnormalised) layer-2 fast weights in <see cref="NetworkSpec.Output"/> layout.</summary>
+    public Span<float> OutputWeights => _block.Segment(_outputWeights);
+
+    /// <summary>Multiplier from stored to effective layer-1 weights.</summary>
+    public float InputScale { get; set; }
+    /// <summary>Multiplier from stored to effective layer-2 weights.</summary>
+    public float OutputScale { get; set; }
+
+    /// <summary>Number of hidden neurons that spiked in the last step.</summary>
+    public int HiddenSpikeCount { get; set; }
+
+    /// <summary>Starts a new episode: all activity, traces and weights zero. Allocates nothing.</summary>
+    public void Reset()
+    {
+        _block.Clear();
+        InputScale = 1f;
+        OutputScale = 1f;
+        HiddenSpikeCount = 0;
+    }
+
+    /// <summary>Zeros membranes, spikes and traces but keeps the weights (the activity-reset probe).</summary>
+    public void ResetActivity()
+    {
+        HiddenCurrent.Clear();
+        Membrane.Clear();
+        Spikes.Clear();
+        Trace.Clear();
+        Output.Clear();
+        HiddenSpikeCount = 0;
+    }
+
+    /// <summary>Copies the effective (normalised) weights of layer 1 or 2 into a dense row-major matrix.</summary>
+    public void CopyEffectiveWeights(int layer, Span<float> destination)
+    {
+        var shape = layer switch
+        {
+            1 => Spec.Input,
+            2 => Spec.Output,
+            _ => throw new ArgumentOutOfRangeException(nameof(layer), layer, "Layer must be 1 or 2."),
+        };
+        if (destination.Length < shape.Synapses)
+            throw new ArgumentException($"Destination has {destination.Length} floats; layer {layer} has {shape.Synapses} synapses.", nameof(destination));
+        ReadOnlySpan<float> stored = layer == 1 ? InputWeights : OutputWeights;
+        float scale = layer == 1 ? InputScale : OutputScale;
+        for (int i = 0; i < shape.Rows; i++)
+            for (int j = 0; j < shape.Columns; j++)
+                destination[i * shape.Columns + j] = stored[shape.Index(i, j)] * scale;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Kernel.Neurons;
+
+/// <summary>
+/// Leaky integrate-and-fire constants. One step of a layer (DESIGN.md section 2):
+/// <code>
+/// v  &lt;- Decay * v + InputGain * I
+/// s  &lt;- +1 if v &gt; Threshold, -1 if v &lt; -Threshold, else 0      (ternary spikes)
+/// v  &lt;- 0 where s != 0                                         (hard reset)
+/// tr &lt;- TraceDecay * tr + TraceGain * s                        (spike trace, stays in [-1, 1])
+/// </code>
+/// </summary>
+public readonly record struct LifParameters(float Decay, float InputGain, float Threshold, float TraceDecay, float TraceGain)
+{
+    private const float InverseE = 0.36787944117144233f;
+
+    /// <summary>PDLF: tau = e, so v &lt;- v/e + I(1 - 1/e), threshold 0.1; traces decay with the same tau.</summary>
+    public static LifParameters Pdlf { get; } = new(InverseE, 1f - InverseE, 0.1f, InverseE, 1f - InverseE);
+
+    /// <summary>Direct-weight baseline ("Opt_Weight"): v &lt;- 0.5 v + 0.5 I, threshold 1.</summary>
+    public static LifParameters DirectWeight { get; } = new(0.5f, 0.5f, 1f, InverseE, 1f - InverseE);
+}
+
+public static class Lif
+{
+    /// <summary>
+    /// Advances membranes, spikes and traces of one layer by one step. All spans have the same length.
+    /// Returns the number of spiking neurons.
+    /// </summary>
+    public static int Step(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
+        in LifParameters p, SimdWidth width = SimdWidth.Auto)
+    {
+        int n = membrane.Length;
+        if (current.Length != n || spikes.Length != n || trace.Length != n)
+            throw new ArgumentException($"LIF spans must all have length {n} (current {current.Length}, spikes {spikes.Length}, trace {trace.Length}).");
+        return Vectorisation.Resolve(width) switch
+        {
+            SimdWidth.Vector512 => StepCore<Vec512>(membrane, current, spikes, trace, p),
+            SimdWidth.Vector256 => StepCore<Vec256>(membrane, current, spikes, trace, p),
+            SimdWidth.Vector128 => StepCore<Vec128>(membrane, current, spikes, trace, p),
+            _ => StepScalar(membrane, current, spikes, trace, p),
+        };
+    }
+
+    private static int StepCore<TVec>(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
+        in LifParameters p) where TVec : struct, IFloatVector<TVec>
+    {
+        ref float v = ref MemoryMarshal.GetReference(membrane);
+        ref float input = ref MemoryMarshal.GetReference(current);
+        ref float s = ref MemoryMarshal.GetReference(spikes);
+        ref float tr = ref MemoryMarshal.GetReference(trace);
+        TVec decay = TVec.Broadcast(p.Decay), gain = TVec.Broadcast(p.InputGain);
+        TVec threshold = TVec.Broadcast(p.Threshold), negThreshold = TVec.Broadcast(-p.Threshold);
+        TVec traceDecay = TVec.Broadcast(p.TraceDecay), traceGain = TVec.Broadcast(p.TraceGain);
+        TVec one = TVec.Broadcast(1f);
+        int count = 0;
+        nuint n = (nuint)membrane.Length, i = 0;
+        for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
+        {
+            TVec vi = TVec.Fma(TVec.Load(ref input, i), gain, TVec.Multiply(TVec.Load(ref v, i), decay));
+            TVec up = TVec.GreaterThan(vi, threshold);
+            TVec down = TVec.LessThan(vi, negThreshold);
+            TVec fired = TVec.Or(up, down);
+            TVec si = TVec.Subtract(TVec.And(up, one), TVec.And(down, one));
+            TVec.Store(TVec.AndNot(vi, fired), ref v, i);
+            TVec.Store(si, ref s, i);
+            TVec.Store(TVec.Fma(si, traceGain, TVec.Multiply(TVec.Load(ref tr, i), traceDecay)), ref tr, i);
+            count += System.Numerics.BitOperations.PopCount(TVec.NonZeroMask(fired));
+        }
+        // The scalar tail performs exactly the vector body's operations, so results do not depend on the width.
+        int k = (int)i;
+        return count + StepScalar(membrane[k..], current[k..], spikes[k..], trace[k..], p);
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Step"/>, kept for tests and as the bench baseline.</summary>
+    public static int StepScalar(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
+        in LifParameters p)
+    {
+        int count = 0;
+        for (int i = 0; i < membrane.Length; i++)
+        {
+            float v = MathF.FusedMultiplyAdd(current[i], p.InputGain, membrane[i] * p.Decay);
+            float s = 0f;
+            if (v > p.Threshold) s = 1f;
+            else if (v < -p.Threshold) s = -1f;
+            if (s != 0f)
+            {
+                v = 0f;
+                count++;
+            }
+            membrane[i] = v;
+            spikes[i] = s;
+            trace[i] = MathF.FusedMultiplyAdd(s, p.TraceGain, trace[i] * p.TraceDecay);
+        }
+        return count;
+    }
+}

@@ -1,0 +1,78 @@
+using PdlfFast.Kernel.Layers;
+using PdlfFast.Kernel.Network;
+using PdlfFast.Kernel.Neurons;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Rules.Pdlf;
+
+/// <summary>
+/// One policy step of a PDLF network, as the reference runs it (DESIGN.md section 2):
+/// <code>
+/// I   = x . W1                      x: normalised observation
+/// s   = LIF(I)                      hidden spikes (ternary), hidden trace tr updated
+/// out = s . W2                      action = out (linear readout)
+/// W1 &lt;- normalise(W1 + dW(pre = x,  post = tr))
+/// W2 &lt;- normalise(W2 + dW(pre = tr, post = out))
+/// </code>
+/// Weights in <see cref="NetworkState"/> start at zero every episode (<see cref="NetworkState.Reset"/>).
+/// </summary>
+public static class PdlfNetwork
+{
+    /// <summary>Runs one step with the term set the coefficients were built for.</summary>
+    public static void Step(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action,
+        SimdWidth width = SimdWidth.Auto)
+    {
+        switch (rule.Terms)
+        {
+            case PdlfTermSet.Abcd: Step<AbcdTerms>(state, rule, observation, action, width); break;
+            case PdlfTermSet.Acd: Step<AcdTerms>(state, rule, observation, action, width); break;
+            case PdlfTermSet.Bd: Step<BdTerms>(state, rule, observation, action, width); break;
+            default: throw new ArgumentOutOfRangeException(nameof(rule), rule.Terms, "Unknown PDLF term set.");
+        }
+    }
+
+    public static void Step<TTerms>(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation,
+        Span<float> action, SimdWidth width = SimdWidth.Auto) where TTerms : struct, IPdlfTerms
+    {
+        var spec = Check(state, rule, observation, action);
+        Span<float> x = state.Input, trace = state.Trace, output = state.Output;
+        observation.CopyTo(x);
+        Propagation.Dense(x, state.InputWeights, spec.Input, state.InputScale, state.HiddenCurrent, width);
+        state.HiddenSpikeCount = Lif.Step(state.Membrane, state.HiddenCurrent, state.Spikes, trace, LifParameters.Pdlf, width);
+        Propagation.Spikes(state.Spikes, state.OutputWeights, spec.Output, state.OutputScale, output, width);
+        output[..spec.OutputSize].CopyTo(action);
+        state.InputScale = PdlfRule.NormalisingScale(
+            PdlfRule.Apply<TTerms>(state.InputWeights, rule.Input, x, trace, state.InputScale, width));
+        state.OutputScale = PdlfRule.NormalisingScale(
+            PdlfRule.Apply<TTerms>(state.OutputWeights, rule.Output, trace, output, state.OutputScale, width));
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Step{TTerms}"/>: the same step built from every kernel's scalar twin.</summary>
+    public static void StepScalar<TTerms>(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation,
+        Span<float> action) where TTerms : struct, IPdlfTerms
+    {
+        var spec = Check(state, rule, observation, action);
+        Span<float> x = state.Input, trace = state.Trace, output = state.Output;
+        observation.CopyTo(x);
+        Propagation.DenseScalar(x, state.InputWeights, spec.Input, state.InputScale, state.HiddenCurrent);
+        state.HiddenSpikeCount = Lif.StepScalar(state.Membrane, state.HiddenCurrent, state.Spikes, trace, LifParameters.Pdlf);
+        Propagation.SpikesScalar(state.Spikes, state.OutputWeights, spec.Output, state.OutputScale, output);
+        output[..spec.OutputSize].CopyTo(action);
+        state.InputScale = PdlfRule.NormalisingScale(
+            PdlfRule.ApplyScalar<TTerms>(state.InputWeights, rule.Input, x, trace, state.InputScale));
+        state.OutputScale = PdlfRule.NormalisingScale(
+            PdlfRule.ApplyScalar<TTerms>(state.OutputWeights, rule.Output, trace, output, state.OutputScale));
+    }
+
+    private static NetworkSpec Check(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action)
+    {
+        var spec = state.Spec;
+        if (!ReferenceEquals(spec, rule.Spec) && spec != rule.Spec)
+            throw new ArgumentException($"Rule was built for {rule.Spec}, the state is {spec}.", nameof(rule));
+        if (observation.Length != spec.InputSize)
+            throw new ArgumentException($"Observation has {observation.Length} values; the network takes {spec.InputSize}.", nameof(observation));
+        if (action.Length < spec.OutputSize)
+            throw new ArgumentException($"Action span has {action.Length} values; the network outputs {spec.OutputSize}.", nameof(action));
+        return spec;
+    }
+}
