@@ -17,24 +17,32 @@ public static class Propagation
         Span<float> current, SimdWidth width = SimdWidth.Auto)
     {
         Check(input, weights, shape, current);
+        // Wider paths fall through to narrower ones for the remaining columns, then scalar (same operations).
+        int j = 0;
         switch (Vectorisation.Resolve(width))
         {
-            case SimdWidth.Vector512: DenseCore<Vec512>(input, weights, shape, scale, current); break;
-            case SimdWidth.Vector256: DenseCore<Vec256>(input, weights, shape, scale, current); break;
-            case SimdWidth.Vector128: DenseCore<Vec128>(input, weights, shape, scale, current); break;
-            default: DenseColumnsScalar(input, weights, shape, scale, current, 0); break;
+            case SimdWidth.Vector512:
+                DenseColumns<Vec512>(input, weights, shape, scale, current, ref j);
+                goto case SimdWidth.Vector256;
+            case SimdWidth.Vector256:
+                DenseColumns<Vec256>(input, weights, shape, scale, current, ref j);
+                goto case SimdWidth.Vector128;
+            case SimdWidth.Vector128:
+                DenseColumns<Vec128>(input, weights, shape, scale, current, ref j);
+                break;
         }
+        DenseColumnsScalar(input, weights, shape, scale, current, j);
     }
 
-    private static void DenseCore<TVec>(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape,
-        float scale, Span<float> current) where TVec : struct, IFloatVector<TVec>
+    private static void DenseColumns<TVec>(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> current, ref int firstColumn) where TVec : struct, IFloatVector<TVec>
     {
         ref float x = ref MemoryMarshal.GetReference(input);
         ref float w = ref MemoryMarshal.GetReference(weights);
         ref float output = ref MemoryMarshal.GetReference(current);
         TVec scaleV = TVec.Broadcast(scale);
         nuint stride = (nuint)shape.Stride, rows = (nuint)shape.Rows, columns = (nuint)shape.Stride, count = (nuint)TVec.Count;
-        nuint j = 0;
+        nuint j = (nuint)firstColumn;
         // Four independent accumulators per pass hide the FMA latency; each still sums its rows in order.
         for (; j + 4 * count <= columns; j += 4 * count)
         {
@@ -61,7 +69,7 @@ public static class Propagation
                 a = TVec.Fma(TVec.Broadcast(Unsafe.Add(ref x, i)), TVec.Load(ref w, row), a);
             TVec.Store(TVec.Multiply(a, scaleV), ref output, j);
         }
-        DenseColumnsScalar(input, weights, shape, scale, current, (int)j);
+        firstColumn = (int)j;
     }
 
     private static void DenseColumnsScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape,
@@ -128,26 +136,53 @@ public static class Propagation
     {
         ref float o = ref MemoryMarshal.GetReference(output);
         ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), row * shape.Stride);
-        nuint columns = (nuint)output.Length, j = 0, count = (nuint)TVec.Count;
+        nuint columns = (nuint)output.Length, j = 0;
         if (positive)
         {
-            for (; j + count <= columns; j += count) TVec.Store(TVec.Add(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
+            AddVectors<TVec>(ref o, ref w, columns, ref j);
+            if (TVec.Count > Vec256.Count) AddVectors<Vec256>(ref o, ref w, columns, ref j);
+            if (TVec.Count > Vec128.Count) AddVectors<Vec128>(ref o, ref w, columns, ref j);
             for (; j < columns; j++) Unsafe.Add(ref o, j) += Unsafe.Add(ref w, j);
         }
         else
         {
-            for (; j + count <= columns; j += count) TVec.Store(TVec.Subtract(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
+            SubtractVectors<TVec>(ref o, ref w, columns, ref j);
+            if (TVec.Count > Vec256.Count) SubtractVectors<Vec256>(ref o, ref w, columns, ref j);
+            if (TVec.Count > Vec128.Count) SubtractVectors<Vec128>(ref o, ref w, columns, ref j);
             for (; j < columns; j++) Unsafe.Add(ref o, j) -= Unsafe.Add(ref w, j);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddVectors<TVec>(ref float o, ref float w, nuint columns, ref nuint j) where TVec : struct, IFloatVector<TVec>
+    {
+        for (; j + (nuint)TVec.Count <= columns; j += (nuint)TVec.Count)
+            TVec.Store(TVec.Add(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SubtractVectors<TVec>(ref float o, ref float w, nuint columns, ref nuint j) where TVec : struct, IFloatVector<TVec>
+    {
+        for (; j + (nuint)TVec.Count <= columns; j += (nuint)TVec.Count)
+            TVec.Store(TVec.Subtract(TVec.Load(ref o, j), TVec.Load(ref w, j)), ref o, j);
     }
 
     private static void ScaleInPlace<TVec>(Span<float> values, float scale) where TVec : struct, IFloatVector<TVec>
     {
         ref float v = ref MemoryMarshal.GetReference(values);
-        TVec scaleV = TVec.Broadcast(scale);
-        nuint n = (nuint)values.Length, j = 0, count = (nuint)TVec.Count;
-        for (; j + count <= n; j += count) TVec.Store(TVec.Multiply(TVec.Load(ref v, j), scaleV), ref v, j);
+        nuint n = (nuint)values.Length, j = 0;
+        ScaleVectors<TVec>(ref v, n, scale, ref j);
+        if (TVec.Count > Vec256.Count) ScaleVectors<Vec256>(ref v, n, scale, ref j);
+        if (TVec.Count > Vec128.Count) ScaleVectors<Vec128>(ref v, n, scale, ref j);
         for (; j < n; j++) Unsafe.Add(ref v, j) *= scale;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleVectors<TVec>(ref float v, nuint n, float scale, ref nuint j) where TVec : struct, IFloatVector<TVec>
+    {
+        TVec scaleV = TVec.Broadcast(scale);
+        for (; j + (nuint)TVec.Count <= n; j += (nuint)TVec.Count)
+            TVec.Store(TVec.Multiply(TVec.Load(ref v, j), scaleV), ref v, j);
     }
 
     /// <summary>Plain scalar twin of <see cref="Spikes"/>.</summary>

@@ -35,17 +35,26 @@ public static class Lif
         int n = membrane.Length;
         if (current.Length != n || spikes.Length != n || trace.Length != n)
             throw new ArgumentException($"LIF spans must all have length {n} (current {current.Length}, spikes {spikes.Length}, trace {trace.Length}).");
-        return Vectorisation.Resolve(width) switch
+        // Wider paths fall through to narrower ones for the remainder, then the scalar twin finishes the tail; every
+        // stage performs the same lane-wise operations, so the split does not change the result.
+        int i = 0, count = 0;
+        switch (Vectorisation.Resolve(width))
         {
-            SimdWidth.Vector512 => StepCore<Vec512>(membrane, current, spikes, trace, p),
-            SimdWidth.Vector256 => StepCore<Vec256>(membrane, current, spikes, trace, p),
-            SimdWidth.Vector128 => StepCore<Vec128>(membrane, current, spikes, trace, p),
-            _ => StepScalar(membrane, current, spikes, trace, p),
-        };
+            case SimdWidth.Vector512:
+                count += StepVectors<Vec512>(membrane, current, spikes, trace, p, ref i);
+                goto case SimdWidth.Vector256;
+            case SimdWidth.Vector256:
+                count += StepVectors<Vec256>(membrane, current, spikes, trace, p, ref i);
+                goto case SimdWidth.Vector128;
+            case SimdWidth.Vector128:
+                count += StepVectors<Vec128>(membrane, current, spikes, trace, p, ref i);
+                break;
+        }
+        return count + StepScalar(membrane[i..], current[i..], spikes[i..], trace[i..], p);
     }
 
-    private static int StepCore<TVec>(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
-        in LifParameters p) where TVec : struct, IFloatVector<TVec>
+    private static int StepVectors<TVec>(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
+        in LifParameters p, ref int start) where TVec : struct, IFloatVector<TVec>
     {
         ref float v = ref MemoryMarshal.GetReference(membrane);
         ref float input = ref MemoryMarshal.GetReference(current);
@@ -56,7 +65,7 @@ public static class Lif
         TVec traceDecay = TVec.Broadcast(p.TraceDecay), traceGain = TVec.Broadcast(p.TraceGain);
         TVec one = TVec.Broadcast(1f);
         int count = 0;
-        nuint n = (nuint)membrane.Length, i = 0;
+        nuint n = (nuint)membrane.Length, i = (nuint)start;
         for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
         {
             TVec vi = TVec.Fma(TVec.Load(ref input, i), gain, TVec.Multiply(TVec.Load(ref v, i), decay));
@@ -69,9 +78,8 @@ public static class Lif
             TVec.Store(TVec.Fma(si, traceGain, TVec.Multiply(TVec.Load(ref tr, i), traceDecay)), ref tr, i);
             count += System.Numerics.BitOperations.PopCount(TVec.NonZeroMask(fired));
         }
-        // The scalar tail performs exactly the vector body's operations, so results do not depend on the width.
-        int k = (int)i;
-        return count + StepScalar(membrane[k..], current[k..], spikes[k..], trace[k..], p);
+        start = (int)i;
+        return count;
     }
 
     /// <summary>Plain scalar twin of <see cref="Step"/>, kept for tests and as the bench baseline.</summary>

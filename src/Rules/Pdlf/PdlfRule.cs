@@ -38,47 +38,95 @@ public static class PdlfRule
         where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
     {
         var shape = coefficients.Shape;
-        ref float w = ref MemoryMarshal.GetReference(weights);
-        ref float etaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
-        ref float negEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
-        ref float etaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
-        ref float etaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
-        ref float y = ref MemoryMarshal.GetReference(post);
-        TVec scaleV = TVec.Broadcast(scale);
-        TVec maxV = TVec.Zero;
+        var c = new Operands(weights, coefficients, pre, post);
+        if (shape.Stride == 1 && shape.Rows >= TVec.Count)
+            return ApplyColumn<TTerms, TVec>(c, shape.Rows, scale);
+        TVec scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
+        Vec256 max256 = Vec256.Zero;
+        Vec128 max128 = Vec128.Zero;
         float maxTail = 0f;
-        nuint columns = (nuint)shape.Stride, stride = (nuint)shape.Stride, count = (nuint)TVec.Count;
-        nuint vectorColumns = columns - columns % count;
-        nuint rowStart = 0;
-        for (int i = 0; i < shape.Rows; i++, rowStart += stride)
+        nuint columns = (nuint)shape.Stride, count = (nuint)TVec.Count, rowStart = 0;
+        for (int i = 0; i < shape.Rows; i++, rowStart += columns)
         {
             float xi = pre[i];
             TVec x = TVec.Broadcast(xi);
-            for (nuint j = 0; j < vectorColumns; j += count)
+            nuint j = 0;
+            for (; j + count <= columns; j += count)
+                maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, rowStart + j, x, TVec.Load(ref c.Post, j), scaleV)));
+            // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
+            // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
+            if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
             {
-                nuint s = rowStart + j;
-                TVec yj = TVec.Load(ref y, j);
-                TVec delta = TTerms.Delta(x, yj,
-                    TTerms.UsesA ? TVec.Load(ref etaA, s) : TVec.Zero,
-                    TTerms.UsesA ? TVec.Load(ref negEtaAC, s) : TVec.Zero,
-                    TTerms.UsesB ? TVec.Load(ref etaB, s) : TVec.Zero,
-                    TVec.Load(ref etaD, s));
-                TVec updated = TVec.Fma(TVec.Load(ref w, s), scaleV, delta);
-                TVec.Store(updated, ref w, s);
-                maxV = TVec.Max(maxV, TVec.Abs(updated));
+                max256 = Vec256.Max(max256, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
+                    Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
+                j += (nuint)Vec256.Count;
             }
-            // Scalar tail, identical in operations to the vector body; only for unpadded layouts.
-            for (nuint j = vectorColumns; j < columns; j++)
+            if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
             {
-                nuint s = rowStart + j;
-                float delta = TTerms.Delta(xi, Unsafe.Add(ref y, j), Unsafe.Add(ref etaA, s), Unsafe.Add(ref negEtaAC, s),
-                    Unsafe.Add(ref etaB, s), Unsafe.Add(ref etaD, s));
-                float updated = MathF.FusedMultiplyAdd(Unsafe.Add(ref w, s), scale, delta);
-                Unsafe.Add(ref w, s) = updated;
-                maxTail = MathF.Max(maxTail, MathF.Abs(updated));
+                max128 = Vec128.Max(max128, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
+                    Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
+                j += (nuint)Vec128.Count;
             }
+            for (; j < columns; j++)
+                maxTail = MathF.Max(maxTail, MathF.Abs(UpdateOne<TTerms>(c, rowStart + j, xi, Unsafe.Add(ref c.Post, j), scale)));
         }
+        return MathF.Max(MathF.Max(TVec.MaxAcross(maxV), Vec256.MaxAcross(max256)), MathF.Max(Vec128.MaxAcross(max128), maxTail));
+    }
+
+    /// <summary>
+    /// A single-output layer stores one synapse per row, so vectorise down the rows instead: x (the presynaptic
+    /// vector) is loaded and the lone y broadcast. Same operations per synapse as the row path.
+    /// </summary>
+    private static float ApplyColumn<TTerms, TVec>(in Operands c, int rows, float scale)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        float y = c.Post;
+        TVec yV = TVec.Broadcast(y), scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
+        float maxTail = 0f;
+        nuint n = (nuint)rows, i = 0;
+        for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
+            maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, i, TVec.Load(ref c.Pre, i), yV, scaleV)));
+        for (; i < n; i++)
+            maxTail = MathF.Max(maxTail, MathF.Abs(UpdateOne<TTerms>(c, i, Unsafe.Add(ref c.Pre, i), y, scale)));
         return MathF.Max(TVec.MaxAcross(maxV), maxTail);
+    }
+
+    /// <summary>Updates TVec.Count consecutive synapses starting at storage index s; returns the new weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Update<TTerms, TVec>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        TVec delta = TTerms.Delta(x, y,
+            TTerms.UsesA ? TVec.Load(ref c.EtaA, s) : TVec.Zero,
+            TTerms.UsesA ? TVec.Load(ref c.NegEtaAC, s) : TVec.Zero,
+            TTerms.UsesB ? TVec.Load(ref c.EtaB, s) : TVec.Zero,
+            TVec.Load(ref c.EtaD, s));
+        TVec updated = TVec.Fma(TVec.Load(ref c.W, s), scale, delta);
+        TVec.Store(updated, ref c.W, s);
+        return updated;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float UpdateOne<TTerms>(in Operands c, nuint s, float x, float y, float scale) where TTerms : struct, IPdlfTerms
+    {
+        float delta = TTerms.Delta(x, y, Unsafe.Add(ref c.EtaA, s), Unsafe.Add(ref c.NegEtaAC, s),
+            Unsafe.Add(ref c.EtaB, s), Unsafe.Add(ref c.EtaD, s));
+        float updated = MathF.FusedMultiplyAdd(Unsafe.Add(ref c.W, s), scale, delta);
+        Unsafe.Add(ref c.W, s) = updated;
+        return updated;
+    }
+
+    /// <summary>References to the first element of every array one update reads or writes.</summary>
+    private readonly ref struct Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
+        ReadOnlySpan<float> post)
+    {
+        public readonly ref float W = ref MemoryMarshal.GetReference(weights);
+        public readonly ref float EtaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
+        public readonly ref float NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
+        public readonly ref float EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
+        public readonly ref float EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
+        public readonly ref float Pre = ref MemoryMarshal.GetReference(pre);
+        public readonly ref float Post = ref MemoryMarshal.GetReference(post);
     }
 
     /// <summary>Plain scalar twin of <see cref="Apply{TTerms}"/>, kept for tests and as the bench baseline.</summary>

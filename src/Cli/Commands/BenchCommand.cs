@@ -1,0 +1,87 @@
+using System.CommandLine;
+using PdlfFast.Cli.Bench;
+using PdlfFast.Tasks.Synthetic;
+using PdlfFast.Kernel.Simd;
+using Spectre.Console;
+
+namespace PdlfFast.Cli.Commands;
+
+/// <summary><c>pdlf bench</c>: throughput of the fused policy step, with every ratio measured in this one run.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Short rounds (a smoke test, about 10 s); figures are noisier." };
+        var sizes = new Option<string[]>("--size")
+        {
+            Description = $"Network sizes to measure (repeatable): {string.Join(", ", BenchSize.All.Select(s => s.Name))}. Default: all.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        sizes.AcceptOnlyFromAmong(BenchSize.All.Select(s => s.Name).ToArray());
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Largest thread count for the scaling measurement (compared with 1 thread).",
+            DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount),
+        };
+        threads.Validators.Add(r =>
+        {
+            int t = r.GetValueOrDefault<int>();
+            if (t < 1 || t > 1024) r.AddError($"--threads must be in 1..1024 (got {t}).");
+        });
+        var command = new Command("bench", "Measure policy-step throughput: vector paths vs the scalar twin, and 1 vs N threads.")
+        {
+            quick, sizes, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var chosen = parse.GetValue(sizes) is { Length: > 0 } names
+                ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
+                : BenchSize.All.ToArray();
+            return Run(chosen, parse.GetValue(quick), parse.GetValue(threads));
+        });
+        return command;
+    }
+
+    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads)
+    {
+        var bench = quick ? new StepBench(TimeSpan.FromMilliseconds(150), rounds: 2) : new StepBench(TimeSpan.FromMilliseconds(500), rounds: 3);
+        AnsiConsole.MarkupLineInterpolated($"[bold]pdlf bench[/] ({(quick ? "quick" : "standard")} rounds): {StepBench.Environment()}");
+        AnsiConsole.WriteLine("W1 = one PDLF policy step (forward, both layers' plasticity and normalisation), episodes of synthetic observations.");
+
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160; // keep tables on one line in logs
+        var paths = new Table().Title("one thread, each vector path").AddColumns("size", "path", "policy-steps/s", "synapse-updates/s", "vs scalar", "B/step");
+        var scaling = new Table().Title("independent episodes on 1 and N threads").AddColumns("size", "threads", "policy-steps/s", "synapse-updates/s", "per thread", "vs 1 thread");
+        AnsiConsole.Progress().AutoClear(true).Start(progress =>
+        {
+            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2));
+            foreach (var size in sizes)
+            {
+                StepMeasurement? scalar = null;
+                foreach (var width in Vectorisation.Accelerated)
+                {
+                    task.Description = $"{size.Name}: {width}";
+                    var m = bench.MeasureSingle(size, width);
+                    scalar ??= m;
+                    paths.AddRow($"{size} ({m.Synapses:N0} syn.)", m.Path, $"{m.StepsPerSecond:N0}", Rate(m.SynapseUpdatesPerSecond),
+                        $"{m.StepsPerSecond / scalar.StepsPerSecond:F2}x", $"{m.BytesPerStep}");
+                    task.Increment(1);
+                }
+                StepMeasurement? single = null;
+                foreach (int t in new[] { 1, maxThreads }.Distinct())
+                {
+                    task.Description = $"{size.Name}: {t} thread(s)";
+                    var m = bench.MeasureThreads(size, t);
+                    single ??= m;
+                    scaling.AddRow($"{size}", $"{t}", $"{m.StepsPerSecond:N0}", Rate(m.SynapseUpdatesPerSecond),
+                        Rate(m.SynapseUpdatesPerSecond / t), $"{m.StepsPerSecond / single.StepsPerSecond:F2}x");
+                    task.Increment(1);
+                }
+            }
+        });
+        AnsiConsole.Write(paths);
+        AnsiConsole.Write(scaling);
+        return 0;
+    }
+
+    private static string Rate(double perSecond) => perSecond.ToString("0.00e0", System.Globalization.CultureInfo.InvariantCulture);
+}

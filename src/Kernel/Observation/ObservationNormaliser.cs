@@ -1,0 +1,186 @@
+using System.Runtime.InteropServices;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Kernel.Observation;
+
+/// <summary>
+/// Running per-dimension mean and variance of observations (Welford; Chan et al. to merge), and the normalisation
+/// <c>clip((obs - mean) / sqrt(var + eps), -ClipLimit, ClipLimit)</c> that PDLF applies before its first layer.
+/// Statistics are kept in double; the normalisation itself is one fused multiply-add and a clamp per element with
+/// float scale and offset cached after each update. <see cref="Frozen"/> stops updates (evaluation, or a generation
+/// that must see fixed statistics). Merging per-worker normalisers must happen in a fixed order for determinism.
+/// </summary>
+public sealed class ObservationNormaliser
+{
+    public const float DefaultClipLimit = 5f;
+    private const double Epsilon = 1e-8;
+
+    private readonly double[] _mean, _m2;
+    private readonly float[] _scale, _offset;
+    private bool _dirty = true;
+
+    public ObservationNormaliser(int size, float clipLimit = DefaultClipLimit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (!(clipLimit > 0)) throw new ArgumentOutOfRangeException(nameof(clipLimit), clipLimit, "Clip limit must be positive.");
+        Size = size;
+        ClipLimit = clipLimit;
+        _mean = new double[size];
+        _m2 = new double[size];
+        _scale = new float[size];
+        _offset = new float[size];
+    }
+
+    public int Size { get; }
+    public float ClipLimit { get; }
+    public long Count { get; private set; }
+    public bool Frozen { get; set; }
+    public ReadOnlySpan<double> Mean => _mean;
+
+    /// <summary>Population variance of dimension i (1 until two observations were seen).</summary>
+    public double Variance(int i) => Count < 2 ? 1.0 : _m2[i] / Count;
+
+    public void Update(ReadOnlySpan<float> observation)
+    {
+        CheckSize(observation.Length, nameof(observation));
+        if (Frozen) return;
+        Count++;
+        double n = Count;
+        for (int i = 0; i < Size; i++)
+        {
+            double delta = observation[i] - _mean[i];
+            _mean[i] += delta / n;
+            _m2[i] += delta * (observation[i] - _mean[i]);
+        }
+        _dirty = true;
+    }
+
+    /// <summary>Adds another normaliser's statistics to this one (Chan et al.'s pairwise combination).</summary>
+    public void Merge(ObservationNormaliser other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        CheckSize(other.Size, nameof(other));
+        if (other.Count == 0) return;
+        double na = Count, nb = other.Count, n = na + nb;
+        for (int i = 0; i < Size; i++)
+        {
+            double delta = other._mean[i] - _mean[i];
+            _mean[i] += delta * nb / n;
+            _m2[i] += other._m2[i] + delta * delta * na * nb / n;
+        }
+        Count += other.Count;
+        _dirty = true;
+    }
+
+    public void Reset()
+    {
+        Array.Clear(_mean);
+        Array.Clear(_m2);
+        Count = 0;
+        _dirty = true;
+    }
+
+    public void CopyTo(ObservationNormaliser other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        CheckSize(other.Size, nameof(other));
+        _mean.CopyTo(other._mean, 0);
+        _m2.CopyTo(other._m2, 0);
+        other.Count = Count;
+        other._dirty = true;
+    }
+
+    /// <summary>Doubles needed by <see cref="ExportState"/>: count, means, M2s.</summary>
+    public int StateLength => 1 + 2 * Size;
+
+    public void ExportState(Span<double> destination)
+    {
+        CheckSize(destination.Length, nameof(destination), StateLength);
+        destination[0] = Count;
+        _mean.CopyTo(destination[1..]);
+        _m2.CopyTo(destination[(1 + Size)..]);
+    }
+
+    public void ImportState(ReadOnlySpan<double> source)
+    {
+        CheckSize(source.Length, nameof(source), StateLength);
+        if (source[0] < 0 || source[0] != Math.Floor(source[0])) throw new ArgumentException($"Invalid observation count {source[0]}.", nameof(source));
+        Count = (long)source[0];
+        source.Slice(1, Size).CopyTo(_mean);
+        source.Slice(1 + Size, Size).CopyTo(_m2);
+        _dirty = true;
+    }
+
+    /// <summary>Normalises one observation. Allocates nothing.</summary>
+    public void Normalise(ReadOnlySpan<float> observation, Span<float> destination, SimdWidth width = SimdWidth.Auto)
+    {
+        CheckSize(observation.Length, nameof(observation));
+        CheckSize(destination.Length, nameof(destination));
+        Refresh();
+        int i = 0;
+        switch (Vectorisation.Resolve(width))
+        {
+            case SimdWidth.Vector512:
+                NormaliseVectors<Vec512>(observation, destination, ref i);
+                goto case SimdWidth.Vector256;
+            case SimdWidth.Vector256:
+                NormaliseVectors<Vec256>(observation, destination, ref i);
+                goto case SimdWidth.Vector128;
+            case SimdWidth.Vector128:
+                NormaliseVectors<Vec128>(observation, destination, ref i);
+                break;
+        }
+        NormaliseRange(observation, destination, i);
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Normalise"/>.</summary>
+    public void NormaliseScalar(ReadOnlySpan<float> observation, Span<float> destination)
+    {
+        CheckSize(observation.Length, nameof(observation));
+        CheckSize(destination.Length, nameof(destination));
+        Refresh();
+        NormaliseRange(observation, destination, 0);
+    }
+
+    private void NormaliseRange(ReadOnlySpan<float> observation, Span<float> destination, int start)
+    {
+        for (int i = start; i < Size; i++)
+            destination[i] = Math.Clamp(MathF.FusedMultiplyAdd(observation[i], _scale[i], _offset[i]), -ClipLimit, ClipLimit);
+    }
+
+    private void NormaliseVectors<TVec>(ReadOnlySpan<float> observation, Span<float> destination, ref int start)
+        where TVec : struct, IFloatVector<TVec>
+    {
+        ref float x = ref MemoryMarshal.GetReference(observation);
+        ref float y = ref MemoryMarshal.GetReference(destination);
+        ref float scale = ref MemoryMarshal.GetArrayDataReference(_scale);
+        ref float offset = ref MemoryMarshal.GetArrayDataReference(_offset);
+        TVec high = TVec.Broadcast(ClipLimit), low = TVec.Broadcast(-ClipLimit);
+        nuint n = (nuint)Size, i = (nuint)start;
+        for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
+        {
+            TVec v = TVec.Fma(TVec.Load(ref x, i), TVec.Load(ref scale, i), TVec.Load(ref offset, i));
+            TVec.Store(TVec.Min(TVec.Max(v, low), high), ref y, i);
+        }
+        start = (int)i;
+    }
+
+    private void Refresh()
+    {
+        if (!_dirty) return;
+        for (int i = 0; i < Size; i++)
+        {
+            double mean = Count < 2 ? 0.0 : _mean[i];
+            double scale = 1.0 / Math.Sqrt(Variance(i) + Epsilon);
+            _scale[i] = (float)scale;
+            _offset[i] = (float)(-mean * scale);
+        }
+        _dirty = false;
+    }
+
+    private void CheckSize(int length, string name, int? expected = null)
+    {
+        int want = expected ?? Size;
+        if (length != want) throw new ArgumentException($"{name} has length {length}; expected {want}.", name);
+    }
+}

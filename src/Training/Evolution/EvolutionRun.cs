@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using PdlfFast.Training.Checkpoints;
+
+namespace PdlfFast.Training.Evolution;
+
+/// <summary>One generation's figures, as a progress display or a log line wants them.</summary>
+public readonly record struct GenerationReport(int Generation, float BestFitness, float MeanFitness, float BestEverFitness,
+    int NonFiniteEpisodes, double Seconds, double EpisodesPerSecond);
+
+/// <summary>
+/// The generation loop: Ask into the driver's population, evaluate on all workers, Tell, keep the best member seen.
+/// After the first generation nothing is allocated per generation. Checkpoints hold the strategy state, the
+/// best-so-far and an optional caller payload (e.g. a task's observation statistics); loading one and running on
+/// continues exactly as if the run had never stopped.
+/// </summary>
+public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
+    where TEvaluator : struct, IFitnessEvaluator<TWorker> where TWorker : class
+{
+    private const string PayloadTag = "pdlf-evolution/1";
+    private readonly float[] _best;
+
+    public EvolutionRun(IEvolutionStrategy strategy, TEvaluator evaluator, EvaluationOptions options)
+    {
+        Strategy = strategy ?? throw new ArgumentNullException(nameof(strategy));
+        Driver = new EvaluationDriver<TEvaluator, TWorker>(evaluator, strategy.PopulationSize, strategy.Dimension, options);
+        _best = new float[strategy.Dimension];
+        strategy.Mean.CopyTo(_best);
+    }
+
+    public IEvolutionStrategy Strategy { get; }
+    public EvaluationDriver<TEvaluator, TWorker> Driver { get; }
+    public float BestFitness { get; private set; } = float.NegativeInfinity;
+    public int BestGeneration { get; private set; } = -1;
+    /// <summary>Parameters of the best member evaluated so far (the initial mean before any generation).</summary>
+    public ReadOnlySpan<float> BestParameters => _best;
+    public long NonFiniteEpisodes { get; private set; }
+
+    public GenerationReport Step(CancellationToken cancellation = default)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int generation = Strategy.Generation;
+        Strategy.Ask(Driver.Population);
+        var evaluation = Driver.Evaluate(generation, cancellation);
+        var told = Strategy.Tell(Driver.Fitness);
+        NonFiniteEpisodes += evaluation.NonFiniteEpisodes;
+        if (told.BestMember >= 0 && told.BestFitness > BestFitness)
+        {
+            BestFitness = told.BestFitness;
+            BestGeneration = generation;
+            Driver.Population.AsSpan(told.BestMember * Strategy.Dimension, Strategy.Dimension).CopyTo(_best);
+        }
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new GenerationReport(generation, told.BestFitness, told.MeanFiniteFitness, BestFitness,
+            evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9));
+    }
+
+    /// <summary>
+    /// Runs until <see cref="IEvolutionStrategy.Generation"/> reaches <paramref name="generations"/>, checkpointing every
+    /// <paramref name="checkpointEvery"/> generations and at the end when a path is given. Cancellation stops between
+    /// work items; the generation in flight is discarded, the last checkpoint stays valid.
+    /// </summary>
+    public void Run(int generations, IProgress<GenerationReport>? progress = null, CancellationToken cancellation = default,
+        string? checkpointPath = null, int checkpointEvery = 10, Func<byte[]>? checkpointExtra = null)
+    {
+        while (Strategy.Generation < generations)
+        {
+            var report = Step(cancellation);
+            progress?.Report(report);
+            bool last = Strategy.Generation == generations;
+            if (checkpointPath is not null && (last || Strategy.Generation % Math.Max(1, checkpointEvery) == 0))
+                SaveCheckpoint(checkpointPath, checkpointExtra?.Invoke());
+        }
+    }
+
+    public void SaveCheckpoint(string path, ReadOnlySpan<byte> extra = default)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(PayloadTag);
+            Strategy.WriteState(writer);
+            writer.Write(BestFitness);
+            writer.Write(BestGeneration);
+            writer.Write(NonFiniteEpisodes);
+            StrategyChecks.WriteFloats(writer, _best);
+            writer.Write(extra.Length);
+            writer.Write(extra);
+        }
+        CheckpointFile.Write(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/>; returns its caller payload.</summary>
+    public byte[] LoadCheckpoint(string path)
+    {
+        var payload = CheckpointFile.Read(path);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(payload));
+            string tag = reader.ReadString();
+            if (tag != PayloadTag) throw new InvalidDataException($"payload is '{tag}', expected '{PayloadTag}'");
+            Strategy.ReadState(reader);
+            BestFitness = reader.ReadSingle();
+            BestGeneration = reader.ReadInt32();
+            NonFiniteEpisodes = reader.ReadInt64();
+            StrategyChecks.ReadFloats(reader, _best, "best parameters");
+            int extraLength = reader.ReadInt32();
+            var extra = reader.ReadBytes(extraLength);
+            if (extra.Length != extraLength) throw new EndOfStreamException("caller payload is truncated");
+            return extra;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new CheckpointException($"Checkpoint '{path}' does not fit this run: {e.Message}", e);
+        }
+    }
+
+    public void Dispose() => Driver.Dispose();
+}

@@ -1,0 +1,79 @@
+namespace PdlfFast.Training.Evolution;
+
+/// <summary>
+/// An evolution strategy behind ask/tell with explicit state. <see cref="Ask"/> writes the generation's population
+/// into a caller-owned buffer (<see cref="PopulationSize"/> rows of <see cref="Dimension"/> floats, row-major);
+/// <see cref="Tell"/> takes one fitness per member (higher is better) and advances <see cref="Generation"/>.
+/// Everything random derives from (seed, generation, member), so the strategy's whole state is what
+/// <see cref="WriteState"/> writes, and a restored strategy continues bit for bit.
+/// </summary>
+public interface IEvolutionStrategy
+{
+    string Name { get; }
+    int Dimension { get; }
+    int PopulationSize { get; }
+    /// <summary>Generations told so far.</summary>
+    int Generation { get; }
+    /// <summary>The search distribution's centre: the current best estimate of the parameters.</summary>
+    ReadOnlySpan<float> Mean { get; }
+
+    void Ask(Span<float> population);
+    TellResult Tell(ReadOnlySpan<float> fitness);
+
+    void WriteState(BinaryWriter writer);
+    /// <summary>Restores what <see cref="WriteState"/> wrote; throws <see cref="InvalidDataException"/> on a mismatch.</summary>
+    void ReadState(BinaryReader reader);
+}
+
+/// <summary>What one <see cref="IEvolutionStrategy.Tell"/> saw.</summary>
+/// <param name="NonFiniteFitness">Members whose fitness was NaN or infinite (ranked worst, never averaged).</param>
+/// <param name="BestMember">Index of the best finite member, -1 if none was finite.</param>
+public readonly record struct TellResult(int NonFiniteFitness, int BestMember, float BestFitness, float MeanFiniteFitness);
+
+internal static class StrategyChecks
+{
+    public static void Population(Span<float> population, int size, int dimension)
+    {
+        if (population.Length != size * dimension)
+            throw new ArgumentException($"Population buffer has {population.Length} floats; {size} members x {dimension} parameters need {size * dimension}.", nameof(population));
+    }
+
+    public static TellResult Fitness(ReadOnlySpan<float> fitness, int size)
+    {
+        if (fitness.Length != size)
+            throw new ArgumentException($"Got {fitness.Length} fitness values for a population of {size}.", nameof(fitness));
+        int nonFinite = 0, best = -1, finite = 0;
+        double sum = 0;
+        for (int i = 0; i < size; i++)
+        {
+            float f = fitness[i];
+            if (!float.IsFinite(f)) { nonFinite++; continue; }
+            finite++;
+            sum += f;
+            if (best < 0 || f > fitness[best]) best = i;
+        }
+        return new TellResult(nonFinite, best, best >= 0 ? fitness[best] : float.NaN, finite > 0 ? (float)(sum / finite) : float.NaN);
+    }
+
+    public static void Header(BinaryReader reader, string name, int dimension, int populationSize)
+    {
+        string stored = reader.ReadString();
+        int d = reader.ReadInt32(), p = reader.ReadInt32();
+        if (stored != name || d != dimension || p != populationSize)
+            throw new InvalidDataException($"State is for {stored} with {d} parameters and population {p}; this strategy is {name} with {dimension} and {populationSize}.");
+    }
+
+    public static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)
+    {
+        writer.Write(values.Length);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+    }
+
+    public static void ReadFloats(BinaryReader reader, Span<float> destination, string what)
+    {
+        int n = reader.ReadInt32();
+        if (n != destination.Length) throw new InvalidDataException($"{what} has {n} values; expected {destination.Length}.");
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination);
+        if (reader.Read(bytes) != bytes.Length) throw new EndOfStreamException($"{what} is truncated.");
+    }
+}

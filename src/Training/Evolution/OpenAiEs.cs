@@ -1,0 +1,136 @@
+using PdlfFast.Kernel.Random;
+
+namespace PdlfFast.Training.Evolution;
+
+/// <summary>OpenAI-ES settings (Salimans et al. 2017).</summary>
+/// <param name="PopulationSize">Even: members come in mirrored pairs mean +- sigma * eps.</param>
+/// <param name="Sigma">Fixed noise standard deviation.</param>
+/// <param name="LearningRate">Adam step size on the mean.</param>
+/// <param name="WeightDecay">L2 coefficient pulling the mean to zero (0 = off).</param>
+public sealed record OpenAiEsOptions(int PopulationSize = 64, float Sigma = 0.04f, double LearningRate = 0.01,
+    double WeightDecay = 0, ulong Seed = 0)
+{
+    public void Validate()
+    {
+        if (PopulationSize < 2 || PopulationSize % 2 != 0)
+            throw new ArgumentOutOfRangeException(nameof(PopulationSize), PopulationSize, "Population size must be an even number >= 2 (mirrored pairs).");
+        if (!(Sigma > 0) || !float.IsFinite(Sigma))
+            throw new ArgumentOutOfRangeException(nameof(Sigma), Sigma, "Sigma must be a positive finite number.");
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay))
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be >= 0.");
+    }
+}
+
+/// <summary>
+/// OpenAI-ES: mirrored sampling, centred ranks, Adam on the mean, optional L2 weight decay. Pair k's noise is
+/// regenerated from (seed, generation, k) in both <see cref="Ask"/> and <see cref="Tell"/>, so workers in other
+/// processes would need nothing but the fitness scalars.
+/// Gradient estimate (ascent): <c>g = 1 / (n sigma) sum_k (u(2k) - u(2k+1)) eps_k</c>, u the centred ranks.
+/// </summary>
+public sealed class OpenAiEs : IEvolutionStrategy
+{
+    private readonly float[] _mean;
+    private readonly Adam _adam;
+    private readonly float[] _noise, _gradient, _shaped;
+    private readonly double[] _accumulator;
+    private readonly ulong[] _rankKeys;
+
+    public OpenAiEs(int dimension, OpenAiEsOptions options, ReadOnlySpan<float> initialMean = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        options.Validate();
+        Options = options;
+        Dimension = dimension;
+        _mean = new float[dimension];
+        if (!initialMean.IsEmpty)
+        {
+            if (initialMean.Length != dimension) throw new ArgumentException($"Initial mean has {initialMean.Length} values; dimension is {dimension}.", nameof(initialMean));
+            initialMean.CopyTo(_mean);
+        }
+        _adam = new Adam(dimension, options.LearningRate);
+        _noise = new float[dimension];
+        _gradient = new float[dimension];
+        _accumulator = new double[dimension];
+        _shaped = new float[options.PopulationSize];
+        _rankKeys = new ulong[options.PopulationSize];
+    }
+
+    public OpenAiEsOptions Options { get; }
+    public string Name => "openai-es";
+    public int Dimension { get; }
+    public int PopulationSize => Options.PopulationSize;
+    public int Generation { get; private set; }
+    public ReadOnlySpan<float> Mean => _mean;
+
+    public void Ask(Span<float> population)
+    {
+        StrategyChecks.Population(population, PopulationSize, Dimension);
+        float sigma = Options.Sigma;
+        for (int k = 0; k < PopulationSize / 2; k++)
+        {
+            var plus = population.Slice(2 * k * Dimension, Dimension);
+            var minus = population.Slice((2 * k + 1) * Dimension, Dimension);
+            FillNoise(k, plus);
+            for (int i = 0; i < Dimension; i++)
+            {
+                float step = sigma * plus[i];
+                plus[i] = _mean[i] + step;
+                minus[i] = _mean[i] - step;
+            }
+        }
+    }
+
+    public TellResult Tell(ReadOnlySpan<float> fitness)
+    {
+        var result = StrategyChecks.Fitness(fitness, PopulationSize);
+        CentredRanks.Compute(fitness, _shaped, _rankKeys);
+        Array.Clear(_accumulator);
+        for (int k = 0; k < PopulationSize / 2; k++)
+        {
+            double weight = _shaped[2 * k] - _shaped[2 * k + 1];
+            if (weight == 0) continue;
+            FillNoise(k, _noise);
+            for (int i = 0; i < Dimension; i++) _accumulator[i] += weight * _noise[i];
+        }
+        double scale = 1.0 / (PopulationSize * (double)Options.Sigma);
+        for (int i = 0; i < Dimension; i++)
+            _gradient[i] = (float)(-_accumulator[i] * scale + Options.WeightDecay * _mean[i]); // Adam descends
+        _adam.Step(_mean, _gradient);
+        Generation++;
+        return result;
+    }
+
+    /// <summary>The last update's gradient estimate in ascent direction (for tests and diagnostics).</summary>
+    public void CopyAscentDirection(Span<float> destination)
+    {
+        for (int i = 0; i < Dimension; i++) destination[i] = (float)(_accumulator[i] / (PopulationSize * (double)Options.Sigma));
+    }
+
+    private void FillNoise(int pair, Span<float> destination) =>
+        new RandomStream(Options.Seed, new StreamId((uint)Generation, (uint)pair, 0, RandomPurposes.EvolutionNoise)).FillGaussian(destination);
+
+    public void WriteState(BinaryWriter writer)
+    {
+        writer.Write(Name);
+        writer.Write(Dimension);
+        writer.Write(PopulationSize);
+        writer.Write(Options.Seed);
+        writer.Write(Generation);
+        StrategyChecks.WriteFloats(writer, _mean);
+        StrategyChecks.WriteFloats(writer, _adam.FirstMoment);
+        StrategyChecks.WriteFloats(writer, _adam.SecondMoment);
+        writer.Write(_adam.Steps);
+    }
+
+    public void ReadState(BinaryReader reader)
+    {
+        StrategyChecks.Header(reader, Name, Dimension, PopulationSize);
+        ulong seed = reader.ReadUInt64();
+        if (seed != Options.Seed) throw new InvalidDataException($"State was made with seed {seed}; this strategy has seed {Options.Seed}.");
+        Generation = reader.ReadInt32();
+        StrategyChecks.ReadFloats(reader, _mean, "mean");
+        StrategyChecks.ReadFloats(reader, _adam.FirstMoment, "Adam first moment");
+        StrategyChecks.ReadFloats(reader, _adam.SecondMoment, "Adam second moment");
+        _adam.Steps = reader.ReadInt64();
+    }
+}

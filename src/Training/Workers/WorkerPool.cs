@@ -1,0 +1,102 @@
+using System.Runtime.ExceptionServices;
+
+namespace PdlfFast.Training.Workers;
+
+/// <summary>Work shared by the threads of a <see cref="WorkerPool"/>: each calls <see cref="Execute"/> once per run.</summary>
+public interface IParallelJob
+{
+    /// <summary>Runs on every worker; <paramref name="worker"/> (0 .. Threads-1) selects per-worker scratch.</summary>
+    void Execute(int worker);
+}
+
+/// <summary>
+/// A fixed set of dedicated threads that run one <see cref="IParallelJob"/> at a time. Unlike Parallel.For (about
+/// 1.7 KB per call), a run allocates nothing, so a generation loop stays allocation-free. The calling thread works
+/// as worker 0; with one thread no other thread exists.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private readonly Thread[] _threads;
+    private readonly Barrier _start;
+    private readonly Barrier _end;
+    private IParallelJob? _job;
+    private ExceptionDispatchInfo? _failure;
+    private volatile bool _stopping;
+    private long _backgroundAllocatedBytes;
+
+    public WorkerPool(int threads)
+    {
+        if (threads < 1 || threads > 1024)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "Thread count must be in 1..1024.");
+        Threads = threads;
+        _start = new Barrier(threads);
+        _end = new Barrier(threads);
+        _threads = new Thread[threads - 1];
+        for (int w = 1; w < threads; w++)
+        {
+            int worker = w;
+            _threads[w - 1] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"pdlf worker {worker}" };
+            _threads[w - 1].Start();
+        }
+    }
+
+    public int Threads { get; }
+
+    /// <summary>
+    /// Bytes allocated by the pool's own threads (workers 1..) inside jobs, summed over all runs. With the calling
+    /// thread's GC.GetAllocatedBytesForCurrentThread this accounts for every allocation of a run, unaffected by
+    /// whatever else the process is doing.
+    /// </summary>
+    public long BackgroundAllocatedBytes => Interlocked.Read(ref _backgroundAllocatedBytes);
+
+    /// <summary>Runs <paramref name="job"/> on every worker and returns when all are done; rethrows a worker's exception.</summary>
+    public void Run(IParallelJob job)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        _job = job;
+        _failure = null;
+        if (Threads > 1) _start.SignalAndWait();
+        Execute(0);
+        if (Threads > 1) _end.SignalAndWait();
+        _job = null;
+        _failure?.Throw();
+    }
+
+    private void Loop(int worker)
+    {
+        while (true)
+        {
+            _start.SignalAndWait();
+            if (_stopping) return;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Execute(worker);
+            Interlocked.Add(ref _backgroundAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
+            _end.SignalAndWait();
+        }
+    }
+
+    private void Execute(int worker)
+    {
+        try
+        {
+            _job!.Execute(worker);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        if (Threads > 1)
+        {
+            _start.SignalAndWait();
+            foreach (var t in _threads) t.Join();
+        }
+        _start.Dispose();
+        _end.Dispose();
+    }
+}
