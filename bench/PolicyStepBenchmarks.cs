@@ -34,8 +34,9 @@ public sealed class VectorWidthJobs : ManualConfig
 {
     public VectorWidthJobs()
     {
-        AddJob(Job.Default.WithId("widest"));
-        AddJob(Job.Default.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX512", "0")).WithId("AVX2"));
-        AddJob(Job.Default.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX2", "0")).WithId("SSE"));
+        // ShortRun keeps a full suite within minutes; pass --job default for tighter intervals.
+        AddJob(Job.ShortRun.WithId("widest"));
+        AddJob(Job.ShortRun.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX512", "0")).WithId("AVX2"));
+        AddJob(Job.ShortRun.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX2", "0")).WithId("SSE"));
     }
 }

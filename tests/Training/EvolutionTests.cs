@@ -192,6 +192,43 @@ public class EvolutionTests
         Assert.Equal(0, run.Driver.BackgroundAllocatedBytes - beforeWorkers);
     }
 
+    [Theory]
+    [InlineData("openai-es")]
+    [InlineData("pgpe")]
+    public void Splitting_the_parameters_into_ranges_does_not_change_a_bit(string kind)
+    {
+        const int dimension = 10_001, population = 6; // odd, and more than two of the run's 4,096-parameter chunks
+        var whole = Create(kind, dimension, population);
+        var chunked = Create(kind, dimension, population);
+        using var run = Run(chunked, Objective.Sphere, threads: 2);
+        var population1 = new float[population * dimension];
+        for (int g = 0; g < 3; g++)
+        {
+            whole.Ask(population1);
+            var fitness = new float[population];
+            for (int m = 0; m < population; m++)
+                fitness[m] = (float)-ObjectiveEvaluator.Value(Objective.Sphere, population1.AsSpan(m * dimension, dimension));
+            whole.Tell(fitness);
+            run.Step(Ct);
+            Bits.Equal(population1, run.Driver.Population, $"{kind} population of generation {g}");
+        }
+        Bits.Equal(whole.Mean, chunked.Mean, $"{kind} mean");
+        var odd = Assert.Throws<ArgumentOutOfRangeException>(() => whole.AskRange(population1, 3, 10));
+        Assert.Contains("multiple of 2", odd.Message);
+    }
+
+    [Fact]
+    public void Cancelling_discards_the_generation_in_flight()
+    {
+        var strategy = Create("pgpe", 10, 8);
+        using var run = Run(strategy, Objective.Sphere);
+        run.Step(Ct);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => run.Step(cancelled.Token));
+        Assert.Equal(1, strategy.Generation);
+    }
+
     [Fact]
     public void Non_finite_fitness_is_counted_and_never_reaches_the_mean()
     {

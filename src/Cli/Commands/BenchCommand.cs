@@ -28,7 +28,7 @@ public static class BenchCommand
             int t = r.GetValueOrDefault<int>();
             if (t < 1 || t > 1024) r.AddError($"--threads must be in 1..1024 (got {t}).");
         });
-        var command = new Command("bench", "Measure policy-step throughput: vector paths vs the scalar twin, and 1 vs N threads.")
+        var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads,
         };
@@ -51,9 +51,13 @@ public static class BenchCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160; // keep tables on one line in logs
         var paths = new Table().Title("one thread, each vector path").AddColumns("size", "path", "policy-steps/s", "synapse-updates/s", "vs scalar", "B/step");
         var scaling = new Table().Title("independent episodes on 1 and N threads").AddColumns("size", "threads", "policy-steps/s", "synapse-updates/s", "per thread", "vs 1 thread");
+        var evolution = new Table().Title($"PGPE generations: ant_dir PDLF policy ({EsBench.Spec.Synapses * 5:N0} parameters), population 64, 1,000 synthetic steps per episode")
+            .AddColumns("threads", "episodes/s", "s per generation", "vs 1 thread");
+        var esBench = new EsBench(quick ? 3 : 8);
+        var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
-            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2));
+            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + threadCounts.Length);
             foreach (var size in sizes)
             {
                 StepMeasurement? scalar = null;
@@ -67,7 +71,7 @@ public static class BenchCommand
                     task.Increment(1);
                 }
                 StepMeasurement? single = null;
-                foreach (int t in new[] { 1, maxThreads }.Distinct())
+                foreach (int t in threadCounts)
                 {
                     task.Description = $"{size.Name}: {t} thread(s)";
                     var m = bench.MeasureThreads(size, t);
@@ -77,9 +81,19 @@ public static class BenchCommand
                     task.Increment(1);
                 }
             }
+            EsMeasurement? first = null;
+            foreach (int t in threadCounts)
+            {
+                task.Description = $"evolution: {t} thread(s)";
+                var m = esBench.Measure(t);
+                first ??= m;
+                evolution.AddRow($"{t}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / first.EpisodesPerSecond:F2}x");
+                task.Increment(1);
+            }
         });
         AnsiConsole.Write(paths);
         AnsiConsole.Write(scaling);
+        AnsiConsole.Write(evolution);
         return 0;
     }
 

@@ -37,9 +37,22 @@ public sealed class Adam
     {
         if (parameters.Length != FirstMoment.Length || gradient.Length != FirstMoment.Length)
             throw new ArgumentException($"Adam has dimension {FirstMoment.Length}; got {parameters.Length} parameters and {gradient.Length} gradients.");
-        Steps++;
+        Advance();
+        Update(parameters, gradient, 0, parameters.Length);
+    }
+
+    /// <summary>Starts a step: <see cref="Update"/> then applies step <see cref="Steps"/> to any range of parameters.</summary>
+    public void Advance() => Steps++;
+
+    /// <summary>
+    /// Applies the current step to parameters [start, end). Element-wise, so disjoint ranges may run on different
+    /// threads and the result does not depend on how the range was split.
+    /// </summary>
+    public void Update(Span<float> parameters, ReadOnlySpan<float> gradient, int start, int end)
+    {
+        if (Steps < 1) throw new InvalidOperationException("Call Advance before Update.");
         double correction1 = 1 - Math.Pow(Beta1, Steps), correction2 = 1 - Math.Pow(Beta2, Steps);
-        for (int i = 0; i < parameters.Length; i++)
+        for (int i = start; i < end; i++)
         {
             double g = gradient[i];
             double m = Beta1 * FirstMoment[i] + (1 - Beta1) * g;

@@ -75,6 +75,8 @@ public sealed class EvaluationDriver<TEvaluator, TWorker> : IParallelJob, IDispo
     /// <summary>Mean fitness over each member's episodes (NaN if any episode was not finite).</summary>
     public float[] Fitness { get; }
     public ReadOnlySpan<float> EpisodeFitness => _episodeFitness;
+    internal WorkerPool Pool => _pool;
+
     /// <summary>See <see cref="WorkerPool.BackgroundAllocatedBytes"/>.</summary>
     public long BackgroundAllocatedBytes => _pool.BackgroundAllocatedBytes;
 

@@ -18,6 +18,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
 {
     private const string PayloadTag = "pdlf-evolution/1";
     private readonly float[] _best;
+    private readonly StrategyRangeJob _strategyJob;
 
     public EvolutionRun(IEvolutionStrategy strategy, TEvaluator evaluator, EvaluationOptions options)
     {
@@ -25,6 +26,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         Driver = new EvaluationDriver<TEvaluator, TWorker>(evaluator, strategy.PopulationSize, strategy.Dimension, options);
         _best = new float[strategy.Dimension];
         strategy.Mean.CopyTo(_best);
+        _strategyJob = new StrategyRangeJob(strategy, Driver.Population);
     }
 
     public IEvolutionStrategy Strategy { get; }
@@ -39,9 +41,11 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     {
         long start = Stopwatch.GetTimestamp();
         int generation = Strategy.Generation;
-        Strategy.Ask(Driver.Population);
+        _strategyJob.Run(Driver.Pool, asking: true);
         var evaluation = Driver.Evaluate(generation, cancellation);
-        var told = Strategy.Tell(Driver.Fitness);
+        var told = Strategy.BeginTell(Driver.Fitness);
+        _strategyJob.Run(Driver.Pool, asking: false);
+        Strategy.EndTell();
         NonFiniteEpisodes += evaluation.NonFiniteEpisodes;
         if (told.BestMember >= 0 && told.BestFitness > BestFitness)
         {
@@ -115,4 +119,32 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     }
 
     public void Dispose() => Driver.Dispose();
+}
+
+/// <summary>Runs a strategy's Ask or Tell over fixed parameter chunks on the worker pool (same bits for any split).</summary>
+internal sealed class StrategyRangeJob(IEvolutionStrategy strategy, float[] population) : Workers.IParallelJob
+{
+    private const int Chunk = 4096; // even, so every chunk starts on a Gaussian pair
+    private bool _asking;
+    private int _next;
+
+    public void Run(Workers.WorkerPool pool, bool asking)
+    {
+        _asking = asking;
+        _next = 0;
+        pool.Run(this);
+    }
+
+    public void Execute(int worker)
+    {
+        int dimension = strategy.Dimension;
+        while (true)
+        {
+            int start = (Interlocked.Increment(ref _next) - 1) * Chunk;
+            if (start >= dimension) return;
+            int end = Math.Min(dimension, start + Chunk);
+            if (_asking) strategy.AskRange(population, start, end);
+            else strategy.TellRange(start, end);
+        }
+    }
 }

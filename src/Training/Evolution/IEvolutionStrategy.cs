@@ -1,14 +1,23 @@
+using PdlfFast.Kernel.Random;
+
 namespace PdlfFast.Training.Evolution;
 
 /// <summary>
-/// An evolution strategy behind ask/tell with explicit state. <see cref="Ask"/> writes the generation's population
-/// into a caller-owned buffer (<see cref="PopulationSize"/> rows of <see cref="Dimension"/> floats, row-major);
-/// <see cref="Tell"/> takes one fitness per member (higher is better) and advances <see cref="Generation"/>.
-/// Everything random derives from (seed, generation, member), so the strategy's whole state is what
-/// <see cref="WriteState"/> writes, and a restored strategy continues bit for bit.
+/// An evolution strategy behind ask/tell with explicit state. Ask writes the generation's population into a
+/// caller-owned buffer (<see cref="PopulationSize"/> rows of <see cref="Dimension"/> floats, row-major); Tell takes one
+/// fitness per member (higher is better) and advances <see cref="Generation"/>. Everything random derives from
+/// (seed, generation, member), so the strategy's whole state is what <see cref="WriteState"/> writes, and a
+/// restored strategy continues bit for bit.
+/// Both halves work on parameter ranges: every parameter's update depends only on its own noise and the fitness
+/// ranks, so disjoint ranges can run on different threads (<see cref="EvolutionRun{TEvaluator,TWorker}"/> does) and
+/// give the same bits however the dimension is split. <see cref="EvolutionStrategyExtensions.Ask"/> and
+/// <see cref="EvolutionStrategyExtensions.Tell"/> run a whole generation on the calling thread.
 /// </summary>
 public interface IEvolutionStrategy
 {
+    /// <summary>Range starts must be multiples of this (Gaussian values come in pairs from one random block).</summary>
+    const int RangeAlignment = 2;
+
     string Name { get; }
     int Dimension { get; }
     int PopulationSize { get; }
@@ -17,15 +26,36 @@ public interface IEvolutionStrategy
     /// <summary>The search distribution's centre: the current best estimate of the parameters.</summary>
     ReadOnlySpan<float> Mean { get; }
 
-    void Ask(Span<float> population);
-    TellResult Tell(ReadOnlySpan<float> fitness);
+    /// <summary>Writes parameters [start, end) of every member.</summary>
+    void AskRange(Span<float> population, int start, int end);
+    /// <summary>Ranks the fitness; then <see cref="TellRange"/> updates parameter ranges and <see cref="EndTell"/> closes the generation.</summary>
+    TellResult BeginTell(ReadOnlySpan<float> fitness);
+    void TellRange(int start, int end);
+    void EndTell();
 
     void WriteState(BinaryWriter writer);
     /// <summary>Restores what <see cref="WriteState"/> wrote; throws <see cref="InvalidDataException"/> on a mismatch.</summary>
     void ReadState(BinaryReader reader);
 }
 
-/// <summary>What one <see cref="IEvolutionStrategy.Tell"/> saw.</summary>
+public static class EvolutionStrategyExtensions
+{
+    public static void Ask(this IEvolutionStrategy strategy, Span<float> population)
+    {
+        StrategyChecks.Population(population, strategy.PopulationSize, strategy.Dimension);
+        strategy.AskRange(population, 0, strategy.Dimension);
+    }
+
+    public static TellResult Tell(this IEvolutionStrategy strategy, ReadOnlySpan<float> fitness)
+    {
+        var result = strategy.BeginTell(fitness);
+        strategy.TellRange(0, strategy.Dimension);
+        strategy.EndTell();
+        return result;
+    }
+}
+
+/// <summary>What one Tell saw.</summary>
 /// <param name="NonFiniteFitness">Members whose fitness was NaN or infinite (ranked worst, never averaged).</param>
 /// <param name="BestMember">Index of the best finite member, -1 if none was finite.</param>
 public readonly record struct TellResult(int NonFiniteFitness, int BestMember, float BestFitness, float MeanFiniteFitness);
@@ -53,6 +83,20 @@ internal static class StrategyChecks
             if (best < 0 || f > fitness[best]) best = i;
         }
         return new TellResult(nonFinite, best, best >= 0 ? fitness[best] : float.NaN, finite > 0 ? (float)(sum / finite) : float.NaN);
+    }
+
+    public static void Range(int start, int end, int dimension)
+    {
+        if (start < 0 || end > dimension || start > end || start % IEvolutionStrategy.RangeAlignment != 0)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Range [{start}, {end}) must lie in [0, {dimension}) and start on a multiple of {IEvolutionStrategy.RangeAlignment}.");
+    }
+
+    /// <summary>Pair k's standard-normal noise for parameters [start, end), drawn from the stream's matching blocks.</summary>
+    public static void Noise(ulong seed, int generation, int pair, Span<float> destination, int start)
+    {
+        // Each Gaussian pair consumes one Philox block (4 uint32), so parameter 2j starts at stream position 4j.
+        RandomStream.At(seed, new StreamId((uint)generation, (uint)pair, 0, RandomPurposes.EvolutionNoise), 2UL * (ulong)start)
+            .FillGaussian(destination);
     }
 
     public static void Header(BinaryReader reader, string name, int dimension, int populationSize)

@@ -1,5 +1,3 @@
-using PdlfFast.Kernel.Random;
-
 namespace PdlfFast.Training.Evolution;
 
 /// <summary>OpenAI-ES settings (Salimans et al. 2017).</summary>
@@ -23,7 +21,7 @@ public sealed record OpenAiEsOptions(int PopulationSize = 64, float Sigma = 0.04
 
 /// <summary>
 /// OpenAI-ES: mirrored sampling, centred ranks, Adam on the mean, optional L2 weight decay. Pair k's noise is
-/// regenerated from (seed, generation, k) in both <see cref="Ask"/> and <see cref="Tell"/>, so workers in other
+/// regenerated from (seed, generation, k) in both ask and tell, so workers in other
 /// processes would need nothing but the fitness scalars.
 /// Gradient estimate (ascent): <c>g = 1 / (n sigma) sum_k (u(2k) - u(2k+1)) eps_k</c>, u the centred ranks.
 /// </summary>
@@ -34,6 +32,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
     private readonly float[] _noise, _gradient, _shaped;
     private readonly double[] _accumulator;
     private readonly ulong[] _rankKeys;
+    private readonly double[] _pairWeights;
 
     public OpenAiEs(int dimension, OpenAiEsOptions options, ReadOnlySpan<float> initialMean = default)
     {
@@ -53,6 +52,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _accumulator = new double[dimension];
         _shaped = new float[options.PopulationSize];
         _rankKeys = new ulong[options.PopulationSize];
+        _pairWeights = new double[options.PopulationSize / 2];
     }
 
     public OpenAiEsOptions Options { get; }
@@ -62,52 +62,60 @@ public sealed class OpenAiEs : IEvolutionStrategy
     public int Generation { get; private set; }
     public ReadOnlySpan<float> Mean => _mean;
 
-    public void Ask(Span<float> population)
+    public void AskRange(Span<float> population, int start, int end)
     {
         StrategyChecks.Population(population, PopulationSize, Dimension);
+        StrategyChecks.Range(start, end, Dimension);
         float sigma = Options.Sigma;
         for (int k = 0; k < PopulationSize / 2; k++)
         {
-            var plus = population.Slice(2 * k * Dimension, Dimension);
-            var minus = population.Slice((2 * k + 1) * Dimension, Dimension);
-            FillNoise(k, plus);
-            for (int i = 0; i < Dimension; i++)
+            var plus = population.Slice(2 * k * Dimension + start, end - start);
+            var minus = population.Slice((2 * k + 1) * Dimension + start, end - start);
+            StrategyChecks.Noise(Options.Seed, Generation, k, plus, start);
+            for (int i = 0; i < plus.Length; i++)
             {
                 float step = sigma * plus[i];
-                plus[i] = _mean[i] + step;
-                minus[i] = _mean[i] - step;
+                plus[i] = _mean[start + i] + step;
+                minus[i] = _mean[start + i] - step;
             }
         }
     }
 
-    public TellResult Tell(ReadOnlySpan<float> fitness)
+    public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);
         CentredRanks.Compute(fitness, _shaped, _rankKeys);
-        Array.Clear(_accumulator);
-        for (int k = 0; k < PopulationSize / 2; k++)
-        {
-            double weight = _shaped[2 * k] - _shaped[2 * k + 1];
-            if (weight == 0) continue;
-            FillNoise(k, _noise);
-            for (int i = 0; i < Dimension; i++) _accumulator[i] += weight * _noise[i];
-        }
-        double scale = 1.0 / (PopulationSize * (double)Options.Sigma);
-        for (int i = 0; i < Dimension; i++)
-            _gradient[i] = (float)(-_accumulator[i] * scale + Options.WeightDecay * _mean[i]); // Adam descends
-        _adam.Step(_mean, _gradient);
-        Generation++;
+        for (int k = 0; k < PopulationSize / 2; k++) _pairWeights[k] = _shaped[2 * k] - _shaped[2 * k + 1];
+        _adam.Advance();
         return result;
     }
+
+    public void TellRange(int start, int end)
+    {
+        StrategyChecks.Range(start, end, Dimension);
+        var accumulator = _accumulator.AsSpan(start, end - start);
+        var noise = _noise.AsSpan(start, end - start);
+        accumulator.Clear();
+        for (int k = 0; k < PopulationSize / 2; k++)
+        {
+            double weight = _pairWeights[k];
+            if (weight == 0) continue;
+            StrategyChecks.Noise(Options.Seed, Generation, k, noise, start);
+            for (int i = 0; i < noise.Length; i++) accumulator[i] += weight * noise[i];
+        }
+        double scale = 1.0 / (PopulationSize * (double)Options.Sigma);
+        for (int i = start; i < end; i++)
+            _gradient[i] = (float)(-_accumulator[i] * scale + Options.WeightDecay * _mean[i]); // Adam descends
+        _adam.Update(_mean, _gradient, start, end);
+    }
+
+    public void EndTell() => Generation++;
 
     /// <summary>The last update's gradient estimate in ascent direction (for tests and diagnostics).</summary>
     public void CopyAscentDirection(Span<float> destination)
     {
         for (int i = 0; i < Dimension; i++) destination[i] = (float)(_accumulator[i] / (PopulationSize * (double)Options.Sigma));
     }
-
-    private void FillNoise(int pair, Span<float> destination) =>
-        new RandomStream(Options.Seed, new StreamId((uint)Generation, (uint)pair, 0, RandomPurposes.EvolutionNoise)).FillGaussian(destination);
 
     public void WriteState(BinaryWriter writer)
     {

@@ -1,5 +1,3 @@
-using PdlfFast.Kernel.Random;
-
 namespace PdlfFast.Training.Evolution;
 
 /// <summary>PGPE settings; the defaults are the PDLF reference's (EvoJAX 0.2.15, DESIGN.md section 3).</summary>
@@ -41,6 +39,7 @@ public sealed class Pgpe : IEvolutionStrategy
     private readonly float[] _noise, _gradient, _shaped;
     private readonly double[] _centerSum, _stdevSum;
     private readonly ulong[] _rankKeys;
+    private readonly double[] _pairDifference, _pairAverage;
 
     public Pgpe(int dimension, PgpeOptions options, ReadOnlySpan<float> initialCenter = default)
     {
@@ -63,6 +62,8 @@ public sealed class Pgpe : IEvolutionStrategy
         _stdevSum = new double[dimension];
         _shaped = new float[options.PopulationSize];
         _rankKeys = new ulong[options.PopulationSize];
+        _pairDifference = new double[options.PopulationSize / 2];
+        _pairAverage = new double[options.PopulationSize / 2];
     }
 
     public PgpeOptions Options { get; }
@@ -73,61 +74,76 @@ public sealed class Pgpe : IEvolutionStrategy
     public ReadOnlySpan<float> Mean => _center;
     public ReadOnlySpan<float> Stdev => _stdev;
 
-    public void Ask(Span<float> population)
+    public void AskRange(Span<float> population, int start, int end)
     {
         StrategyChecks.Population(population, PopulationSize, Dimension);
+        StrategyChecks.Range(start, end, Dimension);
         for (int k = 0; k < PopulationSize / 2; k++)
         {
-            var plus = population.Slice(2 * k * Dimension, Dimension);
-            var minus = population.Slice((2 * k + 1) * Dimension, Dimension);
-            FillScaledNoise(k, plus);
-            for (int i = 0; i < Dimension; i++)
+            var plus = population.Slice(2 * k * Dimension + start, end - start);
+            var minus = population.Slice((2 * k + 1) * Dimension + start, end - start);
+            FillScaledNoise(k, plus, start);
+            for (int i = 0; i < plus.Length; i++)
             {
                 float delta = plus[i];
-                plus[i] = _center[i] + delta;
-                minus[i] = _center[i] - delta;
+                plus[i] = _center[start + i] + delta;
+                minus[i] = _center[start + i] - delta;
             }
         }
     }
 
-    public TellResult Tell(ReadOnlySpan<float> fitness)
+    public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);
         CentredRanks.Compute(fitness, _shaped, _rankKeys);
-        int pairs = PopulationSize / 2;
         double baseline = 0;
         for (int m = 0; m < PopulationSize; m++) baseline += _shaped[m];
         baseline /= PopulationSize;
-        Array.Clear(_centerSum);
-        Array.Clear(_stdevSum);
+        for (int k = 0; k < PopulationSize / 2; k++)
+        {
+            _pairDifference[k] = _shaped[2 * k] - _shaped[2 * k + 1];
+            _pairAverage[k] = (_shaped[2 * k] + _shaped[2 * k + 1]) / 2.0 - baseline;
+        }
+        _adam.Advance();
+        return result;
+    }
+
+    public void TellRange(int start, int end)
+    {
+        StrategyChecks.Range(start, end, Dimension);
+        int pairs = PopulationSize / 2;
+        var centerSum = _centerSum.AsSpan(start, end - start);
+        var stdevSum = _stdevSum.AsSpan(start, end - start);
+        var noise = _noise.AsSpan(start, end - start);
+        centerSum.Clear();
+        stdevSum.Clear();
         for (int k = 0; k < pairs; k++)
         {
-            double difference = _shaped[2 * k] - _shaped[2 * k + 1];
-            double average = (_shaped[2 * k] + _shaped[2 * k + 1]) / 2.0 - baseline;
-            FillScaledNoise(k, _noise);
-            for (int i = 0; i < Dimension; i++)
+            double difference = _pairDifference[k], average = _pairAverage[k];
+            FillScaledNoise(k, noise, start);
+            for (int i = 0; i < noise.Length; i++)
             {
-                double delta = _noise[i], sigma = _stdev[i];
-                _centerSum[i] += delta * difference * 0.5;
-                _stdevSum[i] += average * (delta * delta - sigma * sigma) / sigma;
+                double delta = noise[i], sigma = _stdev[start + i];
+                centerSum[i] += delta * difference * 0.5;
+                stdevSum[i] += average * (delta * delta - sigma * sigma) / sigma;
             }
         }
-        for (int i = 0; i < Dimension; i++) _gradient[i] = (float)(-_centerSum[i] / pairs); // Adam descends
-        _adam.Step(_center, _gradient);
-        for (int i = 0; i < Dimension; i++)
+        for (int i = start; i < end; i++) _gradient[i] = (float)(-_centerSum[i] / pairs); // Adam descends
+        _adam.Update(_center, _gradient, start, end);
+        for (int i = start; i < end; i++)
         {
             double sigma = _stdev[i], allowed = Math.Abs(sigma) * Options.StdevMaxChange;
             double updated = sigma + Options.StdevLearningRate * (_stdevSum[i] / pairs);
             _stdev[i] = (float)Math.Clamp(updated, sigma - allowed, sigma + allowed);
         }
-        Generation++;
-        return result;
     }
 
-    private void FillScaledNoise(int pair, Span<float> destination)
+    public void EndTell() => Generation++;
+
+    private void FillScaledNoise(int pair, Span<float> destination, int start)
     {
-        new RandomStream(Options.Seed, new StreamId((uint)Generation, (uint)pair, 0, RandomPurposes.EvolutionNoise)).FillGaussian(destination);
-        for (int i = 0; i < destination.Length; i++) destination[i] *= _stdev[i];
+        StrategyChecks.Noise(Options.Seed, Generation, pair, destination, start);
+        for (int i = 0; i < destination.Length; i++) destination[i] *= _stdev[start + i];
     }
 
     public void WriteState(BinaryWriter writer)
