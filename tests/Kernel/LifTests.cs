@@ -106,6 +106,24 @@ public class LifTests
     }
 
     [Fact]
+    public void Decaying_membranes_and_traces_flush_to_zero_instead_of_going_subnormal()
+    {
+        float[] v = [0.09f, -0.05f, 0.001f], tr = [1f, -1f, 0.5f], s = new float[3], zero = new float[3];
+        foreach (var width in Vectorisation.Accelerated)
+        {
+            float[] vw = (float[])v.Clone(), tw = (float[])tr.Clone();
+            for (int step = 0; step < 120; step++)
+            {
+                Lif.Step(vw, zero, s, tw, LifParameters.Pdlf, width);
+                foreach (var x in vw.Concat(tw)) Assert.False(float.IsSubnormal(x), $"{width}: subnormal {x} at step {step}");
+            }
+            // (1/e)^120 = 7.7e-53 is far below float's normal range: everything has been flushed.
+            Assert.Equal(new float[3], vw);
+            Assert.Equal(new float[3], tw);
+        }
+    }
+
+    [Fact]
     public void Mismatched_lengths_are_rejected_with_the_lengths_named()
     {
         var ex = Assert.Throws<ArgumentException>(() => Lif.Step(new float[4], new float[3], new float[4], new float[4], LifParameters.Pdlf));
