@@ -16,12 +16,15 @@ public interface IParallelJob
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
+    // One monitor, preallocated, instead of Barrier: Barrier's events allocate a lock object the first time a thread
+    // actually blocks, which can happen in any generation and would break the zero-allocation guarantee.
+    private readonly object _gate = new();
     private readonly Thread[] _threads;
-    private readonly Barrier _start;
-    private readonly Barrier _end;
     private IParallelJob? _job;
     private ExceptionDispatchInfo? _failure;
-    private volatile bool _stopping;
+    private long _round;
+    private int _pending;
+    private bool _stopping;
     private long _backgroundAllocatedBytes;
 
     public WorkerPool(int threads)
@@ -29,8 +32,6 @@ public sealed class WorkerPool : IDisposable
         if (threads < 1 || threads > 1024)
             throw new ArgumentOutOfRangeException(nameof(threads), threads, "Thread count must be in 1..1024.");
         Threads = threads;
-        _start = new Barrier(threads);
-        _end = new Barrier(threads);
         _threads = new Thread[threads - 1];
         for (int w = 1; w < threads; w++)
         {
@@ -52,26 +53,43 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Runs <paramref name="job"/> on every worker and returns when all are done; rethrows a worker's exception.</summary>
     public void Run(IParallelJob job)
     {
-        ObjectDisposedException.ThrowIf(_stopping, this);
-        _job = job;
-        _failure = null;
-        if (Threads > 1) _start.SignalAndWait();
+        ArgumentNullException.ThrowIfNull(job);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            _job = job;
+            _failure = null;
+            _pending = Threads - 1;
+            _round++;
+            Monitor.PulseAll(_gate);
+        }
         Execute(0);
-        if (Threads > 1) _end.SignalAndWait();
-        _job = null;
+        lock (_gate)
+        {
+            while (_pending > 0) Monitor.Wait(_gate);
+            _job = null;
+        }
         _failure?.Throw();
     }
 
     private void Loop(int worker)
     {
+        long seen = 0;
         while (true)
         {
-            _start.SignalAndWait();
-            if (_stopping) return;
+            lock (_gate)
+            {
+                while (_round == seen && !_stopping) Monitor.Wait(_gate);
+                if (_stopping) return;
+                seen = _round;
+            }
             long before = GC.GetAllocatedBytesForCurrentThread();
             Execute(worker);
             Interlocked.Add(ref _backgroundAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
-            _end.SignalAndWait();
+            lock (_gate)
+            {
+                if (--_pending == 0) Monitor.PulseAll(_gate);
+            }
         }
     }
 
@@ -89,14 +107,12 @@ public sealed class WorkerPool : IDisposable
 
     public void Dispose()
     {
-        if (_stopping) return;
-        _stopping = true;
-        if (Threads > 1)
+        lock (_gate)
         {
-            _start.SignalAndWait();
-            foreach (var t in _threads) t.Join();
+            if (_stopping) return;
+            _stopping = true;
+            Monitor.PulseAll(_gate);
         }
-        _start.Dispose();
-        _end.Dispose();
+        foreach (var t in _threads) t.Join();
     }
 }
