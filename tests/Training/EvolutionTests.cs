@@ -197,7 +197,7 @@ public class EvolutionTests
     [InlineData("pgpe")]
     public void Splitting_the_parameters_into_ranges_does_not_change_a_bit(string kind)
     {
-        const int dimension = 10_001, population = 6; // odd, and more than two of the run's 4,096-parameter chunks
+        const int dimension = 10_001, population = 6; // odd, and many of the run's 1,024-parameter chunks
         var whole = Create(kind, dimension, population);
         var chunked = Create(kind, dimension, population);
         using var run = Run(chunked, Objective.Sphere, threads: 2);
@@ -215,6 +215,38 @@ public class EvolutionTests
         Bits.Equal(whole.Mean, chunked.Mean, $"{kind} mean");
         var odd = Assert.Throws<ArgumentOutOfRangeException>(() => whole.AskRange(population1, 3, 10));
         Assert.Contains("multiple of 2", odd.Message);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Common_random_numbers_give_every_member_the_same_episode_seeds(bool common)
+    {
+        var seeds = new ulong[4, 3];
+        for (int m = 0; m < 4; m++)
+            for (int e = 0; e < 3; e++)
+                seeds[m, e] = EvaluationDriver<ObjectiveEvaluator, ObjectiveWorker>.EpisodeSeed(9, 5, m, e, common);
+        for (int m = 1; m < 4; m++)
+            for (int e = 0; e < 3; e++)
+                Assert.Equal(common, seeds[m, e] == seeds[0, e]);
+        Assert.NotEqual(seeds[0, 0], seeds[0, 1]);
+        Assert.NotEqual(seeds[0, 0], EvaluationDriver<ObjectiveEvaluator, ObjectiveWorker>.EpisodeSeed(9, 6, 0, 0, common));
+    }
+
+    [Fact]
+    public void Run_reports_progress_once_per_generation()
+    {
+        var reports = new List<GenerationReport>();
+        var strategy = Create("openai-es", 6, 4);
+        using var run = Run(strategy, Objective.Sphere, episodes: 2);
+        run.Run(3, new InlineProgress(reports.Add), Ct);
+        Assert.Equal([0, 1, 2], reports.Select(r => r.Generation));
+        Assert.All(reports, r => Assert.True(r.EpisodesPerSecond > 0 && r.BestFitness <= 0 && r.BestEverFitness >= r.BestFitness));
+    }
+
+    private sealed class InlineProgress(Action<GenerationReport> report) : IProgress<GenerationReport>
+    {
+        public void Report(GenerationReport value) => report(value);
     }
 
     [Fact]

@@ -16,22 +16,34 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
 {
     public static NetworkSpec Spec { get; } = new(28, 128, 8);
 
-    public EsMeasurement Measure(int threads)
+    /// <summary>
+    /// Measures every thread count with generations interleaved (1, N, 1, N, ...), keeping each one's fastest
+    /// generation: on a shared machine whose speed drifts, interleaving keeps the ratio fair.
+    /// </summary>
+    public IReadOnlyList<EsMeasurement> Measure(IReadOnlyList<int> threadCounts)
     {
         var evaluator = new SyntheticPdlfEvaluator(Spec, PdlfTermSet.Abcd, episodeSteps);
-        var strategy = new Pgpe(evaluator.Dimension, new PgpeOptions(population, Seed: 1));
-        using var run = new EvolutionRun<SyntheticPdlfEvaluator, SyntheticPdlfWorker>(strategy, evaluator,
-            new EvaluationOptions(EpisodesPerMember: 1, Threads: threads, CommonRandomNumbers: true, Seed: 1));
-        run.Step(); // warm-up: JIT, first-touch of every buffer
-        // The fastest generation, like the step bench's best round: on a shared machine the slow ones measure the
-        // neighbours, not us.
-        double best = double.MaxValue;
-        for (int g = 0; g < generations; g++)
+        var runs = threadCounts.Select(t => new EvolutionRun<SyntheticPdlfEvaluator, SyntheticPdlfWorker>(
+            new Pgpe(evaluator.Dimension, new PgpeOptions(population, Seed: 1)), evaluator,
+            new EvaluationOptions(EpisodesPerMember: 1, Threads: t, CommonRandomNumbers: true, Seed: 1))).ToArray();
+        try
         {
-            long start = Stopwatch.GetTimestamp();
-            run.Step();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            foreach (var run in runs) run.Step(); // warm-up: JIT, first touch of every buffer
+            var best = Enumerable.Repeat(double.MaxValue, runs.Length).ToArray();
+            for (int g = 0; g < generations; g++)
+            {
+                for (int r = 0; r < runs.Length; r++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    runs[r].Step();
+                    best[r] = Math.Min(best[r], Stopwatch.GetElapsedTime(start).TotalSeconds);
+                }
+            }
+            return threadCounts.Select((t, r) => new EsMeasurement(t, population, evaluator.Dimension, population / best[r], best[r])).ToArray();
         }
-        return new EsMeasurement(threads, population, evaluator.Dimension, population / best, best);
+        finally
+        {
+            foreach (var run in runs) run.Dispose();
+        }
     }
 }

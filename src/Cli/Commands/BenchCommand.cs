@@ -28,21 +28,28 @@ public static class BenchCommand
             int t = r.GetValueOrDefault<int>();
             if (t < 1 || t > 1024) r.AddError($"--threads must be in 1..1024 (got {t}).");
         });
+        var part = new Option<string>("--part")
+        {
+            Description = "What to measure: steps (policy-step kernels), es (whole ES generations) or all.",
+            DefaultValueFactory = _ => "all",
+        };
+        part.AcceptOnlyFromAmong("all", "steps", "es");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
-            quick, sizes, threads,
+            quick, sizes, threads, part,
         };
         command.SetAction(parse =>
         {
             var chosen = parse.GetValue(sizes) is { Length: > 0 } names
                 ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
                 : BenchSize.All.ToArray();
-            return Run(chosen, parse.GetValue(quick), parse.GetValue(threads));
+            string what = parse.GetValue(part) ?? "all";
+            return Run(what == "es" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what != "steps");
         });
         return command;
     }
 
-    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads)
+    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart)
     {
         var bench = quick ? new StepBench(TimeSpan.FromMilliseconds(150), rounds: 2) : new StepBench(TimeSpan.FromMilliseconds(500), rounds: 3);
         AnsiConsole.MarkupLineInterpolated($"[bold]pdlf bench[/] ({(quick ? "quick" : "standard")} rounds): {StepBench.Environment()}");
@@ -57,7 +64,7 @@ public static class BenchCommand
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
-            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + threadCounts.Length);
+            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0));
             foreach (var size in sizes)
             {
                 StepMeasurement? scalar = null;
@@ -81,19 +88,21 @@ public static class BenchCommand
                     task.Increment(1);
                 }
             }
-            EsMeasurement? first = null;
-            foreach (int t in threadCounts)
+            if (evolutionPart)
             {
-                task.Description = $"evolution: {t} thread(s)";
-                var m = esBench.Measure(t);
-                first ??= m;
-                evolution.AddRow($"{t}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / first.EpisodesPerSecond:F2}x");
-                task.Increment(1);
+                task.Description = "evolution: interleaved generations";
+                var measured = esBench.Measure(threadCounts);
+                foreach (var m in measured)
+                    evolution.AddRow($"{m.Threads}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / measured[0].EpisodesPerSecond:F2}x");
+                task.Increment(threadCounts.Length);
             }
         });
-        AnsiConsole.Write(paths);
-        AnsiConsole.Write(scaling);
-        AnsiConsole.Write(evolution);
+        if (sizes.Count > 0)
+        {
+            AnsiConsole.Write(paths);
+            AnsiConsole.Write(scaling);
+        }
+        if (evolutionPart) AnsiConsole.Write(evolution);
         return 0;
     }
 

@@ -42,14 +42,26 @@ public readonly struct SyntheticPdlfEvaluator : IFitnessEvaluator<SyntheticPdlfW
     public float Evaluate(SyntheticPdlfWorker worker, ReadOnlySpan<float> parameters, in EpisodeContext episode)
     {
         worker.Rule.Load(parameters);
+        int offset = (int)(episode.Seed % DistinctObservations);
+        // Dispatch on the term set once per episode, so the step loop calls one specialised step.
+        return Terms switch
+        {
+            PdlfTermSet.Abcd => Run<AbcdTerms>(worker, offset),
+            PdlfTermSet.Acd => Run<AcdTerms>(worker, offset),
+            _ => Run<BdTerms>(worker, offset),
+        };
+    }
+
+    private float Run<TTerms>(SyntheticPdlfWorker worker, int offset) where TTerms : struct, IPdlfTerms
+    {
         var state = worker.State;
         state.Reset();
-        int inputs = Spec.InputSize, offset = (int)(episode.Seed % DistinctObservations);
+        int inputs = Spec.InputSize;
         double sum = 0;
         for (int t = 0; t < EpisodeSteps; t++)
         {
             var x = _observations.AsSpan(((offset + t) % DistinctObservations) * inputs, inputs);
-            PdlfNetwork.Step(state, worker.Rule, x, worker.Action);
+            PdlfNetwork.Step<TTerms>(state, worker.Rule, x, worker.Action);
             foreach (var a in worker.Action) sum += a * a;
         }
         return (float)(-sum / (EpisodeSteps * Spec.OutputSize));
