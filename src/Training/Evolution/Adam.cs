@@ -63,6 +63,20 @@ public sealed class Adam
         }
     }
 
+    public void WriteState(BinaryWriter writer)
+    {
+        StrategyChecks.WriteFloats(writer, FirstMoment);
+        StrategyChecks.WriteFloats(writer, SecondMoment);
+        writer.Write(Steps);
+    }
+
+    public void ReadState(BinaryReader reader)
+    {
+        StrategyChecks.ReadFloats(reader, FirstMoment, "Adam first moment");
+        StrategyChecks.ReadFloats(reader, SecondMoment, "Adam second moment");
+        Steps = reader.ReadInt64();
+    }
+
     public void Reset()
     {
         Array.Clear(FirstMoment);

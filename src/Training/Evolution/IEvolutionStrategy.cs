@@ -99,12 +99,25 @@ internal static class StrategyChecks
             .FillGaussian(destination);
     }
 
-    public static void Header(BinaryReader reader, string name, int dimension, int populationSize)
+    public static void WriteHeader(BinaryWriter writer, IEvolutionStrategy strategy, ulong seed)
+    {
+        writer.Write(strategy.Name);
+        writer.Write(strategy.Dimension);
+        writer.Write(strategy.PopulationSize);
+        writer.Write(seed);
+        writer.Write(strategy.Generation);
+    }
+
+    /// <summary>Checks a state header against the strategy reading it; returns the stored generation.</summary>
+    public static int ReadHeader(BinaryReader reader, IEvolutionStrategy strategy, ulong seed)
     {
         string stored = reader.ReadString();
         int d = reader.ReadInt32(), p = reader.ReadInt32();
-        if (stored != name || d != dimension || p != populationSize)
-            throw new InvalidDataException($"State is for {stored} with {d} parameters and population {p}; this strategy is {name} with {dimension} and {populationSize}.");
+        if (stored != strategy.Name || d != strategy.Dimension || p != strategy.PopulationSize)
+            throw new InvalidDataException($"State is for {stored} with {d} parameters and population {p}; this strategy is {strategy.Name} with {strategy.Dimension} and {strategy.PopulationSize}.");
+        ulong storedSeed = reader.ReadUInt64();
+        if (storedSeed != seed) throw new InvalidDataException($"State was made with seed {storedSeed}; this strategy has seed {seed}.");
+        return reader.ReadInt32();
     }
 
     public static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)

@@ -119,26 +119,15 @@ public sealed class OpenAiEs : IEvolutionStrategy
 
     public void WriteState(BinaryWriter writer)
     {
-        writer.Write(Name);
-        writer.Write(Dimension);
-        writer.Write(PopulationSize);
-        writer.Write(Options.Seed);
-        writer.Write(Generation);
+        StrategyChecks.WriteHeader(writer, this, Options.Seed);
         StrategyChecks.WriteFloats(writer, _mean);
-        StrategyChecks.WriteFloats(writer, _adam.FirstMoment);
-        StrategyChecks.WriteFloats(writer, _adam.SecondMoment);
-        writer.Write(_adam.Steps);
+        _adam.WriteState(writer);
     }
 
     public void ReadState(BinaryReader reader)
     {
-        StrategyChecks.Header(reader, Name, Dimension, PopulationSize);
-        ulong seed = reader.ReadUInt64();
-        if (seed != Options.Seed) throw new InvalidDataException($"State was made with seed {seed}; this strategy has seed {Options.Seed}.");
-        Generation = reader.ReadInt32();
+        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _mean, "mean");
-        StrategyChecks.ReadFloats(reader, _adam.FirstMoment, "Adam first moment");
-        StrategyChecks.ReadFloats(reader, _adam.SecondMoment, "Adam second moment");
-        _adam.Steps = reader.ReadInt64();
+        _adam.ReadState(reader);
     }
 }
