@@ -14,7 +14,7 @@ public class PlasticityBenchmarks
     private float[] _weights = null!, _pre = null!, _post = null!;
     private float _scale = 1f;
 
-    // 28x128 and 128x8: ant_dir's two layers; 3x128 and 128x1: the copy task's (a 1-wide row runs scalar);
+    // 28x128 and 128x8: ant_dir's two layers; 3x128 and 128x1: the copy task's (vectorised down the column);
     // 77x45: odd sizes that exercise every tail; 256x1024: a layer larger than L2.
     [Params("28x128", "128x8", "3x128", "128x1", "77x45", "256x1024")]
     public string Layer { get; set; } = "28x128";
