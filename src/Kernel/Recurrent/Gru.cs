@@ -1,0 +1,166 @@
+using System.Numerics.Tensors;
+using PdlfFast.Kernel.Layers;
+using PdlfFast.Kernel.Memory;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Kernel.Recurrent;
+
+/// <summary>
+/// A GRU layer with a linear readout, its weights evolved directly (the working-memory baseline branch of
+/// DESIGN.md section 2). The cell follows flax's GRUCell:
+/// <code>
+/// r  = sigmoid(x Wxr + h Whr + br)
+/// z  = sigmoid(x Wxz + h Whz + bz)
+/// n  = tanh(x Wxn + bn + r (.) (h Whn + bhn))
+/// h' = (1 - z) (.) n + z (.) h                 out = h' . wout + bout
+/// </code>
+/// Genome layout: Wx (inputs x 3H, row-major, gate blocks r | z | n), Wh (H x 3H), b (3H: br | bz | bn), bhn (H),
+/// wout (H), bout (1). Shared read-only by all episodes of one individual.
+/// </summary>
+public sealed class GruParameters
+{
+    private readonly AlignedBlock _block;
+    private readonly BlockSegment _inputWeights, _hiddenWeights, _bias, _hiddenNewBias, _readout;
+
+    public GruParameters(int inputSize, int hiddenSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        // Gate blocks are padded to whole vectors so each block starts aligned; padding weights stay zero.
+        Stride = AlignedBlock.RoundUp(hiddenSize);
+        InputShape = new LayerShape(inputSize, 3 * Stride, 3 * Stride);
+        HiddenShape = new LayerShape(hiddenSize, 3 * Stride, 3 * Stride);
+        var layout = new BlockLayout();
+        _inputWeights = layout.Reserve(InputShape.StorageLength);
+        _hiddenWeights = layout.Reserve(HiddenShape.StorageLength);
+        _bias = layout.Reserve(3 * Stride);
+        _hiddenNewBias = layout.Reserve(Stride);
+        _readout = layout.Reserve(Stride + 1);
+        _block = new AlignedBlock(layout.Total);
+    }
+
+    public int InputSize { get; }
+    public int HiddenSize { get; }
+    /// <summary>Floats per gate block (hidden size rounded up to a whole number of vectors).</summary>
+    public int Stride { get; }
+    public LayerShape InputShape { get; }
+    public LayerShape HiddenShape { get; }
+    public Span<float> InputWeights => _block.Segment(_inputWeights);
+    public Span<float> HiddenWeights => _block.Segment(_hiddenWeights);
+    public Span<float> Bias => _block.Segment(_bias);
+    public Span<float> HiddenNewBias => _block.Segment(_hiddenNewBias);
+    /// <summary>Readout weights (Stride floats, padding zero) followed by the readout bias.</summary>
+    public Span<float> Readout => _block.Segment(_readout);
+
+    public static int GenomeLength(int inputSize, int hiddenSize) => 3 * inputSize * hiddenSize + 3 * hiddenSize * hiddenSize + 5 * hiddenSize + 1;
+    public int GenomeLength() => GenomeLength(InputSize, HiddenSize);
+
+    public void Load(ReadOnlySpan<float> genome)
+    {
+        if (genome.Length != GenomeLength())
+            throw new ArgumentException($"GRU genome has {genome.Length} values; {InputSize} inputs and {HiddenSize} units need {GenomeLength()}.", nameof(genome));
+        _block.Clear();
+        int h = HiddenSize, offset = 0;
+        offset = CopyGateRows(genome, offset, InputSize, InputWeights);
+        offset = CopyGateRows(genome, offset, h, HiddenWeights);
+        for (int g = 0; g < 3; g++, offset += h) genome.Slice(offset, h).CopyTo(Bias.Slice(g * Stride, h));
+        genome.Slice(offset, h).CopyTo(HiddenNewBias);
+        offset += h;
+        genome.Slice(offset, h).CopyTo(Readout);
+        Readout[Stride] = genome[offset + h];
+    }
+
+    private int CopyGateRows(ReadOnlySpan<float> genome, int offset, int rows, Span<float> destination)
+    {
+        int h = HiddenSize;
+        for (int i = 0; i < rows; i++)
+            for (int g = 0; g < 3; g++, offset += h)
+                genome.Slice(offset, h).CopyTo(destination.Slice(i * 3 * Stride + g * Stride, h));
+        return offset;
+    }
+}
+
+/// <summary>One episode's GRU state and scratch (hidden state, gate pre-activations), allocation-free to reset.</summary>
+public sealed class GruState
+{
+    private readonly AlignedBlock _block;
+    private readonly BlockSegment _hidden, _fromInput, _fromHidden;
+
+    public GruState(GruParameters parameters)
+    {
+        Stride = parameters.Stride;
+        var layout = new BlockLayout();
+        _hidden = layout.Reserve(Stride);
+        _fromInput = layout.Reserve(3 * Stride);
+        _fromHidden = layout.Reserve(3 * Stride);
+        _block = new AlignedBlock(layout.Total);
+    }
+
+    public int Stride { get; }
+    public Span<float> Hidden => _block.Segment(_hidden);
+    public Span<float> FromInput => _block.Segment(_fromInput);
+    public Span<float> FromHidden => _block.Segment(_fromHidden);
+
+    public void Reset() => _block.Clear();
+}
+
+public static class Gru
+{
+    /// <summary>Advances the cell one step and returns the readout. Allocates nothing.</summary>
+    public static float Step(GruState state, GruParameters p, ReadOnlySpan<float> input, SimdWidth width = SimdWidth.Auto)
+    {
+        Check(state, p, input);
+        int s = p.Stride;
+        Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
+        Propagation.Dense(input, p.InputWeights, p.InputShape, 1f, gx, width);
+        Propagation.Dense(h[..p.HiddenSize], p.HiddenWeights, p.HiddenShape, 1f, gh, width);
+        // r and z: sigmoid(gx + gh + b) for the first two gate blocks, in place in gx.
+        var rz = gx[..(2 * s)];
+        TensorPrimitives.Add(rz, gh[..(2 * s)], rz);
+        TensorPrimitives.Add(rz, p.Bias[..(2 * s)], rz);
+        TensorPrimitives.Sigmoid(rz, rz);
+        Span<float> r = gx[..s], z = gx.Slice(s, s), n = gx.Slice(2 * s, s), hn = gh.Slice(2 * s, s);
+        // n = tanh(gx_n + bn + r * (gh_n + bhn))
+        TensorPrimitives.Add(hn, p.HiddenNewBias, hn);
+        TensorPrimitives.Multiply(hn, r, hn);
+        TensorPrimitives.Add(n, p.Bias.Slice(2 * s, s), n);
+        TensorPrimitives.Add(n, hn, n);
+        TensorPrimitives.Tanh(n, n);
+        // h = n + z * (h - n)
+        TensorPrimitives.Subtract(h, n, h);
+        TensorPrimitives.Multiply(h, z, h);
+        TensorPrimitives.Add(h, n, h);
+        // Padding units have zero weights and biases: n = tanh(0) = 0, z = 0.5, so h stays 0 there.
+        return TensorPrimitives.Dot(h, p.Readout[..s]) + p.Readout[s];
+    }
+
+    /// <summary>Plain scalar twin of <see cref="Step"/> (MathF sigmoid and tanh, sums in index order).</summary>
+    public static float StepScalar(GruState state, GruParameters p, ReadOnlySpan<float> input)
+    {
+        Check(state, p, input);
+        int s = p.Stride, hidden = p.HiddenSize;
+        Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
+        Propagation.DenseScalar(input, p.InputWeights, p.InputShape, 1f, gx);
+        Propagation.DenseScalar(h[..hidden], p.HiddenWeights, p.HiddenShape, 1f, gh);
+        float output = p.Readout[s];
+        for (int j = 0; j < hidden; j++)
+        {
+            float r = Sigmoid(gx[j] + gh[j] + p.Bias[j]);
+            float z = Sigmoid(gx[s + j] + gh[s + j] + p.Bias[s + j]);
+            float n = MathF.Tanh(gx[2 * s + j] + p.Bias[2 * s + j] + r * (gh[2 * s + j] + p.HiddenNewBias[j]));
+            h[j] = n + z * (h[j] - n);
+        }
+        for (int j = 0; j < hidden; j++) output += h[j] * p.Readout[j];
+        return output;
+    }
+
+    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    private static void Check(GruState state, GruParameters p, ReadOnlySpan<float> input)
+    {
+        if (state.Stride != p.Stride) throw new ArgumentException($"State was made for {state.Stride}-float gate blocks, the parameters use {p.Stride}.", nameof(state));
+        if (input.Length != p.InputSize) throw new ArgumentException($"Input has {input.Length} values; the GRU takes {p.InputSize}.", nameof(input));
+    }
+}

@@ -1,0 +1,113 @@
+using PdlfFast.Kernel.Network;
+using PdlfFast.Kernel.Recurrent;
+using PdlfFast.Kernel.Simd;
+using PdlfFast.Rules.Pdlf;
+
+namespace PdlfFast.Tasks.Copy;
+
+/// <summary>Which working-memory model runs (DESIGN.md section 2).</summary>
+public enum MemoryModel
+{
+    /// <summary>Plastic LIF path (PDLF rule, fast weights from zero) plus a GRU + dense branch; readouts summed.</summary>
+    Pdlf,
+    /// <summary>The GRU + dense branch alone, weights evolved directly: the baseline.</summary>
+    Gru,
+    /// <summary>The plastic LIF path alone.</summary>
+    PlasticSnn,
+}
+
+/// <summary>
+/// One individual's working-memory network: 3 inputs -> plastic 3-H-1 PDLF network and/or GRU(H) + dense(1), outputs
+/// summed. Genome: the PDLF rule's parameters (if any) followed by the GRU's (if any). Shared read-only by episodes.
+/// </summary>
+public sealed class WorkingMemoryNetwork
+{
+    public WorkingMemoryNetwork(MemoryModel model, int hiddenSize = 128, PdlfTermSet terms = PdlfTermSet.Abcd)
+    {
+        if (!Enum.IsDefined(model)) throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown memory model.");
+        Model = model;
+        HiddenSize = hiddenSize;
+        Snn = new NetworkSpec(CopyTask.Channels, hiddenSize, 1);
+        if (model != MemoryModel.Gru) Rule = new PdlfCoefficients(Snn, terms);
+        if (model != MemoryModel.PlasticSnn) Gru = new GruParameters(CopyTask.Channels, hiddenSize);
+    }
+
+    public MemoryModel Model { get; }
+    public int HiddenSize { get; }
+    public NetworkSpec Snn { get; }
+    public PdlfCoefficients? Rule { get; }
+    public GruParameters? Gru { get; }
+
+    public int RuleLength => Rule?.GenomeLength() ?? 0;
+    public int GenomeLength => RuleLength + (Gru?.GenomeLength() ?? 0);
+
+    public void Load(ReadOnlySpan<float> genome)
+    {
+        if (genome.Length != GenomeLength)
+            throw new ArgumentException($"Genome has {genome.Length} values; the {Model} working-memory network with {HiddenSize} units needs {GenomeLength}.", nameof(genome));
+        Rule?.Load(genome[..RuleLength]);
+        Gru?.Load(genome[RuleLength..]);
+    }
+}
+
+/// <summary>One sequence's state: the SNN's membranes, traces and fast weights and the GRU's hidden state.</summary>
+public sealed class WorkingMemoryState
+{
+    private readonly float[] _snnOutput = new float[1];
+
+    public WorkingMemoryState(WorkingMemoryNetwork network)
+    {
+        Network = network;
+        if (network.Rule is not null) Snn = new NetworkState(network.Snn);
+        if (network.Gru is not null) Gru = new GruState(network.Gru);
+    }
+
+    public WorkingMemoryNetwork Network { get; }
+    public NetworkState? Snn { get; }
+    public GruState? Gru { get; }
+
+    /// <summary>A new sequence: fast weights back to zero, all activity cleared (fast weights are per sequence).</summary>
+    public void Reset()
+    {
+        Snn?.Reset();
+        Gru?.Reset();
+    }
+
+    /// <summary>The activity-reset probe: zero membranes, traces and the GRU state, keep the fast weights.</summary>
+    public void ResetActivity()
+    {
+        Snn?.ResetActivity();
+        Gru?.Reset();
+    }
+
+    /// <summary>One step; returns the summed readout. Allocates nothing.</summary>
+    public float Step(ReadOnlySpan<float> input, SimdWidth width = SimdWidth.Auto)
+    {
+        float output = 0f;
+        if (Snn is not null)
+        {
+            PdlfNetwork.Step(Snn, Network.Rule!, input, _snnOutput, width);
+            output += _snnOutput[0];
+        }
+        if (Gru is not null) output += PdlfFast.Kernel.Recurrent.Gru.Step(Gru, Network.Gru!, input, width);
+        return output;
+    }
+
+    /// <summary>Scalar twin of <see cref="Step"/> (every kernel's scalar twin).</summary>
+    public float StepScalar(ReadOnlySpan<float> input)
+    {
+        float output = 0f;
+        if (Snn is not null)
+        {
+            switch (Network.Rule!.Terms)
+            {
+                case PdlfTermSet.Abcd: PdlfNetwork.StepScalar<AbcdTerms>(Snn, Network.Rule, input, _snnOutput); break;
+                case PdlfTermSet.Acd: PdlfNetwork.StepScalar<AcdTerms>(Snn, Network.Rule, input, _snnOutput); break;
+                default: PdlfNetwork.StepScalar<BdTerms>(Snn, Network.Rule, input, _snnOutput); break;
+            }
+            output += _snnOutput[0];
+        }
+        if (Gru is not null) output += PdlfFast.Kernel.Recurrent.Gru.StepScalar(Gru, Network.Gru!, input);
+        return output;
+    }
+}

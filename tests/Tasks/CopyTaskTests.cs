@@ -1,0 +1,159 @@
+using FsCheck;
+using FsCheck.Xunit;
+using PdlfFast.Kernel.Random;
+using PdlfFast.Kernel.Recurrent;
+using PdlfFast.Rules.Pdlf;
+using PdlfFast.Tasks.Copy;
+using PdlfFast.Tests.Support;
+using PdlfFast.Training.Evolution;
+
+namespace PdlfFast.Tests.Tasks;
+
+public class CopyTaskTests
+{
+    [Fact]
+    public void Timeline_inputs_and_targets_follow_the_task_definition()
+    {
+        // Len 3, Lat 2: steps 0-2 present, 3-4 delay, 5 cue, 6-8 recall.
+        var task = new CopyTask(3, 2);
+        float[] bits = [1f, -1f, -1f];
+        Assert.Equal(9, task.Steps);
+        Assert.Equal(6, task.FirstRecallStep);
+        var input = new float[3];
+        var expectedInputs = new[]
+        {
+            new[] { 1f, 1f, 0f }, [-1f, 1f, 0f], [-1f, 1f, 0f], [0f, 0f, 0f], [0f, 0f, 0f],
+            [0f, 0f, 1f], [0f, 0f, 1f], [0f, 0f, 1f], [0f, 0f, 1f],
+        };
+        for (int t = 0; t < task.Steps; t++)
+        {
+            task.Input(bits, t, input);
+            Assert.Equal(expectedInputs[t], input);
+            Assert.Equal(t is 3 or 4, task.IsDelayStep(t));
+        }
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, 0f, 1f, -1f, -1f], Enumerable.Range(0, 9).Select(t => task.Target(bits, t)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => task.Input(bits, 9, input));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CopyTask(0, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CopyTask(8, -1));
+    }
+
+    [Fact]
+    public void A_constant_output_scores_chance_and_a_perfect_one_scores_one()
+    {
+        var task = new CopyTask(8, 8);
+        var bits = new float[8];
+        var random = new RandomStream(1, new StreamId(0, 0, 0));
+        CopyScore constant = new(), perfect = new(), silent = new();
+        for (int s = 0; s < 4000; s++)
+        {
+            task.DrawSequence(ref random, bits);
+            for (int t = task.FirstRecallStep; t < task.Steps; t++)
+            {
+                float target = task.Target(bits, t);
+                constant.Add(0.7f, target);
+                perfect.Add(3f * target, target);
+                silent.Add(0f, target);
+            }
+        }
+        // 32,000 fair bits: the standard error of the fraction is 0.0028.
+        Assert.InRange(constant.Accuracy, 0.5 - 5 * 0.0028, 0.5 + 5 * 0.0028);
+        Assert.Equal(1.0, perfect.Accuracy);
+        Assert.Equal(0.0, silent.Accuracy); // no answer is no correct answer
+        Assert.True(perfect.Fitness > constant.Fitness);
+    }
+
+    [Fact]
+    public void Gru_step_matches_a_hand_computed_cell()
+    {
+        // One input, one unit. Wx = [r 0.5, z -1, n 2], Wh = [r 1, z 0.5, n -1], b = [0, 0.25, 0.1], bhn = 0.2,
+        // wout = 3, bout = -0.5; x = 1, h = 0:
+        // r = s(0.5) = 0.622459, z = s(-1 + 0.25) = 0.320821, n = tanh(2 + 0.1 + r * 0.2) = tanh(2.224492) = 0.976889,
+        // h' = (1 - z) n = 0.663482, out = 3 h' - 0.5 = 1.490447.
+        var p = new GruParameters(1, 1);
+        p.Load([0.5f, -1f, 2f, 1f, 0.5f, -1f, 0f, 0.25f, 0.1f, 0.2f, 3f, -0.5f]);
+        foreach (bool scalar in new[] { false, true })
+        {
+            var state = new GruState(p);
+            float output = scalar ? Gru.StepScalar(state, p, [1f]) : Gru.Step(state, p, [1f]);
+            Assert.Equal(0.663482f, state.Hidden[0], 2e-6f);
+            Assert.Equal(1.490447f, output, 5e-6f);
+        }
+    }
+
+    // Tolerance: TensorPrimitives' vectorised sigmoid/tanh may differ from MathF's by a few ulps; over 20 steps of a
+    // contracting recurrence that stays below 1e-5 relative. Everything else in the step is bit-identical.
+    [Property(MaxTest = 30, EndSize = 100)]
+    public void Gru_vector_step_matches_scalar_twin(NonNegativeInt hidden, int seed)
+    {
+        int h = Seeded.Size(hidden.Get, 100);
+        var data = new Seeded(seed);
+        var p = new GruParameters(3, h);
+        p.Load(data.Uniform(GruParameters.GenomeLength(3, h), -0.5f, 0.5f));
+        var a = new GruState(p);
+        var b = new GruState(p);
+        for (int t = 0; t < 20; t++)
+        {
+            var x = data.Uniform(3, -1f, 1f);
+            float ya = Gru.Step(a, p, x), yb = Gru.StepScalar(b, p, x);
+            Assert.True(MathF.Abs(ya - yb) <= 1e-5f * (1 + MathF.Abs(yb)), $"step {t}: {ya} vs {yb}");
+            for (int j = 0; j < h; j++) Assert.True(MathF.Abs(a.Hidden[j] - b.Hidden[j]) <= 1e-5f, $"unit {j} at step {t}");
+        }
+    }
+
+    [Theory]
+    [InlineData(MemoryModel.Pdlf)]
+    [InlineData(MemoryModel.Gru)]
+    [InlineData(MemoryModel.PlasticSnn)]
+    public void Working_memory_networks_match_their_scalar_twins_and_allocate_nothing(MemoryModel model)
+    {
+        var data = new Seeded(5);
+        var network = new WorkingMemoryNetwork(model, 40);
+        network.Load(data.Uniform(network.GenomeLength, -0.5f, 0.5f));
+        var vector = new WorkingMemoryState(network);
+        var scalar = new WorkingMemoryState(network);
+        var inputs = Enumerable.Range(0, 30).Select(_ => data.Uniform(3, -1f, 1f)).ToArray();
+        foreach (var x in inputs)
+        {
+            float a = vector.Step(x), b = scalar.StepScalar(x);
+            Assert.True(MathF.Abs(a - b) <= 1e-4f * (1 + MathF.Abs(b)), $"{model}: {a} vs {b}");
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var x in inputs) vector.Step(x);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(model != MemoryModel.Gru, vector.Snn is not null);
+        Assert.Equal(model != MemoryModel.PlasticSnn, vector.Gru is not null);
+    }
+
+    [Fact]
+    public void The_activity_reset_probe_clears_activity_but_keeps_fast_weights()
+    {
+        var data = new Seeded(8);
+        var network = new WorkingMemoryNetwork(MemoryModel.Pdlf, 32);
+        network.Load(data.Uniform(network.GenomeLength, -0.5f, 0.5f));
+        var state = new WorkingMemoryState(network);
+        for (int t = 0; t < 5; t++) state.Step(data.Uniform(3, -1f, 1f));
+        var weights = state.Snn!.InputWeights.ToArray();
+        Assert.Contains(weights, w => w != 0f);
+        state.ResetActivity();
+        Assert.All(state.Snn.Membrane.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(state.Snn.Trace.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(state.Gru!.Hidden.ToArray(), v => Assert.Equal(0f, v));
+        Bits.Equal(weights, state.Snn.InputWeights, "fast weights");
+        state.Reset();
+        Assert.All(state.Snn.InputWeights.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void A_short_training_run_improves_test_accuracy_over_the_initial_mean()
+    {
+        // Reduced budget (about a second): Len 4, Lat 2, PDLF + GRU(32), PGPE 64 x 40 generations, 16 sequences each.
+        var evaluator = new CopyEvaluator(new CopyTask(4, 2), MemoryModel.Pdlf, 32, PdlfTermSet.Abcd, 16);
+        var strategy = new Pgpe(evaluator.Dimension, new PgpeOptions(64, 0.05, InitialStdev: 0.1f, Seed: 3));
+        using var run = new EvolutionRun<CopyEvaluator, CopyWorker>(strategy, evaluator, new EvaluationOptions(1, 2, true, 1));
+        var worker = evaluator.CreateWorker(0);
+        double initial = evaluator.Test(worker, strategy.Mean, 200, 7, resetDuringDelay: false).Accuracy;
+        run.Run(40, cancellation: TestContext.Current.CancellationToken);
+        double trained = evaluator.Test(worker, strategy.Mean, 200, 7, resetDuringDelay: false).Accuracy;
+        Assert.True(trained > Math.Max(initial, 0.6), $"test accuracy {initial:F3} -> {trained:F3}");
+    }
+}
