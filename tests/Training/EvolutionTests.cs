@@ -160,6 +160,7 @@ public class EvolutionTests
             float bestAfterResume;
             using (var run = Run(resumed, Objective.NoisySphere, threads: 2, episodes: 2))
             {
+                Assert.Equal([1, 2, 3], EvolutionRun<ObjectiveEvaluator, ObjectiveWorker>.ReadCheckpointPayload(path));
                 Assert.Equal([1, 2, 3], run.LoadCheckpoint(path));
                 Assert.Equal(n, resumed.Generation);
                 run.Run(2 * n, cancellation: Ct);

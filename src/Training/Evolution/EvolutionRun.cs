@@ -16,7 +16,7 @@ public readonly record struct GenerationReport(int Generation, float BestFitness
 public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     where TEvaluator : struct, IFitnessEvaluator<TWorker> where TWorker : class
 {
-    private const string PayloadTag = "pdlf-evolution/1";
+    private const string PayloadTag = "pdlf-evolution/2";
     private readonly float[] _best;
     private readonly StrategyRangeJob _strategyJob;
 
@@ -76,46 +76,75 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         }
     }
 
+    /// <summary>Writes a checkpoint: caller payload first (so <see cref="ReadCheckpointPayload"/> finds it without
+    /// knowing the strategy), then the strategy state and the best-so-far.</summary>
     public void SaveCheckpoint(string path, ReadOnlySpan<byte> extra = default)
     {
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(PayloadTag);
+            writer.Write(extra.Length);
+            writer.Write(extra);
             Strategy.WriteState(writer);
             writer.Write(BestFitness);
             writer.Write(BestGeneration);
             writer.Write(NonFiniteEpisodes);
             StrategyChecks.WriteFloats(writer, _best);
-            writer.Write(extra.Length);
-            writer.Write(extra);
         }
         CheckpointFile.Write(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>The caller payload of a checkpoint (e.g. the experiment's configuration), verified but not applied.</summary>
+    public static byte[] ReadCheckpointPayload(string path)
+    {
+        using var reader = OpenPayload(path, out _);
+        return ReadExtra(reader, path);
     }
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/>; returns its caller payload.</summary>
     public byte[] LoadCheckpoint(string path)
     {
-        var payload = CheckpointFile.Read(path);
+        using var reader = OpenPayload(path, out _);
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(payload));
-            string tag = reader.ReadString();
-            if (tag != PayloadTag) throw new InvalidDataException($"payload is '{tag}', expected '{PayloadTag}'");
+            var extra = ReadExtra(reader, path);
             Strategy.ReadState(reader);
             BestFitness = reader.ReadSingle();
             BestGeneration = reader.ReadInt32();
             NonFiniteEpisodes = reader.ReadInt64();
             StrategyChecks.ReadFloats(reader, _best, "best parameters");
-            int extraLength = reader.ReadInt32();
-            var extra = reader.ReadBytes(extraLength);
-            if (extra.Length != extraLength) throw new EndOfStreamException("caller payload is truncated");
             return extra;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
         {
             throw new CheckpointException($"Checkpoint '{path}' does not fit this run: {e.Message}", e);
         }
+    }
+
+    private static BinaryReader OpenPayload(string path, out byte[] payload)
+    {
+        payload = CheckpointFile.Read(path);
+        var reader = new BinaryReader(new MemoryStream(payload));
+        string tag;
+        try
+        {
+            tag = reader.ReadString();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointException($"Checkpoint '{path}' has an empty payload.", e);
+        }
+        if (tag != PayloadTag) throw new CheckpointException($"Checkpoint '{path}' holds '{tag}', not an evolution run ('{PayloadTag}').");
+        return reader;
+    }
+
+    private static byte[] ReadExtra(BinaryReader reader, string path)
+    {
+        int length = reader.ReadInt32();
+        var extra = reader.ReadBytes(Math.Max(0, length));
+        if (length < 0 || extra.Length != length) throw new CheckpointException($"Checkpoint '{path}': caller payload is truncated.");
+        return extra;
     }
 
     public void Dispose() => Driver.Dispose();

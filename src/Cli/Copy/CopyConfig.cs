@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PdlfFast.Rules.Pdlf;
+using PdlfFast.Tasks.Copy;
+
+namespace PdlfFast.Cli.Copy;
+
+/// <summary>
+/// Everything that defines a copy-task training run. Defaults are the built-in budget of <c>pdlf train copy</c>.
+/// Read from an optional JSON file, overridden by flags, validated with errors that name the option and its range.
+/// </summary>
+public sealed record CopyConfig
+{
+    public string Model { get; init; } = "pdlf";
+    public int Length { get; init; } = 8;
+    public int Latency { get; init; } = 8;
+    public int Hidden { get; init; } = 128;
+    public string Rule { get; init; } = "abcd";
+    public string Strategy { get; init; } = "pgpe";
+    public int Population { get; init; } = 64;
+    public int Generations { get; init; } = 600;
+    public int Sequences { get; init; } = 32;
+    public double LearningRate { get; init; } = 0.01;
+    public float Sigma { get; init; } = 0.04f;
+    public int TestSequences { get; init; } = 512;
+    public int TestEvery { get; init; } = 20;
+    public int CheckpointEvery { get; init; } = 20;
+    public ulong Seed { get; init; } = 1;
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    public MemoryModel MemoryModel => Model switch
+    {
+        "pdlf" => MemoryModel.Pdlf,
+        "gru" => MemoryModel.Gru,
+        _ => MemoryModel.PlasticSnn,
+    };
+
+    public PdlfTermSet Terms => Rule switch
+    {
+        "abcd" => PdlfTermSet.Abcd,
+        "acd" => PdlfTermSet.Acd,
+        _ => PdlfTermSet.Bd,
+    };
+
+    public CopyTask Task => new(Length, Latency);
+
+    public CopyEvaluator Evaluator(bool resetDuringDelay = false) => new(Task, MemoryModel, Hidden, Terms, Sequences, resetDuringDelay);
+
+    public static readonly string[] Models = ["pdlf", "gru", "snn"];
+    public static readonly string[] Rules = ["abcd", "acd", "bd"];
+    public static readonly string[] Strategies = ["pgpe", "openai-es"];
+
+    /// <summary>Every problem with the values, each naming its option and the allowed range; empty when valid.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Range(string option, double value, double min, double max)
+        {
+            if (!(value >= min && value <= max)) problems.Add($"{option} must be in {min}..{max} (got {value}).");
+        }
+        void OneOf(string option, string value, string[] allowed)
+        {
+            if (!allowed.Contains(value)) problems.Add($"{option} must be one of {string.Join(", ", allowed)} (got '{value}').");
+        }
+        OneOf("--model", Model, Models);
+        OneOf("--rule", Rule, Rules);
+        OneOf("--strategy", Strategy, Strategies);
+        Range("--length", Length, 1, CopyTask.MaxLength);
+        Range("--latency", Latency, 0, 16 * CopyTask.MaxLength);
+        Range("--hidden", Hidden, 1, 4096);
+        Range("--population", Population, 2, 1 << 16);
+        if (Population % 2 != 0) problems.Add($"--population must be even: members come in mirrored pairs (got {Population}).");
+        Range("--generations", Generations, 1, 10_000_000);
+        Range("--sequences", Sequences, 1, 1 << 16);
+        Range("--learning-rate", LearningRate, 1e-6, 10);
+        Range("--sigma", Sigma, 1e-6, 10);
+        Range("--test-sequences", TestSequences, 1, 1 << 20);
+        Range("--test-every", TestEvery, 1, 1_000_000);
+        Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000);
+        Range("--threads", Threads, 1, 1024);
+        return problems;
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.CopyConfig);
+
+    /// <summary>Reads a config file; errors name the file and what is wrong with it.</summary>
+    public static CopyConfig FromFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"Cannot read config '{path}': {e.Message}");
+        }
+        return FromJson(text, $"config '{path}'");
+    }
+
+    public static CopyConfig FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, CliJson.Default.CopyConfig) ?? throw new ConfigException($"{source} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{source} is not a valid copy-task config: {e.Message}");
+        }
+    }
+}
+
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>One line of a run's JSONL log.</summary>
+public sealed record GenerationLog(int Generation, float BestFitness, float MeanFitness, float BestEverFitness, int NonFinite,
+    double Seconds, double EvaluationsPerSecond, double? TestAccuracy, double ElapsedSeconds);
+
+/// <summary>The outcome of a run, written as summary.json next to its log.</summary>
+public sealed record CopySummary(string Model, int Length, int Latency, int Generations, int Population, int Sequences,
+    double TestAccuracy, double TestAccuracyWithReset, double WallSeconds, string Checkpoint);
+
+// Source-generated serialisation: no reflection, so it works under native AOT.
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(CopyConfig))]
+[JsonSerializable(typeof(GenerationLog))]
+[JsonSerializable(typeof(CopySummary))]
+internal sealed partial class CliJson : JsonSerializerContext;

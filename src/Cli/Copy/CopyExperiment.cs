@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using PdlfFast.Tasks.Copy;
+using PdlfFast.Training.Evolution;
+
+namespace PdlfFast.Cli.Copy;
+
+/// <summary>What a training run reports after each generation (for the progress display).</summary>
+public readonly record struct CopyProgress(int Generation, int Generations, float BestFitness, float MeanFitness, double? TestAccuracy,
+    double EvaluationsPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
+
+/// <summary>
+/// Trains a working-memory network on the copy task: ES generations with a held-out test of the mean every
+/// <see cref="CopyConfig.TestEvery"/> generations, a JSONL log line per generation, and a checkpoint (config inside)
+/// every <see cref="CopyConfig.CheckpointEvery"/> generations and on cancellation, so a stopped run loses at most the
+/// generation in flight and <c>--resume</c> continues it exactly.
+/// </summary>
+public sealed class CopyExperiment
+{
+    public const ulong TestSeed = 0x7e57;
+    public const string CheckpointName = "checkpoint.ckpt";
+    public const string LogName = "log.jsonl";
+
+    public static IEvolutionStrategy CreateStrategy(CopyConfig config, int dimension) => config.Strategy switch
+    {
+        "openai-es" => new OpenAiEs(dimension, new OpenAiEsOptions(config.Population, config.Sigma, config.LearningRate, Seed: config.Seed)),
+        _ => new Pgpe(dimension, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed)),
+    };
+
+    /// <summary>Runs (or resumes) training in <paramref name="directory"/>; returns the summary it also writes.</summary>
+    public static CopySummary Train(CopyConfig config, string directory, bool resume, IProgress<CopyProgress>? progress,
+        CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(directory);
+        string checkpoint = Path.Combine(directory, CheckpointName), logPath = Path.Combine(directory, LogName);
+        var evaluator = config.Evaluator();
+        var strategy = CreateStrategy(config, evaluator.Dimension);
+        using var run = new EvolutionRun<CopyEvaluator, CopyWorker>(strategy, evaluator,
+            new EvaluationOptions(EpisodesPerMember: 1, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed));
+        double previousSeconds = 0;
+        if (resume)
+        {
+            run.LoadCheckpoint(checkpoint);
+            previousSeconds = TruncateLog(logPath, strategy.Generation);
+        }
+        else
+        {
+            File.Delete(logPath);
+        }
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+        byte[] payload = Encoding.UTF8.GetBytes(config.ToJson());
+        var tester = evaluator.CreateWorker(0);
+        var stopwatch = Stopwatch.StartNew();
+        using (var log = new StreamWriter(logPath, append: true))
+        {
+            while (strategy.Generation < config.Generations)
+            {
+                if (cancellation.IsCancellationRequested) break;
+                GenerationReport report;
+                try
+                {
+                    report = run.Step(cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                int done = strategy.Generation;
+                double? test = done % config.TestEvery == 0 || done == config.Generations
+                    ? evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy
+                    : null;
+                double elapsed = previousSeconds + stopwatch.Elapsed.TotalSeconds;
+                log.WriteLine(JsonSerializer.Serialize(new GenerationLog(report.Generation, report.BestFitness, report.MeanFitness,
+                    report.BestEverFitness, report.NonFiniteEpisodes, report.Seconds, report.EpisodesPerSecond, test, elapsed),
+                    CliJson.Default.GenerationLog));
+                log.Flush();
+                if (done % config.CheckpointEvery == 0 || done == config.Generations) run.SaveCheckpoint(checkpoint, payload);
+                var remaining = TimeSpan.FromSeconds((config.Generations - done) * report.Seconds);
+                progress?.Report(new CopyProgress(done, config.Generations, report.BestFitness, report.MeanFitness, test,
+                    report.EpisodesPerSecond, TimeSpan.FromSeconds(elapsed), remaining));
+            }
+        }
+        run.SaveCheckpoint(checkpoint, payload);
+        double wall = previousSeconds + stopwatch.Elapsed.TotalSeconds;
+        var summary = new CopySummary(config.Model, config.Length, config.Latency, strategy.Generation, config.Population, config.Sequences,
+            evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy,
+            evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: true).Accuracy,
+            wall, checkpoint);
+        File.WriteAllText(Path.Combine(directory, "summary.json"), JsonSerializer.Serialize(summary, CliJson.Default.CopySummary));
+        return summary;
+    }
+
+    /// <summary>Keeps the log lines of generations a checkpoint covers (a crash may have logged a few more).</summary>
+    private static double TruncateLog(string logPath, int generations)
+    {
+        if (!File.Exists(logPath)) return 0;
+        var kept = new List<string>();
+        double elapsed = 0;
+        foreach (var line in File.ReadLines(logPath))
+        {
+            var entry = JsonSerializer.Deserialize(line, CliJson.Default.GenerationLog);
+            if (entry is null || entry.Generation >= generations) break;
+            kept.Add(line);
+            elapsed = entry.ElapsedSeconds;
+        }
+        File.WriteAllLines(logPath, kept);
+        return elapsed;
+    }
+
+    /// <summary>Reads a run's log (for plots).</summary>
+    public static IReadOnlyList<GenerationLog> ReadLog(string directory)
+    {
+        string path = Path.Combine(directory, LogName);
+        if (!File.Exists(path)) return [];
+        return File.ReadLines(path).Select(l => JsonSerializer.Deserialize(l, CliJson.Default.GenerationLog)!).ToArray();
+    }
+
+    /// <summary>Loads a checkpoint written by <see cref="Train"/>: its config and the trained mean.</summary>
+    public static (CopyConfig Config, float[] Mean, int Generation) Load(string checkpoint)
+    {
+        var payload = EvolutionRun<CopyEvaluator, CopyWorker>.ReadCheckpointPayload(checkpoint);
+        var config = CopyConfig.FromJson(Encoding.UTF8.GetString(payload), $"the config inside '{checkpoint}'");
+        var evaluator = config.Evaluator();
+        var strategy = CreateStrategy(config, evaluator.Dimension);
+        using var run = new EvolutionRun<CopyEvaluator, CopyWorker>(strategy, evaluator, new EvaluationOptions(Threads: 1, Seed: config.Seed));
+        run.LoadCheckpoint(checkpoint);
+        return (config, strategy.Mean.ToArray(), strategy.Generation);
+    }
+}

@@ -1,0 +1,80 @@
+using PdlfFast.Cli.Copy;
+using PdlfFast.Kernel.Random;
+using PdlfFast.Tasks.Copy;
+
+namespace PdlfFast.Cli.Plots;
+
+/// <summary>The figures of a trained copy-task model: fast-weight snapshots and activity rasters.</summary>
+public static class CopyFigures
+{
+    public static IReadOnlyList<string> Write(CopyConfig config, float[] mean, string directory)
+    {
+        var files = new List<string>();
+        var evaluator = config.Evaluator();
+        var worker = evaluator.CreateWorker(0);
+        worker.Network.Load(mean);
+        var task = config.Task;
+        if (worker.State.Snn is not null)
+        {
+            // Fast weights at the end of the delay for a few held-out sequences: what the synapses remember.
+            var snapshots = new List<(string, double[,])>();
+            for (uint s = 0; s < 3; s++)
+            {
+                var recorder = new SnapshotRecorder(task.Length + task.Latency - 1);
+                var random = new RandomStream(CopyExperiment.TestSeed, new StreamId(0, 0, s, 0x46494753)); // "FIGS"
+                var score = new CopyScore();
+                evaluator.RunSequence(worker, ref random, false, ref score, recorder);
+                string bits = string.Concat(worker.Bits.Select(b => b > 0 ? '1' : '0'));
+                snapshots.Add(($"layer-1 fast weights (input x hidden) after sequence {bits}, end of delay", recorder.Weights!));
+            }
+            string path = Path.Combine(directory, "weights.png");
+            CopyPlots.WeightSnapshots(snapshots, $"{config.Task}: fast weights after different sequences", path);
+            files.Add(path);
+        }
+        var panels = new List<(string, double[,], double[], int, int)>();
+        foreach (bool reset in new[] { false, true })
+        {
+            var recorder = new ActivityRecorder(task.Steps, config.Hidden);
+            var random = new RandomStream(CopyExperiment.TestSeed, new StreamId(0, 0, 0, 0x46494753));
+            var score = new CopyScore();
+            evaluator.RunSequence(worker, ref random, reset, ref score, recorder);
+            panels.Add(($"{(reset ? "activity reset during the delay" : "no reset")} (accuracy {score.Accuracy:F2})", recorder.Membranes, recorder.Output,
+                task.Length, task.Length + task.Latency));
+        }
+        string raster = Path.Combine(directory, "activity.png");
+        CopyPlots.ActivityRaster(panels, raster);
+        files.Add(raster);
+        return files;
+    }
+
+    private sealed class SnapshotRecorder(int step) : ICopyRecorder
+    {
+        public double[,]? Weights { get; private set; }
+
+        public void Record(int t, ReadOnlySpan<float> input, float output, WorkingMemoryState state)
+        {
+            if (t != step || state.Snn is null) return;
+            var spec = state.Snn.Spec;
+            var dense = new float[spec.Input.Synapses];
+            state.Snn.CopyEffectiveWeights(1, dense);
+            Weights = new double[spec.InputSize, spec.HiddenSize];
+            for (int i = 0; i < spec.InputSize; i++)
+                for (int j = 0; j < spec.HiddenSize; j++) Weights[i, j] = dense[i * spec.HiddenSize + j];
+        }
+    }
+
+    private sealed class ActivityRecorder(int steps, int hidden) : ICopyRecorder
+    {
+        public double[,] Membranes { get; } = new double[hidden, steps];
+        public double[] Output { get; } = new double[steps];
+
+        public void Record(int t, ReadOnlySpan<float> input, float output, WorkingMemoryState state)
+        {
+            Output[t] = output;
+            if (state.Snn is not null)
+                for (int j = 0; j < hidden; j++) Membranes[j, t] = state.Snn.Membrane[j];
+            else if (state.Gru is not null)
+                for (int j = 0; j < hidden; j++) Membranes[j, t] = state.Gru.Hidden[j];
+        }
+    }
+}

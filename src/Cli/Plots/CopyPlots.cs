@@ -1,0 +1,80 @@
+using PdlfFast.Cli.Copy;
+using ScottPlot;
+
+namespace PdlfFast.Cli.Plots;
+
+/// <summary>PNG figures of copy-task runs (ScottPlot).</summary>
+public static class CopyPlots
+{
+    /// <summary>Test accuracy of the mean against generations, one line per run, chance marked.</summary>
+    public static void TrainingCurves(IEnumerable<(string Label, IReadOnlyList<GenerationLog> Log)> runs, string title, string path)
+    {
+        var plot = new Plot();
+        foreach (var (label, log) in runs)
+        {
+            var tested = log.Where(l => l.TestAccuracy is not null).ToArray();
+            if (tested.Length == 0) continue;
+            var line = plot.Add.Scatter(tested.Select(l => (double)l.Generation + 1).ToArray(), tested.Select(l => l.TestAccuracy!.Value).ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 4;
+        }
+        var chance = plot.Add.HorizontalLine(0.5);
+        chance.LinePattern = LinePattern.Dashed;
+        chance.LegendText = "chance";
+        plot.Title(title);
+        plot.XLabel("generation");
+        plot.YLabel("test accuracy (held-out sequences)");
+        plot.Axes.SetLimitsY(0.3, 1.02);
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>
+    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(snapshots.Count);
+        for (int i = 0; i < snapshots.Count; i++)
+        {
+            var plot = multiplot.GetPlot(i);
+            var map = plot.Add.Heatmap(snapshots[i].Weights);
+            map.Colormap = new ScottPlot.Colormaps.MellowRainbow();
+            plot.Add.ColorBar(map);
+            plot.Title(i == 0 ? $"{title}\n{snapshots[i].Label}" : snapshots[i].Label);
+            plot.XLabel("hidden neuron");
+            plot.YLabel("input");
+        }
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        multiplot.SavePng(path, 1100, 260 * snapshots.Count);
+    }
+
+    /// <summary>
+    /// Membrane potentials (heatmap, neurons x steps) and the readout through presentation, delay and recall, for
+    /// one sequence with and without the activity reset.
+    /// </summary>
+    public static void ActivityRaster(IReadOnlyList<(string Label, double[,] Membranes, double[] Output, int DelayStart, int DelayEnd)> panels,
+        string path)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2 * panels.Count);
+        for (int p = 0; p < panels.Count; p++)
+        {
+            var (label, membranes, output, delayStart, delayEnd) = panels[p];
+            var top = multiplot.GetPlot(2 * p);
+            var map = top.Add.Heatmap(membranes);
+            map.Colormap = new ScottPlot.Colormaps.Turbo();
+            top.Add.ColorBar(map);
+            top.Title($"{label}: membrane potential (neuron x step); delay = steps {delayStart}-{delayEnd - 1}");
+            top.YLabel("hidden neuron");
+            var bottom = multiplot.GetPlot(2 * p + 1);
+            bottom.Add.Scatter(Enumerable.Range(0, output.Length).Select(t => (double)t).ToArray(), output);
+            var span = bottom.Add.HorizontalSpan(-1, 1);
+            span.IsVisible = false;
+            bottom.Add.VerticalSpan(delayStart - 0.5, delayEnd - 0.5).FillColor = Colors.Gray.WithAlpha(0.2);
+            bottom.XLabel("step");
+            bottom.YLabel("readout");
+        }
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        multiplot.SavePng(path, 1100, 330 * panels.Count * 2);
+    }
+}

@@ -1,0 +1,77 @@
+using PdlfFast.Cli.Copy;
+using PdlfFast.Tests.Support;
+using PdlfFast.Training.Checkpoints;
+
+namespace PdlfFast.Tests.Cli;
+
+public class CopyExperimentTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static CopyConfig Small => new()
+    {
+        Hidden = 16, Population = 8, Generations = 6, Sequences = 4, TestSequences = 16, TestEvery = 2, CheckpointEvery = 2,
+        Length = 3, Latency = 2, Threads = 2,
+    };
+
+    [Fact]
+    public void Bad_values_are_reported_with_the_option_and_its_range()
+    {
+        var problems = (Small with { Length = 0, Population = 7, Model = "lstm", Sigma = -1f }).Problems();
+        Assert.Contains(problems, p => p.StartsWith("--length must be in 1..1024 (got 0)"));
+        Assert.Contains(problems, p => p.Contains("--population must be even"));
+        Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));
+        Assert.Contains(problems, p => p.StartsWith("--sigma must be in"));
+        Assert.Empty(Small.Problems());
+    }
+
+    [Fact]
+    public void Configs_round_trip_through_json_and_unknown_keys_are_refused()
+    {
+        var config = Small with { Model = "gru", Seed = 42 };
+        Assert.Equal(config, CopyConfig.FromJson(config.ToJson(), "test"));
+        var ex = Assert.Throws<ConfigException>(() => CopyConfig.FromJson("{\"lenght\": 8}", "config 'x.json'"));
+        Assert.Contains("config 'x.json'", ex.Message);
+    }
+
+    [Fact]
+    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"pdlf-copy-{Guid.NewGuid():N}");
+        try
+        {
+            var straight = CopyExperiment.Train(Small, Path.Combine(root, "a"), resume: false, null, Ct);
+            CopyExperiment.Train(Small with { Generations = 3 }, Path.Combine(root, "b"), resume: false, null, Ct);
+            var resumed = CopyExperiment.Train(Small, Path.Combine(root, "b"), resume: true, null, Ct);
+            var (configA, meanA, generationA) = CopyExperiment.Load(Path.Combine(root, "a", CopyExperiment.CheckpointName));
+            var (_, meanB, generationB) = CopyExperiment.Load(Path.Combine(root, "b", CopyExperiment.CheckpointName));
+            Assert.Equal(6, generationA);
+            Assert.Equal(6, generationB);
+            Bits.Equal(meanA, meanB, "trained mean");
+            Assert.Equal(straight.TestAccuracy, resumed.TestAccuracy);
+            Assert.Equal(Small, configA);
+            Assert.Equal(6, CopyExperiment.ReadLog(Path.Combine(root, "b")).Count);
+            Assert.True(File.Exists(Path.Combine(root, "a", "summary.json")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Loading_a_damaged_checkpoint_names_the_file()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"pdlf-bad-{Guid.NewGuid():N}.ckpt");
+        File.WriteAllText(path, "not a checkpoint");
+        try
+        {
+            var ex = Assert.Throws<CheckpointException>(() => CopyExperiment.Load(path));
+            Assert.Contains(path, ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
