@@ -31,15 +31,17 @@ public static class CopyFigures
             CopyPlots.WeightSnapshots(snapshots, $"{config.Task}: fast weights after different sequences", path);
             files.Add(path);
         }
-        var panels = new List<(string, double[,], double[], int, int)>();
+        var panels = new List<(string, double[,], double[], double[], int, int)>();
         foreach (bool reset in new[] { false, true })
         {
             var recorder = new ActivityRecorder(task.Steps, config.Hidden);
             var random = new RandomStream(CopyExperiment.TestSeed, new StreamId(0, 0, 0, 0x46494753));
             var score = new CopyScore();
             evaluator.RunSequence(worker, ref random, reset, ref score, recorder);
-            panels.Add(($"{(reset ? "activity reset during the delay" : "no reset")} (accuracy {score.Accuracy:F2})", recorder.Membranes, recorder.Output,
-                task.Length, task.Length + task.Latency));
+            var target = Enumerable.Range(0, task.Steps).Select(t => (double)task.Target(worker.Bits, t)).ToArray();
+            string what = worker.State.Snn is not null ? "LIF membranes" : "GRU state";
+            panels.Add(($"{what}, {(reset ? "activity reset during the delay" : "no reset")} (accuracy {score.Accuracy:F2})", recorder.Membranes,
+                recorder.Output, target, task.Length, task.Length + task.Latency));
         }
         string raster = Path.Combine(directory, "activity.png");
         CopyPlots.ActivityRaster(panels, raster);

@@ -52,25 +52,30 @@ public static class CopyPlots
     /// Membrane potentials (heatmap, neurons x steps) and the readout through presentation, delay and recall, for
     /// one sequence with and without the activity reset.
     /// </summary>
-    public static void ActivityRaster(IReadOnlyList<(string Label, double[,] Membranes, double[] Output, int DelayStart, int DelayEnd)> panels,
+    public static void ActivityRaster(IReadOnlyList<(string Label, double[,] Membranes, double[] Output, double[] Target, int DelayStart, int DelayEnd)> panels,
         string path)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2 * panels.Count);
         for (int p = 0; p < panels.Count; p++)
         {
-            var (label, membranes, output, delayStart, delayEnd) = panels[p];
+            var (label, membranes, output, target, delayStart, delayEnd) = panels[p];
             var top = multiplot.GetPlot(2 * p);
             var map = top.Add.Heatmap(membranes);
             map.Colormap = new ScottPlot.Colormaps.Turbo();
             top.Add.ColorBar(map);
-            top.Title($"{label}: membrane potential (neuron x step); delay = steps {delayStart}-{delayEnd - 1}");
+            top.Title($"{label}: hidden state (neuron x step); delay = steps {delayStart}-{delayEnd - 1}");
             top.YLabel("hidden neuron");
             var bottom = multiplot.GetPlot(2 * p + 1);
-            bottom.Add.Scatter(Enumerable.Range(0, output.Length).Select(t => (double)t).ToArray(), output);
-            var span = bottom.Add.HorizontalSpan(-1, 1);
-            span.IsVisible = false;
-            bottom.Add.VerticalSpan(delayStart - 0.5, delayEnd - 0.5).FillColor = Colors.Gray.WithAlpha(0.2);
+            var steps = Enumerable.Range(0, output.Length).Select(t => (double)t).ToArray();
+            bottom.Add.Scatter(steps, output).LegendText = "readout";
+            var scored = steps.Where(t => target[(int)t] != 0).ToArray();
+            var targets = bottom.Add.ScatterPoints(scored, scored.Select(t => target[(int)t]).ToArray());
+            targets.LegendText = "target bit (+1 / -1)";
+            targets.MarkerSize = 9;
+            targets.MarkerShape = MarkerShape.OpenCircle;
+            bottom.Add.HorizontalSpan(delayStart - 0.5, delayEnd - 0.5).FillColor = Colors.Gray.WithAlpha(0.2);
+            bottom.ShowLegend(Alignment.UpperRight);
             bottom.XLabel("step");
             bottom.YLabel("readout");
         }
