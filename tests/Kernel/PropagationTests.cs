@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Xunit;
 using PdlfFast.Kernel.Layers;
+using PdlfFast.Kernel.Simd;
 using PdlfFast.Tests.Support;
 
 namespace PdlfFast.Tests.Kernel;
@@ -64,6 +65,26 @@ public class PropagationTests
         Propagation.Dense(spikes, weights, shape, 0.5f, viaDense);
         // fma(+-1, w, a) rounds exactly as a +- w and fma(0, w, a) = a, so the two agree exactly (== ignores the sign of zero).
         for (int j = 0; j < shape.Stride; j++) Assert.True(viaRows[j] == viaDense[j], $"column {j}: {viaRows[j]} vs {viaDense[j]}");
+    }
+
+    [Property(MaxTest = 60, EndSize = 300)]
+    public void Batched_dense_equals_per_sample_dense_bit_for_bit(NonNegativeInt rows, NonNegativeInt columns, NonNegativeInt batch, int seed)
+    {
+        var data = new Seeded(seed);
+        var (shape, weights) = RandomLayer(data, Seeded.Size(rows.Get, 200), Seeded.Size(columns.Get, 300), padded: rows.Get % 2 == 0);
+        int n = Seeded.Size(batch.Get, 9), inputStride = shape.Rows + 3, currentStride = shape.Stride + 5;
+        var inputs = data.Uniform(n * inputStride, -2f, 2f);
+        foreach (var width in Vectorisation.Accelerated)
+        {
+            var batched = new float[n * currentStride];
+            Propagation.DenseBatch(inputs, inputStride, weights, shape, 0.75f, batched, currentStride, n, width);
+            for (int b = 0; b < n; b++)
+            {
+                var single = new float[shape.Stride];
+                Propagation.DenseScalar(inputs.AsSpan(b * inputStride, shape.Rows), weights, shape, 0.75f, single);
+                Bits.Equal(single, batched.AsSpan(b * currentStride, shape.Stride), $"sample {b} ({width}, {shape})");
+            }
+        }
     }
 
     [Fact]

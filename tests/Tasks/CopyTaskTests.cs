@@ -100,6 +100,51 @@ public class CopyTaskTests
         }
     }
 
+    [Fact]
+    public void Batched_gru_steps_equal_single_steps_bit_for_bit()
+    {
+        var data = new Seeded(4);
+        var p = new GruParameters(3, 37);
+        p.Load(data.Uniform(p.GenomeLength(), -0.6f, 0.6f));
+        const int batch = 5;
+        var batched = new GruBatchState(p, batch);
+        var singles = Enumerable.Range(0, batch).Select(_ => new GruState(p)).ToArray();
+        var outputs = new float[batch];
+        for (int t = 0; t < 12; t++)
+        {
+            var inputs = data.Uniform(batch * 3, -1f, 1f);
+            Gru.StepBatch(batched, p, inputs, outputs);
+            for (int b = 0; b < batch; b++)
+            {
+                float single = Gru.Step(singles[b], p, inputs.AsSpan(b * 3, 3));
+                Assert.Equal(BitConverter.SingleToInt32Bits(single), BitConverter.SingleToInt32Bits(outputs[b]));
+                Bits.Equal(singles[b].Hidden, batched.Hidden.Slice(b * p.Stride, p.Stride), $"sequence {b} at step {t}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(MemoryModel.Pdlf, false)]
+    [InlineData(MemoryModel.Gru, true)]
+    [InlineData(MemoryModel.PlasticSnn, true)]
+    public void Lock_step_batches_score_exactly_like_single_sequences(MemoryModel model, bool reset)
+    {
+        var evaluator = new CopyEvaluator(new CopyTask(5, 3), model, 24, PdlfTermSet.Abcd, sequencesPerEvaluation: 7);
+        var worker = evaluator.CreateWorker(0);
+        var genome = new Seeded(12).Uniform(evaluator.Dimension, -0.5f, 0.5f);
+        var batched = evaluator.Test(worker, genome, 17, 99, reset); // 17 = two full batches of 7 and a partial one
+        var single = new CopyScore();
+        worker.Network.Load(genome);
+        for (int s = 0; s < 17; s++)
+        {
+            var random = new RandomStream(99, new StreamId(0, 0, (uint)s, 0x434f5058));
+            evaluator.RunSequence(worker, ref random, reset, ref single, recorder: null);
+        }
+        Assert.Equal(single.Recalled, batched.Recalled);
+        Assert.Equal(single.Correct, batched.Correct);
+        Assert.Equal(single.SquaredError, batched.SquaredError, 1e-9 * (1 + single.SquaredError));
+    }
+
     [Theory]
     [InlineData(MemoryModel.Pdlf)]
     [InlineData(MemoryModel.Gru)]

@@ -84,6 +84,63 @@ public static class Propagation
         }
     }
 
+    /// <summary>
+    /// <see cref="Dense"/> for a batch of inputs sharing one weight matrix (rows of <paramref name="inputStride"/> and
+    /// <paramref name="currentStride"/> floats). Column blocks of two vectors are computed for every sample while the
+    /// block's weights sit in L1, so a matrix larger than L1 is read from L2 once per step instead of once per sample.
+    /// Each output still sums its rows in ascending order with FMA: results equal <see cref="Dense"/> bit for bit.
+    /// </summary>
+    public static void DenseBatch(ReadOnlySpan<float> inputs, int inputStride, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> currents, int currentStride, int batch, SimdWidth width = SimdWidth.Auto)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (batch == 0) return;
+        if (inputStride < shape.Rows || inputs.Length < (batch - 1) * inputStride + shape.Rows)
+            throw new ArgumentException($"Inputs must hold {batch} rows of at least {shape.Rows} values, {inputStride} apart.", nameof(inputs));
+        if (currentStride < shape.Stride || currents.Length < (batch - 1) * currentStride + shape.Stride)
+            throw new ArgumentException($"Currents must hold {batch} rows of at least {shape.Stride} values, {currentStride} apart.", nameof(currents));
+        shape.Validate(weights.Length);
+        int done = Vectorisation.Resolve(width) switch
+        {
+            SimdWidth.Vector512 => DenseBatchBlocks<Vec512>(inputs, inputStride, weights, shape, scale, currents, currentStride, batch),
+            SimdWidth.Vector256 => DenseBatchBlocks<Vec256>(inputs, inputStride, weights, shape, scale, currents, currentStride, batch),
+            SimdWidth.Vector128 => DenseBatchBlocks<Vec128>(inputs, inputStride, weights, shape, scale, currents, currentStride, batch),
+            _ => 0,
+        };
+        if (done == shape.Stride) return;
+        for (int b = 0; b < batch; b++)
+            DenseColumnsScalar(inputs.Slice(b * inputStride), weights, shape, scale, currents.Slice(b * currentStride), done);
+    }
+
+    private static int DenseBatchBlocks<TVec>(ReadOnlySpan<float> inputs, int inputStride, ReadOnlySpan<float> weights, LayerShape shape,
+        float scale, Span<float> currents, int currentStride, int batch) where TVec : struct, IFloatVector<TVec>
+    {
+        ref float x0 = ref MemoryMarshal.GetReference(inputs);
+        ref float w = ref MemoryMarshal.GetReference(weights);
+        ref float o0 = ref MemoryMarshal.GetReference(currents);
+        TVec scaleV = TVec.Broadcast(scale);
+        nuint stride = (nuint)shape.Stride, rows = (nuint)shape.Rows, count = (nuint)TVec.Count, j = 0;
+        for (; j + 2 * count <= stride; j += 2 * count)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                ref float x = ref Unsafe.Add(ref x0, b * inputStride);
+                ref float o = ref Unsafe.Add(ref o0, b * currentStride);
+                TVec a0 = TVec.Zero, a1 = TVec.Zero;
+                nuint row = j;
+                for (nuint i = 0; i < rows; i++, row += stride)
+                {
+                    TVec xi = TVec.Broadcast(Unsafe.Add(ref x, i));
+                    a0 = TVec.Fma(xi, TVec.Load(ref w, row), a0);
+                    a1 = TVec.Fma(xi, TVec.Load(ref w, row + count), a1);
+                }
+                TVec.Store(TVec.Multiply(a0, scaleV), ref o, j);
+                TVec.Store(TVec.Multiply(a1, scaleV), ref o, j + count);
+            }
+        }
+        return (int)j;
+    }
+
     /// <summary>Plain scalar twin of <see cref="Dense"/>.</summary>
     public static void DenseScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, float scale,
         Span<float> current)

@@ -82,6 +82,37 @@ public sealed class GruParameters
     }
 }
 
+/// <summary>Hidden states and scratch of a batch of independent sequences run in lock-step.</summary>
+public sealed class GruBatchState
+{
+    private readonly AlignedBlock _block;
+    private readonly BlockSegment _hidden, _fromInput, _fromHidden;
+
+    public GruBatchState(GruParameters parameters, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        Batch = batch;
+        Stride = parameters.Stride;
+        var layout = new BlockLayout();
+        _hidden = layout.Reserve(batch * Stride);
+        _fromInput = layout.Reserve(batch * 3 * Stride);
+        _fromHidden = layout.Reserve(batch * 3 * Stride);
+        _block = new AlignedBlock(layout.Total);
+    }
+
+    public int Batch { get; }
+    public int Stride { get; }
+    /// <summary>Batch rows of <see cref="Stride"/> floats.</summary>
+    public Span<float> Hidden => _block.Segment(_hidden);
+    public Span<float> FromInput => _block.Segment(_fromInput);
+    public Span<float> FromHidden => _block.Segment(_fromHidden);
+
+    public void Reset() => _block.Clear();
+
+    /// <summary>Zeros one sequence's hidden state (the activity-reset probe).</summary>
+    public void ResetSequence(int b) => Hidden.Slice(b * Stride, Stride).Clear();
+}
+
 /// <summary>One episode's GRU state and scratch (hidden state, gate pre-activations), allocation-free to reset.</summary>
 public sealed class GruState
 {
@@ -112,10 +143,35 @@ public static class Gru
     public static float Step(GruState state, GruParameters p, ReadOnlySpan<float> input, SimdWidth width = SimdWidth.Auto)
     {
         Check(state, p, input);
-        int s = p.Stride;
         Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
         Propagation.Dense(input, p.InputWeights, p.InputShape, 1f, gx, width);
         Propagation.Dense(h[..p.HiddenSize], p.HiddenWeights, p.HiddenShape, 1f, gh, width);
+        return Gate(p, gx, gh, h);
+    }
+
+    /// <summary>
+    /// Advances a batch of independent sequences one step: the hidden-to-hidden product runs as one batched
+    /// product (the 3H x H matrix is read once for the batch), the gating per sequence exactly as <see cref="Step"/>,
+    /// so every sequence's result equals <see cref="Step"/>'s bit for bit. <paramref name="inputs"/> holds
+    /// <see cref="GruBatchState.Batch"/> rows of <see cref="GruParameters.InputSize"/> values.
+    /// </summary>
+    public static void StepBatch(GruBatchState state, GruParameters p, ReadOnlySpan<float> inputs, Span<float> outputs,
+        SimdWidth width = SimdWidth.Auto)
+    {
+        int batch = state.Batch, s = p.Stride;
+        if (state.Stride != s) throw new ArgumentException($"State was made for {state.Stride}-float gate blocks, the parameters use {s}.", nameof(state));
+        if (inputs.Length != batch * p.InputSize) throw new ArgumentException($"Inputs hold {inputs.Length} values; {batch} sequences x {p.InputSize} inputs need {batch * p.InputSize}.", nameof(inputs));
+        if (outputs.Length < batch) throw new ArgumentException($"Outputs hold {outputs.Length} values for a batch of {batch}.", nameof(outputs));
+        Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
+        Propagation.DenseBatch(inputs, p.InputSize, p.InputWeights, p.InputShape, 1f, gx, 3 * s, batch, width);
+        Propagation.DenseBatch(h, s, p.HiddenWeights, p.HiddenShape, 1f, gh, 3 * s, batch, width);
+        for (int b = 0; b < batch; b++)
+            outputs[b] = Gate(p, gx.Slice(b * 3 * s, 3 * s), gh.Slice(b * 3 * s, 3 * s), h.Slice(b * s, s));
+    }
+
+    private static float Gate(GruParameters p, Span<float> gx, Span<float> gh, Span<float> h)
+    {
+        int s = p.Stride;
         // r and z: sigmoid(gx + gh + b) for the first two gate blocks, in place in gx.
         var rz = gx[..(2 * s)];
         TensorPrimitives.Add(rz, gh[..(2 * s)], rz);

@@ -4,19 +4,23 @@ using PdlfFast.Training.Evolution;
 
 namespace PdlfFast.Tasks.Copy;
 
-/// <summary>Per-worker scratch: one network (parameters) and one sequence state.</summary>
+/// <summary>Per-worker scratch: one network (parameters), a lock-step batch of sequences, and a single-sequence state.</summary>
 public sealed class CopyWorker
 {
-    public CopyWorker(WorkingMemoryNetwork network, CopyTask task)
+    public CopyWorker(WorkingMemoryNetwork network, CopyTask task, int batch)
     {
         Network = network;
         State = new WorkingMemoryState(network);
+        Batch = new WorkingMemoryBatch(network, batch);
         Bits = new float[task.Length];
+        BatchBits = new float[batch * task.Length];
     }
 
     public WorkingMemoryNetwork Network { get; }
     public WorkingMemoryState State { get; }
+    public WorkingMemoryBatch Batch { get; }
     public float[] Bits { get; }
+    public float[] BatchBits { get; }
     public float[] Input { get; } = new float[CopyTask.Channels];
 }
 
@@ -42,17 +46,13 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
 
     public int Dimension => new WorkingMemoryNetwork(Model, HiddenSize, Terms).GenomeLength;
 
-    public CopyWorker CreateWorker(int worker) => new(new WorkingMemoryNetwork(Model, HiddenSize, Terms), Task);
+    public CopyWorker CreateWorker(int worker) => new(new WorkingMemoryNetwork(Model, HiddenSize, Terms), Task, SequencesPerEvaluation);
 
     public float Evaluate(CopyWorker worker, ReadOnlySpan<float> parameters, in EpisodeContext episode)
     {
         worker.Network.Load(parameters);
         var score = new CopyScore();
-        for (int s = 0; s < SequencesPerEvaluation; s++)
-        {
-            var random = new RandomStream(episode.Seed, new StreamId(0, 0, (uint)s, TrainPurpose));
-            RunSequence(worker, ref random, ResetDuringDelay, ref score, recorder: null);
-        }
+        RunBatch(worker, episode.Seed, TrainPurpose, 0, SequencesPerEvaluation, ResetDuringDelay, ref score);
         return score.Fitness;
     }
 
@@ -61,12 +61,37 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     {
         worker.Network.Load(parameters);
         var score = new CopyScore();
-        for (int s = 0; s < sequences; s++)
-        {
-            var random = new RandomStream(testSeed, new StreamId(0, 0, (uint)s, TestPurpose));
-            RunSequence(worker, ref random, resetDuringDelay, ref score, recorder: null);
-        }
+        for (int first = 0; first < sequences; first += worker.Batch.Batch)
+            RunBatch(worker, testSeed, TestPurpose, first, Math.Min(worker.Batch.Batch, sequences - first), resetDuringDelay, ref score);
         return score;
+    }
+
+    /// <summary>
+    /// Runs sequences first .. first+count-1 of a stream family in lock-step; each sequence's numbers are exactly what
+    /// <see cref="RunSequence"/> computes for it alone. Allocates nothing.
+    /// </summary>
+    private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, bool resetDuringDelay, ref CopyScore score)
+    {
+        var task = Task;
+        var batch = worker.Batch;
+        int length = task.Length, channels = CopyTask.Channels;
+        var bits = worker.BatchBits.AsSpan(0, batch.Batch * length);
+        bits.Clear();
+        for (int b = 0; b < count; b++)
+        {
+            var random = new RandomStream(seed, new StreamId(0, 0, (uint)(first + b), purpose));
+            task.DrawSequence(ref random, bits.Slice(b * length, length));
+        }
+        batch.Reset();
+        for (int t = 0; t < task.Steps; t++)
+        {
+            if (resetDuringDelay && task.IsDelayStep(t)) batch.ResetActivity();
+            for (int b = 0; b < batch.Batch; b++)
+                task.Input(bits.Slice(b * length, length), t, batch.Inputs.AsSpan(b * channels, channels));
+            batch.Step();
+            if (t < task.FirstRecallStep) continue;
+            for (int b = 0; b < count; b++) score.Add(batch.Outputs[b], task.Target(bits.Slice(b * length, length), t));
+        }
     }
 
     /// <summary>Runs one sequence, optionally recording every step (for plots).</summary>

@@ -111,3 +111,68 @@ public sealed class WorkingMemoryState
         return output;
     }
 }
+
+/// <summary>
+/// A batch of independent sequences run in lock-step (the copy task's sequences share one timeline): one SNN state per
+/// sequence, one batched GRU. Every sequence's output equals what <see cref="WorkingMemoryState"/> would give.
+/// </summary>
+public sealed class WorkingMemoryBatch
+{
+    private readonly float[] _snnOutput = new float[1];
+    private readonly float[] _gruOutputs;
+
+    public WorkingMemoryBatch(WorkingMemoryNetwork network, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        Network = network;
+        Batch = batch;
+        Inputs = new float[batch * CopyTask.Channels];
+        Outputs = new float[batch];
+        _gruOutputs = new float[batch];
+        if (network.Rule is not null) Snn = Enumerable.Range(0, batch).Select(_ => new NetworkState(network.Snn)).ToArray();
+        if (network.Gru is not null) Gru = new GruBatchState(network.Gru, batch);
+    }
+
+    public WorkingMemoryNetwork Network { get; }
+    public int Batch { get; }
+    public NetworkState[]? Snn { get; }
+    public GruBatchState? Gru { get; }
+    /// <summary>Batch rows of <see cref="CopyTask.Channels"/> inputs for the next step.</summary>
+    public float[] Inputs { get; }
+    public float[] Outputs { get; }
+
+    public void Reset()
+    {
+        if (Snn is not null) foreach (var s in Snn) s.Reset();
+        Gru?.Reset();
+    }
+
+    public void ResetActivity()
+    {
+        if (Snn is not null) foreach (var s in Snn) s.ResetActivity();
+        Gru?.Reset();
+    }
+
+    /// <summary>Steps every sequence once, reading <see cref="Inputs"/> and writing <see cref="Outputs"/>. Allocates nothing.</summary>
+    public void Step(SimdWidth width = SimdWidth.Auto)
+    {
+        int channels = CopyTask.Channels;
+        if (Snn is not null)
+        {
+            for (int b = 0; b < Batch; b++)
+            {
+                PdlfNetwork.Step(Snn[b], Network.Rule!, Inputs.AsSpan(b * channels, channels), _snnOutput, width);
+                Outputs[b] = _snnOutput[0];
+            }
+        }
+        else
+        {
+            Array.Clear(Outputs);
+        }
+        if (Gru is not null)
+        {
+            PdlfFast.Kernel.Recurrent.Gru.StepBatch(Gru, Network.Gru!, Inputs, _gruOutputs, width);
+            for (int b = 0; b < Batch; b++) Outputs[b] += _gruOutputs[b];
+        }
+    }
+}
