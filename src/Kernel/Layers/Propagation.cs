@@ -122,10 +122,43 @@ public static class Propagation
         nuint stride = (nuint)shape.Stride, rows = (nuint)shape.Rows, count = (nuint)TVec.Count, j = 0;
         for (; j + 2 * count <= stride; j += 2 * count)
         {
-            for (int b = 0; b < batch; b++)
+            int b = 0;
+            // Four samples at a time: eight independent FMA chains hide the FMA latency, and each weight vector loaded
+            // serves four samples.
+            for (; b + 4 <= batch; b += 4)
+            {
+                ref float xa = ref Unsafe.Add(ref x0, b * inputStride);
+                ref float xb = ref Unsafe.Add(ref xa, inputStride);
+                ref float xc = ref Unsafe.Add(ref xb, inputStride);
+                ref float xd = ref Unsafe.Add(ref xc, inputStride);
+                TVec a0 = TVec.Zero, a1 = TVec.Zero, b0 = TVec.Zero, b1 = TVec.Zero;
+                TVec c0 = TVec.Zero, c1 = TVec.Zero, d0 = TVec.Zero, d1 = TVec.Zero;
+                nuint row = j;
+                for (nuint i = 0; i < rows; i++, row += stride)
+                {
+                    TVec w0 = TVec.Load(ref w, row), w1 = TVec.Load(ref w, row + count);
+                    TVec x = TVec.Broadcast(Unsafe.Add(ref xa, i));
+                    a0 = TVec.Fma(x, w0, a0);
+                    a1 = TVec.Fma(x, w1, a1);
+                    x = TVec.Broadcast(Unsafe.Add(ref xb, i));
+                    b0 = TVec.Fma(x, w0, b0);
+                    b1 = TVec.Fma(x, w1, b1);
+                    x = TVec.Broadcast(Unsafe.Add(ref xc, i));
+                    c0 = TVec.Fma(x, w0, c0);
+                    c1 = TVec.Fma(x, w1, c1);
+                    x = TVec.Broadcast(Unsafe.Add(ref xd, i));
+                    d0 = TVec.Fma(x, w0, d0);
+                    d1 = TVec.Fma(x, w1, d1);
+                }
+                ref float o = ref Unsafe.Add(ref o0, b * currentStride);
+                StorePair(ref o, j, count, a0, a1, scaleV);
+                StorePair(ref Unsafe.Add(ref o, currentStride), j, count, b0, b1, scaleV);
+                StorePair(ref Unsafe.Add(ref o, 2 * currentStride), j, count, c0, c1, scaleV);
+                StorePair(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, scaleV);
+            }
+            for (; b < batch; b++)
             {
                 ref float x = ref Unsafe.Add(ref x0, b * inputStride);
-                ref float o = ref Unsafe.Add(ref o0, b * currentStride);
                 TVec a0 = TVec.Zero, a1 = TVec.Zero;
                 nuint row = j;
                 for (nuint i = 0; i < rows; i++, row += stride)
@@ -134,11 +167,18 @@ public static class Propagation
                     a0 = TVec.Fma(xi, TVec.Load(ref w, row), a0);
                     a1 = TVec.Fma(xi, TVec.Load(ref w, row + count), a1);
                 }
-                TVec.Store(TVec.Multiply(a0, scaleV), ref o, j);
-                TVec.Store(TVec.Multiply(a1, scaleV), ref o, j + count);
+                StorePair(ref Unsafe.Add(ref o0, b * currentStride), j, count, a0, a1, scaleV);
             }
         }
         return (int)j;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair<TVec>(ref float output, nuint j, nuint count, TVec a0, TVec a1, TVec scale)
+        where TVec : struct, IFloatVector<TVec>
+    {
+        TVec.Store(TVec.Multiply(a0, scale), ref output, j);
+        TVec.Store(TVec.Multiply(a1, scale), ref output, j + count);
     }
 
     /// <summary>Plain scalar twin of <see cref="Dense"/>.</summary>
