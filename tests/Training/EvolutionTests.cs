@@ -250,6 +250,20 @@ public class EvolutionTests
         public void Report(GenerationReport value) => report(value);
     }
 
+    [Theory]
+    [InlineData("openai-es")]
+    [InlineData("pgpe")]
+    public void Tell_without_ask_regenerates_the_same_noise(string kind)
+    {
+        var asked = Create(kind, 33, 8);
+        var notAsked = Create(kind, 33, 8);
+        asked.Ask(new float[8 * 33]);
+        float[] fitness = [3, 1, 4, 1, 5, 9, 2, 6];
+        asked.Tell(fitness);
+        notAsked.Tell(fitness);
+        Bits.Equal(asked.Mean, notAsked.Mean, $"{kind} mean");
+    }
+
     [Fact]
     public void Cancelling_discards_the_generation_in_flight()
     {

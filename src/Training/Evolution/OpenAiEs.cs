@@ -29,7 +29,8 @@ public sealed class OpenAiEs : IEvolutionStrategy
 {
     private readonly float[] _mean;
     private readonly Adam _adam;
-    private readonly float[] _noise, _gradient, _shaped;
+    private readonly float[] _gradient, _shaped;
+    private readonly NoiseCache _noise;
     private readonly double[] _accumulator;
     private readonly ulong[] _rankKeys;
     private readonly double[] _pairWeights;
@@ -47,7 +48,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
             initialMean.CopyTo(_mean);
         }
         _adam = new Adam(dimension, options.LearningRate);
-        _noise = new float[dimension];
+        _noise = new NoiseCache(options.PopulationSize / 2, dimension);
         _gradient = new float[dimension];
         _accumulator = new double[dimension];
         _shaped = new float[options.PopulationSize];
@@ -71,10 +72,10 @@ public sealed class OpenAiEs : IEvolutionStrategy
         {
             var plus = population.Slice(2 * k * Dimension + start, end - start);
             var minus = population.Slice((2 * k + 1) * Dimension + start, end - start);
-            StrategyChecks.Noise(Options.Seed, Generation, k, plus, start);
+            var noise = _noise.Draw(Options.Seed, Generation, k, start, end);
             for (int i = 0; i < plus.Length; i++)
             {
-                float step = sigma * plus[i];
+                float step = sigma * noise[i];
                 plus[i] = _mean[start + i] + step;
                 minus[i] = _mean[start + i] - step;
             }
@@ -94,13 +95,12 @@ public sealed class OpenAiEs : IEvolutionStrategy
     {
         StrategyChecks.Range(start, end, Dimension);
         var accumulator = _accumulator.AsSpan(start, end - start);
-        var noise = _noise.AsSpan(start, end - start);
         accumulator.Clear();
         for (int k = 0; k < PopulationSize / 2; k++)
         {
             double weight = _pairWeights[k];
             if (weight == 0) continue;
-            StrategyChecks.Noise(Options.Seed, Generation, k, noise, start);
+            var noise = _noise.Recall(Options.Seed, Generation, k, start, end);
             for (int i = 0; i < noise.Length; i++) accumulator[i] += weight * noise[i];
         }
         double scale = 1.0 / (PopulationSize * (double)Options.Sigma);

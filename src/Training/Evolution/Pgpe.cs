@@ -36,7 +36,8 @@ public sealed class Pgpe : IEvolutionStrategy
 {
     private readonly float[] _center, _stdev;
     private readonly Adam _adam;
-    private readonly float[] _noise, _gradient, _shaped;
+    private readonly float[] _gradient, _shaped;
+    private readonly NoiseCache _noise;
     private readonly double[] _centerSum, _stdevSum;
     private readonly ulong[] _rankKeys;
     private readonly double[] _pairDifference, _pairAverage;
@@ -56,7 +57,7 @@ public sealed class Pgpe : IEvolutionStrategy
         _stdev = new float[dimension];
         Array.Fill(_stdev, options.InitialStdev);
         _adam = new Adam(dimension, options.CenterLearningRate);
-        _noise = new float[dimension];
+        _noise = new NoiseCache(options.PopulationSize / 2, dimension);
         _gradient = new float[dimension];
         _centerSum = new double[dimension];
         _stdevSum = new double[dimension];
@@ -82,10 +83,10 @@ public sealed class Pgpe : IEvolutionStrategy
         {
             var plus = population.Slice(2 * k * Dimension + start, end - start);
             var minus = population.Slice((2 * k + 1) * Dimension + start, end - start);
-            FillScaledNoise(k, plus, start);
+            var noise = _noise.Draw(Options.Seed, Generation, k, start, end);
             for (int i = 0; i < plus.Length; i++)
             {
-                float delta = plus[i];
+                float delta = noise[i] * _stdev[start + i];
                 plus[i] = _center[start + i] + delta;
                 minus[i] = _center[start + i] - delta;
             }
@@ -114,16 +115,15 @@ public sealed class Pgpe : IEvolutionStrategy
         int pairs = PopulationSize / 2;
         var centerSum = _centerSum.AsSpan(start, end - start);
         var stdevSum = _stdevSum.AsSpan(start, end - start);
-        var noise = _noise.AsSpan(start, end - start);
         centerSum.Clear();
         stdevSum.Clear();
         for (int k = 0; k < pairs; k++)
         {
             double difference = _pairDifference[k], average = _pairAverage[k];
-            FillScaledNoise(k, noise, start);
+            var noise = _noise.Recall(Options.Seed, Generation, k, start, end);
             for (int i = 0; i < noise.Length; i++)
             {
-                double delta = noise[i], sigma = _stdev[start + i];
+                double sigma = _stdev[start + i], delta = noise[i] * _stdev[start + i];
                 centerSum[i] += delta * difference * 0.5;
                 stdevSum[i] += average * (delta * delta - sigma * sigma) / sigma;
             }
@@ -139,12 +139,6 @@ public sealed class Pgpe : IEvolutionStrategy
     }
 
     public void EndTell() => Generation++;
-
-    private void FillScaledNoise(int pair, Span<float> destination, int start)
-    {
-        StrategyChecks.Noise(Options.Seed, Generation, pair, destination, start);
-        for (int i = 0; i < destination.Length; i++) destination[i] *= _stdev[start + i];
-    }
 
     public void WriteState(BinaryWriter writer)
     {
