@@ -80,6 +80,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
                 minus[i] = _mean[start + i] - step;
             }
         }
+        _noise.Asked(start, end);
     }
 
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
@@ -88,6 +89,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
         CentredRanks.Compute(fitness, _shaped, _rankKeys);
         for (int k = 0; k < PopulationSize / 2; k++) _pairWeights[k] = _shaped[2 * k] - _shaped[2 * k + 1];
         _adam.Advance();
+        _noise.BeginTell();
         return result;
     }
 
@@ -109,7 +111,11 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _adam.Update(_mean, _gradient, start, end);
     }
 
-    public void EndTell() => Generation++;
+    public void EndTell()
+    {
+        _noise.Clear();
+        Generation++;
+    }
 
     /// <summary>The last update's gradient estimate in ascent direction (for tests and diagnostics).</summary>
     public void CopyAscentDirection(Span<float> destination)
@@ -127,6 +133,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
     public void ReadState(BinaryReader reader)
     {
         Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
+        _noise.Clear();
         StrategyChecks.ReadFloats(reader, _mean, "mean");
         _adam.ReadState(reader);
     }

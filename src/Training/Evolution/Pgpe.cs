@@ -91,6 +91,7 @@ public sealed class Pgpe : IEvolutionStrategy
                 minus[i] = _center[start + i] - delta;
             }
         }
+        _noise.Asked(start, end);
     }
 
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
@@ -106,6 +107,7 @@ public sealed class Pgpe : IEvolutionStrategy
             _pairAverage[k] = (_shaped[2 * k] + _shaped[2 * k + 1]) / 2.0 - baseline;
         }
         _adam.Advance();
+        _noise.BeginTell();
         return result;
     }
 
@@ -138,7 +140,11 @@ public sealed class Pgpe : IEvolutionStrategy
         }
     }
 
-    public void EndTell() => Generation++;
+    public void EndTell()
+    {
+        _noise.Clear();
+        Generation++;
+    }
 
     public void WriteState(BinaryWriter writer)
     {
@@ -151,6 +157,7 @@ public sealed class Pgpe : IEvolutionStrategy
     public void ReadState(BinaryReader reader)
     {
         Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
+        _noise.Clear();
         StrategyChecks.ReadFloats(reader, _center, "centre");
         StrategyChecks.ReadFloats(reader, _stdev, "stdev");
         _adam.ReadState(reader);
