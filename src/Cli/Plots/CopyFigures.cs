@@ -25,10 +25,25 @@ public static class CopyFigures
                 var score = new CopyScore();
                 evaluator.RunSequence(worker, ref random, false, ref score, recorder);
                 string bits = string.Concat(worker.Bits.Select(b => b > 0 ? '1' : '0'));
-                snapshots.Add(($"layer-1 fast weights (input x hidden) after sequence {bits}, end of delay", recorder.Weights!));
+                snapshots.Add(($"after sequence {bits}", recorder.Weights!));
+            }
+            // The sequence-specific part is small next to what every sequence writes: show the common part once, then
+            // each snapshot's deviation from it.
+            int rows = snapshots[0].Item2.GetLength(0), cols = snapshots[0].Item2.GetLength(1);
+            var common = new double[rows, cols];
+            foreach (var (_, w) in snapshots)
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++) common[i, j] += w[i, j] / snapshots.Count;
+            var weightPanels = new List<(string, double[,])> { ("mean over the sequences", common) };
+            foreach (var (label, w) in snapshots)
+            {
+                var deviation = new double[rows, cols];
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++) deviation[i, j] = w[i, j] - common[i, j];
+                weightPanels.Add(($"{label}, minus the mean", deviation));
             }
             string path = Path.Combine(directory, "weights.png");
-            CopyPlots.WeightSnapshots(snapshots, $"{config.Task}: fast weights after different sequences", path);
+            CopyPlots.WeightSnapshots(weightPanels, $"{config.Task}: layer-1 fast weights at the end of the delay (rows: bit, present, recall channels)", path);
             files.Add(path);
         }
         var panels = new List<(string, double[,], double[], double[], int, int)>();

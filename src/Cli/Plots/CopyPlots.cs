@@ -42,7 +42,7 @@ public static class CopyPlots
             plot.Add.ColorBar(map);
             plot.Title(i == 0 ? $"{title}\n{snapshots[i].Label}" : snapshots[i].Label);
             plot.XLabel("hidden neuron");
-            plot.YLabel("input");
+            plot.YLabel("input channel");
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
         multiplot.SavePng(path, 1100, 260 * snapshots.Count);
