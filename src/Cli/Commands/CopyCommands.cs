@@ -20,7 +20,7 @@ public static class CopyCommands
         public readonly Option<string?> Rule = new("--rule") { Description = "PDLF terms: abcd, acd or bd. Default abcd." };
         public readonly Option<string?> Strategy = new("--strategy") { Description = "pgpe or openai-es. Default pgpe." };
         public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 64." };
-        public readonly Option<int?> Generations = new("--generations") { Description = "Generations to train (a resumed run continues up to it). Default 600." };
+        public readonly Option<int?> Generations = new("--generations") { Description = "Generations to train (a resumed run continues up to it). Default 2000." };
         public readonly Option<int?> Sequences = new("--sequences") { Description = "Training sequences per member per generation (shared by all members). Default 32." };
         public readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam step size on the mean. Default 0.01." };
         public readonly Option<float?> Sigma = new("--sigma") { Description = "Initial (PGPE) or fixed (OpenAI-ES) noise standard deviation. Default 0.04." };

@@ -18,7 +18,7 @@ public sealed record CopyConfig
     public string Rule { get; init; } = "abcd";
     public string Strategy { get; init; } = "pgpe";
     public int Population { get; init; } = 64;
-    public int Generations { get; init; } = 600;
+    public int Generations { get; init; } = 2000;
     public int Sequences { get; init; } = 32;
     public double LearningRate { get; init; } = 0.01;
     public float Sigma { get; init; } = 0.04f;

@@ -145,7 +145,11 @@ public sealed class ObservationNormaliser
     private void NormaliseRange(ReadOnlySpan<float> observation, Span<float> destination, int start)
     {
         for (int i = start; i < Size; i++)
-            destination[i] = Math.Clamp(MathF.FusedMultiplyAdd(observation[i], _scale[i], _offset[i]), -ClipLimit, ClipLimit);
+        {
+            // Compare-and-select, not Math.Clamp: the same result as the vector path for every input, NaN included.
+            float v = MathF.FusedMultiplyAdd(observation[i], _scale[i], _offset[i]);
+            destination[i] = v > ClipLimit ? ClipLimit : v < -ClipLimit ? -ClipLimit : v;
+        }
     }
 
     private void NormaliseVectors<TVec>(ReadOnlySpan<float> observation, Span<float> destination, ref int start)
@@ -160,7 +164,10 @@ public sealed class ObservationNormaliser
         for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
         {
             TVec v = TVec.Fma(TVec.Load(ref x, i), TVec.Load(ref scale, i), TVec.Load(ref offset, i));
-            TVec.Store(TVec.Min(TVec.Max(v, low), high), ref y, i);
+            TVec above = TVec.GreaterThan(v, high);
+            v = TVec.Or(TVec.And(above, high), TVec.AndNot(v, above));
+            TVec below = TVec.LessThan(v, low);
+            TVec.Store(TVec.Or(TVec.And(below, low), TVec.AndNot(v, below)), ref y, i);
         }
         start = (int)i;
     }
