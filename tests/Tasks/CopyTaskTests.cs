@@ -169,6 +169,22 @@ public class CopyTaskTests
         Assert.Equal(model != MemoryModel.PlasticSnn, vector.Gru is not null);
     }
 
+    [Theory]
+    [InlineData(MemoryModel.Pdlf)]
+    [InlineData(MemoryModel.Gru)]
+    public void An_evaluation_of_lock_step_sequences_allocates_nothing_after_warm_up(MemoryModel model)
+    {
+        var evaluator = new CopyEvaluator(new CopyTask(6, 4), model, 40, PdlfTermSet.Abcd, sequencesPerEvaluation: 9);
+        var worker = evaluator.CreateWorker(0);
+        var genome = new Seeded(3).Uniform(evaluator.Dimension, -0.3f, 0.3f);
+        var context = new EpisodeContext(0, 0, 0, 17);
+        float first = evaluator.Evaluate(worker, genome, context);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        float second = evaluator.Evaluate(worker, genome, context);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(first, second); // an evaluation depends only on the genome and its context
+    }
+
     [Fact]
     public void The_activity_reset_probe_clears_activity_but_keeps_fast_weights()
     {
