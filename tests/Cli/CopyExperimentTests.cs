@@ -30,6 +30,10 @@ public class CopyExperimentTests
     {
         var config = Small with { Model = "gru", Seed = 42 };
         Assert.Equal(config, CopyConfig.FromJson(config.ToJson(), "test"));
+        // Keys a file leaves out keep their defaults; computed properties are not written.
+        var partial = CopyConfig.FromJson("{\"model\": \"snn\", \"length\": 4}", "partial");
+        Assert.Equal(new CopyConfig { Model = "snn", Length = 4 }, partial);
+        Assert.DoesNotContain("task", config.ToJson());
         var ex = Assert.Throws<ConfigException>(() => CopyConfig.FromJson("{\"lenght\": 8}", "config 'x.json'"));
         Assert.Contains("config 'x.json'", ex.Message);
     }

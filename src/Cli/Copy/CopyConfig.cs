@@ -8,26 +8,29 @@ namespace PdlfFast.Cli.Copy;
 /// <summary>
 /// Everything that defines a copy-task training run. Defaults are the built-in budget of <c>pdlf train copy</c>.
 /// Read from an optional JSON file, overridden by flags, validated with errors that name the option and its range.
+/// Properties have setters, not init: the JSON source generator sets init-only properties all at once in an object
+/// initializer, which would replace the defaults of keys a file leaves out with zero.
 /// </summary>
 public sealed record CopyConfig
 {
-    public string Model { get; init; } = "pdlf";
-    public int Length { get; init; } = 8;
-    public int Latency { get; init; } = 8;
-    public int Hidden { get; init; } = 128;
-    public string Rule { get; init; } = "abcd";
-    public string Strategy { get; init; } = "pgpe";
-    public int Population { get; init; } = 64;
-    public int Generations { get; init; } = 2000;
-    public int Sequences { get; init; } = 32;
-    public double LearningRate { get; init; } = 0.01;
-    public float Sigma { get; init; } = 0.04f;
-    public int TestSequences { get; init; } = 512;
-    public int TestEvery { get; init; } = 20;
-    public int CheckpointEvery { get; init; } = 20;
-    public ulong Seed { get; init; } = 1;
-    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    public string Model { get; set; } = "pdlf";
+    public int Length { get; set; } = 8;
+    public int Latency { get; set; } = 8;
+    public int Hidden { get; set; } = 128;
+    public string Rule { get; set; } = "abcd";
+    public string Strategy { get; set; } = "pgpe";
+    public int Population { get; set; } = 64;
+    public int Generations { get; set; } = 2000;
+    public int Sequences { get; set; } = 32;
+    public double LearningRate { get; set; } = 0.01;
+    public float Sigma { get; set; } = 0.04f;
+    public int TestSequences { get; set; } = 512;
+    public int TestEvery { get; set; } = 20;
+    public int CheckpointEvery { get; set; } = 20;
+    public ulong Seed { get; set; } = 1;
+    public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    [JsonIgnore]
     public MemoryModel MemoryModel => Model switch
     {
         "pdlf" => MemoryModel.Pdlf,
@@ -35,6 +38,7 @@ public sealed record CopyConfig
         _ => MemoryModel.PlasticSnn,
     };
 
+    [JsonIgnore]
     public PdlfTermSet Terms => Rule switch
     {
         "abcd" => PdlfTermSet.Abcd,
@@ -42,6 +46,7 @@ public sealed record CopyConfig
         _ => PdlfTermSet.Bd,
     };
 
+    [JsonIgnore]
     public CopyTask Task => new(Length, Latency);
 
     public CopyEvaluator Evaluator(bool resetDuringDelay = false) => new(Task, MemoryModel, Hidden, Terms, Sequences, resetDuringDelay);
