@@ -39,6 +39,29 @@ public class PdlfRuleTests
     }
 
     [Theory]
+    [InlineData(128, 8)] // ant_dir's output layer: two rows per Vector512
+    [InlineData(77, 6)]  // odd row count, padded to 8
+    [InlineData(1, 8)]
+    [InlineData(300, 1)] // a single output: vectorised down the column
+    public void Short_rows_match_the_scalar_twin_bit_for_bit(int rows, int columns)
+    {
+        var data = new Seeded(rows * 31 + columns);
+        var shape = LayerShape.Padded(rows, columns);
+        var coefficients = RandomCoefficients(data, shape);
+        var w0 = RandomStoredWeights(data, shape, 2f);
+        var x = data.Uniform(rows, -5f, 5f);
+        var y = Post(data, shape, 1f);
+        var expected = (float[])w0.Clone();
+        float expectedMax = PdlfRule.ApplyScalar<AbcdTerms>(expected, coefficients, x, y, 0.8f);
+        foreach (var width in Seeded.VectorWidths)
+        {
+            var actual = (float[])w0.Clone();
+            Assert.Equal(expectedMax, PdlfRule.Apply<AbcdTerms>(actual, coefficients, x, y, 0.8f, width));
+            Bits.Equal(expected, actual, $"{rows}x{columns} ({width})");
+        }
+    }
+
+    [Theory]
     [InlineData(PdlfTermSet.Abcd, new[] { 1f, 0.0666667f, 0.4666667f, -0.6666667f }, 0.75f)]
     [InlineData(PdlfTermSet.Acd, new[] { 1f, 0.1f, 0.7f, 0f }, 0.5f)]
     [InlineData(PdlfTermSet.Bd, new[] { 0.7894737f, -1f, 0.3684211f, -0.5263158f }, 0.95f)]
