@@ -73,7 +73,8 @@ public sealed class StepBench(TimeSpan roundLength, int rounds)
     /// <summary>One line on how this process runs: JIT or AOT, the vector width in use, the CPU.</summary>
     public static string Environment()
     {
-        string mode = RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "native AOT"; // IsDynamicCodeSupported is false under dotnet run too when PublishAot is set
+        // RuntimeFeature.IsDynamicCode* report false under `dotnet run` too once PublishAot is set; only a JIT compiles methods.
+        string mode = System.Runtime.JitInfo.GetCompiledMethodCount() > 0 ? "JIT" : "native AOT";
         string isa = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512F"
             : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2"
             : Vector128.IsHardwareAccelerated ? "128-bit SIMD" : "no SIMD";
