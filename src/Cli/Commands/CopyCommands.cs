@@ -119,6 +119,9 @@ public static class CopyCommands
         string plot = Path.Combine(directory, "curves.png");
         CopyPlots.TrainingCurves(runs.Select(r => (r.Label, CopyExperiment.ReadLog(r.Directory))), $"copy task, Len {config.Length}, Lat {config.Latency}", plot);
         AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+        // The trained model's own figures go next to its log: fast weights per sequence, activity with and without reset.
+        var (_, mean, _) = CopyExperiment.Load(Path.Combine(directory, CopyExperiment.CheckpointName));
+        foreach (var file in CopyFigures.Write(config, mean, directory)) AnsiConsole.MarkupLineInterpolated($"Figure: {file}");
         return 0;
     }
 
