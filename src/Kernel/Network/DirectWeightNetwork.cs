@@ -69,13 +69,8 @@ public static class DirectWeightNetwork
     public static void Step(NetworkState state, DirectWeightParameters parameters, ReadOnlySpan<float> observation,
         Span<float> action, SimdWidth width = SimdWidth.Auto)
     {
+        state.CheckStep(parameters.Spec, "Parameters were", nameof(parameters), observation, action);
         var spec = state.Spec;
-        if (!ReferenceEquals(spec, parameters.Spec) && spec != parameters.Spec)
-            throw new ArgumentException($"Parameters were built for {parameters.Spec}, the state is {spec}.", nameof(parameters));
-        if (observation.Length != spec.InputSize)
-            throw new ArgumentException($"Observation has {observation.Length} values; the network takes {spec.InputSize}.", nameof(observation));
-        if (action.Length < spec.OutputSize)
-            throw new ArgumentException($"Action span has {action.Length} values; the network outputs {spec.OutputSize}.", nameof(action));
         Span<float> x = state.Input, current = state.HiddenCurrent, output = state.Output;
         observation.CopyTo(x);
         Propagation.Dense(x, parameters.InputWeights, spec.Input, 1f, current, width);

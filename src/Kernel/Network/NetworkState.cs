@@ -80,6 +80,20 @@ public sealed class NetworkState
         HiddenSpikeCount = 0;
     }
 
+    /// <summary>
+    /// Checks a step's arguments against this state: the parameters (<paramref name="what"/>, passed as
+    /// <paramref name="parameterName"/>) were built for the same network, the observation and action fit it.
+    /// </summary>
+    public void CheckStep(NetworkSpec builtFor, string what, string parameterName, ReadOnlySpan<float> observation, Span<float> action)
+    {
+        if (!ReferenceEquals(Spec, builtFor) && Spec != builtFor)
+            throw new ArgumentException($"{what} built for {builtFor}, the state is {Spec}.", parameterName);
+        if (observation.Length != Spec.InputSize)
+            throw new ArgumentException($"Observation has {observation.Length} values; the network takes {Spec.InputSize}.", nameof(observation));
+        if (action.Length < Spec.OutputSize)
+            throw new ArgumentException($"Action span has {action.Length} values; the network outputs {Spec.OutputSize}.", nameof(action));
+    }
+
     /// <summary>Copies the effective (normalised) weights of layer 1 or 2 into a dense row-major matrix.</summary>
     public void CopyEffectiveWeights(int layer, Span<float> destination)
     {

@@ -66,13 +66,7 @@ public static class PdlfNetwork
 
     private static NetworkSpec Check(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action)
     {
-        var spec = state.Spec;
-        if (!ReferenceEquals(spec, rule.Spec) && spec != rule.Spec)
-            throw new ArgumentException($"Rule was built for {rule.Spec}, the state is {spec}.", nameof(rule));
-        if (observation.Length != spec.InputSize)
-            throw new ArgumentException($"Observation has {observation.Length} values; the network takes {spec.InputSize}.", nameof(observation));
-        if (action.Length < spec.OutputSize)
-            throw new ArgumentException($"Action span has {action.Length} values; the network outputs {spec.OutputSize}.", nameof(action));
-        return spec;
+        state.CheckStep(rule.Spec, "Rule was", nameof(rule), observation, action);
+        return state.Spec;
     }
 }
