@@ -52,6 +52,7 @@ public sealed class CopyExperiment
         byte[] payload = Encoding.UTF8.GetBytes(config.ToJson());
         var tester = evaluator.CreateWorker(0);
         var stopwatch = Stopwatch.StartNew();
+        (int Generation, double Accuracy) lastTest = (-1, double.NaN);
         using (var log = new StreamWriter(logPath, append: true))
         {
             while (strategy.Generation < config.Generations)
@@ -70,6 +71,7 @@ public sealed class CopyExperiment
                 double? test = done % config.TestEvery == 0 || done == config.Generations
                     ? evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy
                     : null;
+                if (test is { } accuracy) lastTest = (done, accuracy);
                 double elapsed = previousSeconds + stopwatch.Elapsed.TotalSeconds;
                 log.WriteLine(JsonSerializer.Serialize(new GenerationLog(report.Generation, report.BestFitness, report.MeanFitness,
                     report.BestEverFitness, report.NonFiniteEpisodes, report.Seconds, report.EpisodesPerSecond, test, elapsed),
@@ -83,8 +85,11 @@ public sealed class CopyExperiment
         }
         run.SaveCheckpoint(checkpoint, payload);
         double wall = previousSeconds + stopwatch.Elapsed.TotalSeconds;
+        // The loop tests the final generation already; test again only if the run stopped in between.
+        double finalAccuracy = lastTest.Generation == strategy.Generation ? lastTest.Accuracy
+            : evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy;
         var summary = new CopySummary(config.Model, config.Length, config.Latency, strategy.Generation, config.Population, config.Sequences,
-            evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy,
+            finalAccuracy,
             evaluator.Test(tester, strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: true).Accuracy,
             wall, checkpoint);
         File.WriteAllText(Path.Combine(directory, "summary.json"), JsonSerializer.Serialize(summary, CliJson.Default.CopySummary));
