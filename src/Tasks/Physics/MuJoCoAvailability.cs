@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+
+namespace PdlfFast.Tasks.Physics;
+
+/// <summary>Thrown when the physics engine cannot be used on this machine; the message says what to install.</summary>
+public sealed class PhysicsUnavailableException(string message) : Exception(message);
+
+/// <summary>Thrown when MuJoCo rejects a model or fails inside a call; carries MuJoCo's own text.</summary>
+public sealed class MuJoCoException(string message) : Exception(message);
+
+/// <summary>
+/// Checks, once per process, that the MuJoCo runtime and our shim can be loaded, so a missing package is reported by
+/// name instead of as a bare DllNotFoundException from the first P/Invoke.
+/// </summary>
+public static class MuJoCoAvailability
+{
+    public const string RuntimeLibrary = "libmujoco.so.2.2.2";
+    private static readonly Lazy<string?> Problem = new(Probe);
+
+    /// <summary>Null when physics is usable, otherwise what is missing and how to install it.</summary>
+    public static string? Diagnose() => Problem.Value;
+
+    public static void Ensure()
+    {
+        if (Problem.Value is { } problem) throw new PhysicsUnavailableException(problem);
+    }
+
+    private static string? Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+            return "MuJoCo physics is supported on Linux only (Debian/Ubuntu package libmujoco2.2.2).";
+        if (!NativeLibrary.TryLoad(RuntimeLibrary, out _))
+            return $"MuJoCo 2.2.2 runtime not found ({RuntimeLibrary}). Install it: apt-get install libmujoco2.2.2 " +
+                   "(or libmujoco-dev, which is also needed to build the shim).";
+        string shim = Path.Combine(AppContext.BaseDirectory, MuJoCoNative.Shim + ".so");
+        if (!File.Exists(shim))
+            return $"The MuJoCo shim {shim} was not built: install a C compiler and the MuJoCo headers " +
+                   "(apt-get install gcc libmujoco-dev) and rebuild.";
+        if (!NativeLibrary.TryLoad(shim, out _))
+            return $"The MuJoCo shim {shim} exists but does not load; rebuild it (apt-get install libmujoco-dev).";
+        int version = MuJoCoNative.Version();
+        return version == 222 ? null : $"Expected MuJoCo 2.2.2 (version 222), found version {version}.";
+    }
+}
