@@ -73,7 +73,7 @@ public static class CopyCommands
         copy.Options.Add(output);
         copy.Options.Add(resume);
         copy.Options.Add(compare);
-        copy.SetAction((parse, cancellation) => Task.FromResult(Guard(() =>
+        copy.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
         {
             var config = Validated(options.Read(parse));
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"copy-L{config.Length}-D{config.Latency}-{config.Model}-s{config.Seed}");
@@ -93,14 +93,7 @@ public static class CopyCommands
             var other = config with { Model = compare };
             runs.Add((Label(other), Path.Combine(directory, compare), other));
         }
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) =>
-        {
-            if (stop.IsCancellationRequested) return; // a second Ctrl+C ends the process
-            e.Cancel = true;
-            stop.Cancel();
-            AnsiConsole.MarkupLine("[yellow]Stopping after the current generation; the checkpoint will be saved.[/]");
-        };
+        using var stop = TrainingConsole.StopOnCtrlC(cancellation);
         foreach (var (label, dir, c) in runs)
         {
             bool resumeThis = resume && File.Exists(Path.Combine(dir, CopyExperiment.CheckpointName));
@@ -133,39 +126,9 @@ public static class CopyCommands
             throw new ConfigException($"The checkpoint in '{checkpoint}' was made with a different configuration ({stored.ToJson()}); pass the same options (only --generations, --threads, --test-every and --checkpoint-every may change).");
     }
 
-    private static CopySummary RunWithProgress(CopyConfig config, string directory, bool resume, string label, CancellationToken cancellation)
-    {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            int every = Math.Max(1, config.TestEvery);
-            var lines = new InlineProgress(p =>
-            {
-                if (p.Generation % every == 0 || p.Generation == p.Generations)
-                    Console.WriteLine(Describe(label, p));
-            });
-            return CopyExperiment.Train(config, directory, resume, lines, cancellation);
-        }
-        CopySummary? result = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask(label, maxValue: config.Generations);
-                double? lastTest = null;
-                var progress = new InlineProgress(p =>
-                {
-                    lastTest = p.TestAccuracy ?? lastTest;
-                    task.Value = p.Generation;
-                    task.Description = Describe(label, p with { TestAccuracy = lastTest });
-                });
-                result = CopyExperiment.Train(config, directory, resume, progress, cancellation);
-                task.Value = task.MaxValue;
-            });
-        return result!;
-    }
-
-    private static string Describe(string label, CopyProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{label} gen {p.Generation}/{p.Generations} best {p.BestFitness:F3} mean {p.MeanFitness:F3} test {(p.TestAccuracy is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")} {p.EvaluationsPerSecond:F0} eval/s elapsed {p.Elapsed:hh\\:mm\\:ss} eta {p.Remaining:hh\\:mm\\:ss}");
+    private static CopySummary RunWithProgress(CopyConfig config, string directory, bool resume, string label, CancellationToken cancellation) =>
+        TrainingConsole.RunWithProgress(label, "test", config.Generations, config.TestEvery,
+            progress => CopyExperiment.Train(config, directory, resume, progress, cancellation));
 
     private static string Label(CopyConfig c) => c.Model switch { "pdlf" => "PDLF", "gru" => "GRU baseline", _ => "plastic SNN" };
 
@@ -175,14 +138,24 @@ public static class CopyCommands
         var reset = new Option<bool>("--reset-during-delay") { Description = "Zero membranes, traces and GRU state at every delay step (the activity-reset probe)." };
         var sequences = new Option<int?>("--test-sequences") { Description = "Held-out sequences to score. Default: the run's setting." };
         var latency = new Option<int?>("--latency") { Description = "Evaluate at another latency than the run was trained with." };
-        var plots = new Option<string?>("--plots") { Description = "Directory for weight-snapshot and activity-raster PNGs." };
-        var command = new Command("eval", "Score a checkpoint's mean on held-out sequences (optionally with the activity reset), and plot it.")
+        var plots = new Option<string?>("--plots") { Description = "Directory for the figures (copy: weight snapshots, activity rasters; locomotion: injury plots)." };
+        var injury = new Option<string>("--injury") { Description = "Locomotion: none, temporary (plastic weights zeroed for steps 501-549) or permanent (see --fraction). Default none.", DefaultValueFactory = _ => "none" };
+        injury.AcceptOnlyFromAmong("none", "temporary", "permanent");
+        var fraction = new Option<double>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5.", DefaultValueFactory = _ => 0.5 };
+        var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (optionally with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
         {
-            checkpoint, reset, sequences, latency, plots,
+            checkpoint, reset, sequences, latency, plots, injury, fraction,
         };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             string path = parse.GetValue(checkpoint)!;
+            if (Locomotion.LocomotionExperiment.IsLocomotionCheckpoint(path))
+            {
+                if (parse.GetValue(reset) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
+                    throw new ConfigException("--reset-during-delay, --test-sequences and --latency apply to copy-task checkpoints only.");
+                return LocomotionCommands.Evaluate(path, parse.GetValue(injury)!, parse.GetValue(fraction), parse.GetValue(plots));
+            }
+            if (parse.GetValue(injury) != "none") throw new ConfigException("--injury applies to locomotion checkpoints only.");
             var (config, mean, generation) = CopyExperiment.Load(path);
             config = config with
             {
@@ -219,7 +192,7 @@ public static class CopyCommands
         copy.Options.Add(latencies);
         copy.Options.Add(models);
         copy.Options.Add(output);
-        copy.SetAction((parse, cancellation) => Task.FromResult(Guard(() =>
+        copy.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
         {
             var baseConfig = options.Read(parse);
             int[] lens = parse.GetValue(lengths) is { Length: > 0 } l ? l : [8, 16, 32, 64];
@@ -253,24 +226,5 @@ public static class CopyCommands
         var problems = config.Problems();
         if (problems.Count > 0) throw new ConfigException(string.Join(Environment.NewLine, problems));
         return config;
-    }
-
-    /// <summary>Turns expected failures (bad options, unreadable checkpoints) into a message and exit code 2.</summary>
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e) when (e is ConfigException or CheckpointException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-    }
-
-    private sealed class InlineProgress(Action<CopyProgress> report) : IProgress<CopyProgress>
-    {
-        public void Report(CopyProgress value) => report(value);
     }
 }

@@ -132,4 +132,8 @@ public sealed record CopySummary(string Model, int Length, int Latency, int Gene
 [JsonSerializable(typeof(CopyConfig))]
 [JsonSerializable(typeof(GenerationLog))]
 [JsonSerializable(typeof(CopySummary))]
+[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionConfig))]
+[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionCheckpoint))]
+[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionLog))]
+[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

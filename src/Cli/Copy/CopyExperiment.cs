@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using PdlfFast.Cli.Commands;
 using PdlfFast.Tasks.Copy;
 using PdlfFast.Training.Evolution;
 
 namespace PdlfFast.Cli.Copy;
-
-/// <summary>What a training run reports after each generation (for the progress display).</summary>
-public readonly record struct CopyProgress(int Generation, int Generations, float BestFitness, float MeanFitness, double? TestAccuracy,
-    double EvaluationsPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
 
 /// <summary>
 /// Trains a working-memory network on the copy task: ES generations with a held-out test of the mean every
@@ -29,7 +26,7 @@ public sealed class CopyExperiment
     };
 
     /// <summary>Runs (or resumes) training in <paramref name="directory"/>; returns the summary it also writes.</summary>
-    public static CopySummary Train(CopyConfig config, string directory, bool resume, IProgress<CopyProgress>? progress,
+    public static CopySummary Train(CopyConfig config, string directory, bool resume, IProgress<TrainingProgress>? progress,
         CancellationToken cancellation)
     {
         Directory.CreateDirectory(directory);
@@ -79,7 +76,7 @@ public sealed class CopyExperiment
                 log.Flush();
                 if (done % config.CheckpointEvery == 0 || done == config.Generations) run.SaveCheckpoint(checkpoint, payload);
                 var remaining = TimeSpan.FromSeconds((config.Generations - done) * report.Seconds);
-                progress?.Report(new CopyProgress(done, config.Generations, report.BestFitness, report.MeanFitness, test,
+                progress?.Report(new TrainingProgress(done, config.Generations, report.BestFitness, report.MeanFitness, test,
                     report.EpisodesPerSecond, TimeSpan.FromSeconds(elapsed), remaining));
             }
         }

@@ -111,6 +111,12 @@ public sealed class ObservationNormaliser
         _dirty = true;
     }
 
+    /// <summary>
+    /// Brings the cached scale and offset up to date. Call it after updating and before sharing the normaliser with
+    /// threads that only <see cref="Normalise"/>: then they only read.
+    /// </summary>
+    public void Prepare() => Refresh();
+
     /// <summary>Normalises one observation. Allocates nothing.</summary>
     public void Normalise(ReadOnlySpan<float> observation, Span<float> destination, SimdWidth width = SimdWidth.Auto)
     {

@@ -74,6 +74,8 @@ public sealed class EvaluationDriver<TEvaluator, TWorker> : IParallelJob, IDispo
     public float[] Population { get; }
     /// <summary>Mean fitness over each member's episodes (NaN if any episode was not finite).</summary>
     public float[] Fitness { get; }
+    /// <summary>Per-worker scratch, e.g. to read counters between generations (never while evaluating).</summary>
+    public IReadOnlyList<TWorker> Workers => _workers;
     public ReadOnlySpan<float> EpisodeFitness => _episodeFitness;
     internal WorkerPool Pool => _pool;
 

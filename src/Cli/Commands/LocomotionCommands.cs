@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Globalization;
+using PdlfFast.Cli.Copy;
+using PdlfFast.Cli.Locomotion;
+using PdlfFast.Cli.Plots;
+using PdlfFast.Tasks.Locomotion;
+using PdlfFast.Tasks.Physics;
+using Spectre.Console;
+
+namespace PdlfFast.Cli.Commands;
+
+/// <summary><c>pdlf train TASK</c> for the MuJoCo tasks, locomotion <c>pdlf eval</c> and <c>pdlf generalise</c>.</summary>
+public static class LocomotionCommands
+{
+    private sealed class ConfigOptions
+    {
+        public readonly Option<string?> Config = new("--config") { Description = "JSON file with any of the options below (flags override it)." };
+        public readonly Option<string?> Policy = new("--policy") { Description = "pdlf (plastic, weights from zero each episode) or direct-weight (baseline). Default pdlf." };
+        public readonly Option<string?> Rule = new("--rule") { Description = "PDLF terms: abcd, acd (B = 0) or bd (A = 0). Default abcd." };
+        public readonly Option<int?> Hidden = new("--hidden") { Description = "Hidden LIF neurons. Default 128." };
+        public readonly Option<string?> Strategy = new("--strategy") { Description = "pgpe or openai-es. Default pgpe." };
+        public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 32 (reference 256)." };
+        public readonly Option<int?> Generations = new("--generations") { Description = "Generations to train (a resumed run continues up to it). Default 100." };
+        public readonly Option<int?> EpisodesPerTarget = new("--episodes-per-target") { Description = "Episodes per training target per member (8 targets). Default 1 (reference 8)." };
+        public readonly Option<int?> EpisodeSteps = new("--episode-steps") { Description = "Control steps per episode. Default 1000." };
+        public readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam step size on the mean. Default 0.01." };
+        public readonly Option<float?> Sigma = new("--sigma") { Description = "Initial (PGPE) or fixed (OpenAI-ES) noise standard deviation. Default 0.04." };
+        public readonly Option<int?> TestEvery = new("--test-every") { Description = "Generations between tests of the mean on the 8 targets. Default 10." };
+        public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 5." };
+        public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+
+        public IEnumerable<Option> All => [Config, Policy, Rule, Hidden, Strategy, Population, Generations, EpisodesPerTarget, EpisodeSteps,
+            LearningRate, Sigma, TestEvery, CheckpointEvery, Seed, Threads];
+
+        public LocomotionConfig Read(ParseResult parse, string task)
+        {
+            var c = parse.GetValue(Config) is { } file ? LocomotionConfig.FromFile(file) : new LocomotionConfig();
+            return c with
+            {
+                Task = task,
+                Policy = parse.GetValue(Policy) ?? c.Policy,
+                Rule = parse.GetValue(Rule) ?? c.Rule,
+                Hidden = parse.GetValue(Hidden) ?? c.Hidden,
+                Strategy = parse.GetValue(Strategy) ?? c.Strategy,
+                Population = parse.GetValue(Population) ?? c.Population,
+                Generations = parse.GetValue(Generations) ?? c.Generations,
+                EpisodesPerTarget = parse.GetValue(EpisodesPerTarget) ?? c.EpisodesPerTarget,
+                EpisodeSteps = parse.GetValue(EpisodeSteps) ?? c.EpisodeSteps,
+                LearningRate = parse.GetValue(LearningRate) ?? c.LearningRate,
+                Sigma = parse.GetValue(Sigma) ?? c.Sigma,
+                TestEvery = parse.GetValue(TestEvery) ?? c.TestEvery,
+                CheckpointEvery = parse.GetValue(CheckpointEvery) ?? c.CheckpointEvery,
+                Seed = parse.GetValue(Seed) ?? c.Seed,
+                Threads = parse.GetValue(Threads) ?? c.Threads,
+            };
+        }
+    }
+
+    /// <summary>One <c>pdlf train TASK</c> subcommand per built-in locomotion task.</summary>
+    public static IEnumerable<Command> TrainCommands() => LocomotionTasks.All.Select(TrainCommand);
+
+    private static Command TrainCommand(LocomotionTask task)
+    {
+        var options = new ConfigOptions();
+        var output = new Option<string?>("--out") { Description = $"Run directory (log.jsonl, checkpoint, plots). Default runs/{task.Name}-<policy>-s<seed>." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped." };
+        var compare = new Option<string[]>("--compare")
+        {
+            Description = "Also train these with the same budget, for the comparison plot: direct-weight, acd, bd, or none. Default direct-weight.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        compare.AcceptOnlyFromAmong("direct-weight", "acd", "bd", "none");
+        var command = new Command(task.Name, $"Train on {task.Name} ({task.Description}); writes log.jsonl, checkpoints, summary.json and curves.png.");
+        foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(output);
+        command.Options.Add(resume);
+        command.Options.Add(compare);
+        command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        {
+            var config = options.Read(parse, task.Name).Validated();
+            MuJoCoAvailability.Ensure();
+            string directory = parse.GetValue(output) ?? Path.Combine("runs", $"{task.Name}-{config.Policy}-s{config.Seed}");
+            string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list : ["direct-weight"];
+            return TrainWithComparison(config, directory, parse.GetValue(resume), others, cancellation);
+        })));
+        return command;
+    }
+
+    private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, CancellationToken cancellation)
+    {
+        var runs = new List<(string Directory, LocomotionConfig Config)> { (directory, config) };
+        foreach (var other in compare.Distinct())
+        {
+            var c = other switch
+            {
+                "direct-weight" => config with { Policy = "direct-weight" },
+                "acd" or "bd" => config with { Policy = "pdlf", Rule = other },
+                _ => null,
+            };
+            if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c));
+        }
+        using var stop = TrainingConsole.StopOnCtrlC(cancellation);
+        foreach (var (dir, c) in runs)
+        {
+            string checkpoint = Path.Combine(dir, LocomotionExperiment.CheckpointName);
+            bool resumeThis = resume && File.Exists(checkpoint);
+            if (resume && !resumeThis) AnsiConsole.MarkupLineInterpolated($"[yellow]No checkpoint in {dir}: starting {c.Label} from scratch.[/]");
+            if (resumeThis) CheckResumable(c, checkpoint);
+            AnsiConsole.MarkupLineInterpolated(
+                $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}");
+            var summary = TrainingConsole.RunWithProgress(c.Label, "test return", c.Generations, c.TestEvery,
+                progress => LocomotionExperiment.Train(c, dir, resumeThis, progress, stop.Token));
+            AnsiConsole.MarkupLineInterpolated(
+                $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
+            if (stop.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped. Resume with: pdlf train {config.Task} --out {directory} --resume[/]");
+                break;
+            }
+        }
+        string plot = Path.Combine(directory, "curves.png");
+        LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionExperiment.ReadLog(r.Directory))),
+            $"{config.Task}: mean return over the 8 training targets", plot);
+        AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+        return 0;
+    }
+
+    private static void CheckResumable(LocomotionConfig requested, string checkpoint)
+    {
+        var stored = LocomotionExperiment.Load(checkpoint).Config;
+        if (stored with { Generations = requested.Generations, Threads = requested.Threads, TestEvery = requested.TestEvery, CheckpointEvery = requested.CheckpointEvery } != requested)
+            throw new ConfigException($"The checkpoint in '{checkpoint}' was made with a different configuration ({stored.ToJson()}); pass the same options (only --generations, --threads, --test-every and --checkpoint-every may change).");
+    }
+
+    /// <summary><c>pdlf eval</c> on a locomotion checkpoint: return per training target, optionally injured, and plots.</summary>
+    public static int Evaluate(string checkpoint, string injuryKind, double fraction, string? plots)
+    {
+        var policy = LocomotionExperiment.Load(checkpoint);
+        var injury = injuryKind switch
+        {
+            "temporary" => Injury.Temporary,
+            "permanent" => Injury.Permanent(fraction),
+            _ => Injury.None,
+        };
+        if (injury.Kind == InjuryKind.Permanent && !(fraction is >= 0 and <= 1))
+            throw new ConfigException($"--fraction must be in 0..1 (got {fraction}).");
+        var setup = policy.Config.Setup();
+        using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+        using var worker = new LocomotionWorker(setup, model) { Injury = injury };
+        var perTarget = new double[LocomotionTask.TrainingTargetCount];
+        double mean = LocomotionExperiment.TestTrainingTargets(worker, policy.Parameters, policy.Normaliser, perTarget);
+        string what = injury.Kind switch
+        {
+            InjuryKind.Temporary => $", plastic weights zeroed for steps {injury.FirstStep}-{injury.LastStep}",
+            InjuryKind.Permanent => $", {fraction:P0} of output synapses blocked",
+            _ => "",
+        };
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{policy.Config.Label} on {setup.Task.Name} after {policy.Generation} generations{what}: mean return {mean:F1}"));
+        for (int k = 0; k < perTarget.Length; k++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  target {setup.Task.TrainingTarget(k),7:F3}: return {perTarget[k],9:F1}"));
+        if (plots is not null)
+        {
+            Directory.CreateDirectory(plots);
+            foreach (var file in LocomotionFigures.WriteInjuryFigures(policy, model, plots)) Console.WriteLine($"wrote {file}");
+        }
+        return 0;
+    }
+
+    public static Command Generalise()
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A locomotion checkpoint written by pdlf train." };
+        var targets = new Option<int>("--targets") { Description = "Unseen targets, evenly inside [min + D/8, max - D/8]. Default 72.", DefaultValueFactory = _ => LocomotionTask.GeneralisationTargetCount };
+        var output = new Option<string?>("--out") { Description = "Directory for generalisation.csv and generalisation.png. Default: the checkpoint's directory." };
+        var command = new Command("generalise", "Run a trained locomotion policy on targets it never trained on; writes a CSV and a plot.")
+        {
+            checkpoint, targets, output,
+        };
+        command.SetAction(parse => TrainingConsole.Guard(() =>
+        {
+            string path = parse.GetValue(checkpoint)!;
+            int count = parse.GetValue(targets);
+            if (count is < 2 or > 100_000) throw new ConfigException($"--targets must be in 2..100000 (got {count}).");
+            var policy = LocomotionExperiment.Load(path);
+            string dir = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            var result = LocomotionFigures.Generalisation(policy, count);
+            string csv = Path.Combine(dir, "generalisation.csv");
+            File.WriteAllLines(csv, new[] { "target,return,training_target" }
+                .Concat(result.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Target:F4},{r.Return:F2},{r.Trained}"))));
+            string png = Path.Combine(dir, "generalisation.png");
+            LocomotionPlots.Generalisation(policy, result, png);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{policy.Config.Label} on {policy.Config.Task}: mean return {result.Where(r => !r.Trained).Average(r => r.Return):F1} over {count} unseen targets, {result.Where(r => r.Trained).Average(r => r.Return):F1} on the 8 training targets"));
+            Console.WriteLine($"wrote {csv}");
+            Console.WriteLine($"wrote {png}");
+            return 0;
+        }));
+        return command;
+    }
+}

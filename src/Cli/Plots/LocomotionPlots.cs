@@ -1,0 +1,110 @@
+using PdlfFast.Cli.Locomotion;
+using ScottPlot;
+
+namespace PdlfFast.Cli.Plots;
+
+/// <summary>PNG figures of locomotion runs (ScottPlot).</summary>
+public static class LocomotionPlots
+{
+    /// <summary>Mean test return of the ES mean over the 8 targets against generations, one line per run.</summary>
+    public static void TrainingCurves(IEnumerable<(string Label, IReadOnlyList<LocomotionLog> Log)> runs, string title, string path)
+    {
+        var plot = new Plot();
+        foreach (var (label, log) in runs)
+        {
+            var tested = log.Where(l => l.TestReturn is not null).ToArray();
+            if (tested.Length == 0) continue;
+            var line = plot.Add.Scatter(tested.Select(l => (double)l.Generation + 1).ToArray(), tested.Select(l => l.TestReturn!.Value).ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 4;
+        }
+        plot.Title(title);
+        plot.XLabel("generation");
+        plot.YLabel("test return (mean over the 8 training targets)");
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>Reward per step (mean over the training targets) with and without the temporary injury, window shaded.</summary>
+    public static void InjuryRecovery(string title, double[] healthy, double[] injured, int firstStep, int lastStep, string path)
+    {
+        var plot = new Plot();
+        plot.Add.HorizontalSpan(firstStep - 0.5, lastStep + 0.5).FillColor = Colors.Red.WithAlpha(0.15);
+        var steps = Enumerable.Range(1, healthy.Length).Select(t => (double)t).ToArray();
+        var a = plot.Add.Scatter(steps, Smooth(healthy, 10));
+        a.LegendText = "uninjured";
+        a.MarkerSize = 0;
+        var b = plot.Add.Scatter(steps, Smooth(injured, 10));
+        b.LegendText = $"plastic weights zeroed, steps {firstStep}-{lastStep}";
+        b.MarkerSize = 0;
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("reward per step (mean over targets, 10-step average)");
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>Return against the injured fraction of output synapses.</summary>
+    public static void PermanentInjury(string title, IReadOnlyList<(double Fraction, double Return)> points, string path)
+    {
+        var plot = new Plot();
+        var line = plot.Add.Scatter(points.Select(p => p.Fraction).ToArray(), points.Select(p => p.Return).ToArray());
+        line.LegendText = "mean return over the 8 targets";
+        plot.Title(title);
+        plot.XLabel("fraction of output synapses blocked");
+        plot.YLabel("return");
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>Return per target across the range, training targets marked.</summary>
+    public static void Generalisation(TrainedPolicy policy, IReadOnlyList<GeneralisationPoint> points, string path)
+    {
+        var plot = new Plot();
+        var unseen = points.Where(p => !p.Trained).ToArray();
+        var seen = points.Where(p => p.Trained).ToArray();
+        var line = plot.Add.Scatter(unseen.Select(p => (double)p.Target).ToArray(), unseen.Select(p => p.Return).ToArray());
+        line.LegendText = "unseen targets";
+        line.MarkerSize = 4;
+        var trained = plot.Add.ScatterPoints(seen.Select(p => (double)p.Target).ToArray(), seen.Select(p => p.Return).ToArray());
+        trained.LegendText = "training targets";
+        trained.MarkerSize = 9;
+        trained.MarkerShape = MarkerShape.FilledSquare;
+        plot.Title($"{policy.Config.Label} on {policy.Config.Task}: generalisation ({policy.Generation} generations)");
+        plot.XLabel("target");
+        plot.YLabel("return");
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 900, 560);
+    }
+
+    /// <summary>Heatmaps of the output-layer weights (hidden x action) at chosen steps of one episode.</summary>
+    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(snapshots.Count);
+        for (int i = 0; i < snapshots.Count; i++)
+        {
+            var plot = multiplot.GetPlot(i);
+            var map = plot.Add.Heatmap(snapshots[i].Weights);
+            map.Colormap = new ScottPlot.Colormaps.MellowRainbow();
+            plot.Add.ColorBar(map);
+            plot.Title(i == 0 ? $"{title}\n{snapshots[i].Label}" : snapshots[i].Label);
+            plot.XLabel("hidden neuron");
+            plot.YLabel("action");
+        }
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        multiplot.SavePng(path, 1100, 220 * snapshots.Count);
+    }
+
+    private static double[] Smooth(double[] values, int window)
+    {
+        var result = new double[values.Length];
+        double sum = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+}

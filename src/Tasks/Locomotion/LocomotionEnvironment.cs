@@ -1,0 +1,105 @@
+using PdlfFast.Kernel.Random;
+using PdlfFast.Tasks.Physics;
+
+namespace PdlfFast.Tasks.Locomotion;
+
+/// <summary>What one control step returned.</summary>
+public readonly record struct EnvironmentStep(double Reward, bool Terminated, bool Unstable);
+
+/// <summary>
+/// One running episode of a <see cref="LocomotionTask"/> on a worker's own <see cref="MuJoCoData"/>. Actions are
+/// clipped to the actuator ranges before they reach the engine; a physics blow-up ends the episode with
+/// <see cref="InstabilityPenalty"/> and is counted. Allocation-free after construction.
+/// </summary>
+public sealed class LocomotionEnvironment : IDisposable
+{
+    /// <summary>Added to the reward of the step on which the simulation became unstable.</summary>
+    public const double InstabilityPenalty = -100;
+
+    private readonly double[] _position, _previousPosition, _velocity, _control, _contactForces, _positionNoise, _velocityNoise;
+    private readonly double _controlTimestep;
+
+    public LocomotionEnvironment(LocomotionTask task, MuJoCoModel model)
+    {
+        Task = task ?? throw new ArgumentNullException(nameof(task));
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        if (model.ActuatorCount != task.ActionSize)
+            throw new ArgumentException($"Task {task.Name} expects {task.ActionSize} actuators; model '{model.Name}' has {model.ActuatorCount}.", nameof(model));
+        Data = new MuJoCoData(model);
+        _position = new double[model.PositionSize];
+        _previousPosition = new double[model.PositionSize];
+        _velocity = new double[model.VelocitySize];
+        _positionNoise = new double[model.PositionSize];
+        _velocityNoise = new double[model.VelocitySize];
+        _control = new double[model.ActuatorCount];
+        _contactForces = new double[(task.Extras & StepExtras.ContactForces) != 0 ? 6 * model.BodyCount : 0];
+        _controlTimestep = model.Timestep * task.Substeps;
+    }
+
+    public LocomotionTask Task { get; }
+    public MuJoCoModel Model { get; }
+    public MuJoCoData Data { get; }
+    public int ActionSize => Model.ActuatorCount;
+    public float Target { get; set; }
+    public int Steps { get; private set; }
+    /// <summary>Episode length in control steps (the reference's 1000 unless a reduced budget asks for fewer).</summary>
+    public int EpisodeSteps { get; init; } = LocomotionTask.EpisodeSteps;
+    /// <summary>Episodes ended by a physics blow-up since this environment was made.</summary>
+    public long Instabilities { get; private set; }
+    public ReadOnlySpan<double> Position => _position;
+    public ReadOnlySpan<double> Velocity => _velocity;
+    public double ControlTimestep => _controlTimestep;
+
+    /// <summary>
+    /// Starts an episode towards <paramref name="target"/>: the model's reference pose with qpos + U(-a, a) and
+    /// qvel + b N(0, 1) noise drawn from <paramref name="noise"/> (a, b from the task).
+    /// </summary>
+    public void Reset(float target, ref RandomStream noise)
+    {
+        Target = target;
+        Steps = 0;
+        double a = Task.ResetPositionNoise, b = Task.ResetVelocityNoise;
+        for (int i = 0; i < _positionNoise.Length; i++) _positionNoise[i] = a * (2 * noise.NextDouble() - 1);
+        for (int i = 0; i < _velocityNoise.Length; i++) _velocityNoise[i] = b * noise.NextGaussian();
+        Data.Reset(_positionNoise, _velocityNoise);
+        Data.ReadState(_position, _velocity);
+    }
+
+    /// <summary>Writes the observation: the task's state part, then the target (raw).</summary>
+    public void Observe(Span<float> observation)
+    {
+        int state = Task.StateObservationSize;
+        Task.Observe(_position, _velocity, observation[..state]);
+        Task.WriteTarget(Target, observation[state..]);
+    }
+
+    public EnvironmentStep Step(ReadOnlySpan<float> action)
+    {
+        if (action.Length != _control.Length)
+            throw new ArgumentException($"{Task.Name} takes {_control.Length} actions, got {action.Length}.", nameof(action));
+        var range = Model.ControlRange;
+        for (int i = 0; i < _control.Length; i++)
+        {
+            // NaN actions become 0: a diverging policy must not poison the engine state.
+            double c = float.IsNaN(action[i]) ? 0 : action[i];
+            _control[i] = Math.Clamp(c, range[2 * i], range[2 * i + 1]);
+        }
+        _position.CopyTo(_previousPosition, 0);
+        var outcome = Data.Step(_control, Task.Substeps, Task.Extras);
+        Steps++;
+        if (outcome != StepOutcome.Ok)
+        {
+            Instabilities++;
+            Data.ReadState(_position, _velocity);
+            return new EnvironmentStep(InstabilityPenalty, Terminated: true, Unstable: true);
+        }
+        Data.ReadState(_position, _velocity);
+        if (_contactForces.Length > 0) Data.ReadContactForces(_contactForces);
+        var view = new StepView(_previousPosition, _position, _velocity, _control, _contactForces, _controlTimestep);
+        double reward = Task.Reward(view, Target);
+        bool terminated = !Task.IsHealthy(_position, _velocity) || Steps >= EpisodeSteps;
+        return new EnvironmentStep(reward, terminated, Unstable: false);
+    }
+
+    public void Dispose() => Data.Dispose();
+}
