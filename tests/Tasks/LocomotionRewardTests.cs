@@ -81,7 +81,7 @@ public class LocomotionRewardTests
         var shape = LayerShape.Padded(rows, columns);
         var injury = Injury.Permanent(fraction, seed: 3);
         var blocked = injury.BlockedSynapses(shape);
-        Assert.Equal((int)Math.Round(fraction * rows * columns), blocked.Length);
+        Assert.Equal((int)Math.Round(fraction * (rows * columns)), blocked.Length);
         Assert.Equal(blocked.Length, blocked.Distinct().Count());
         Assert.All(blocked, i => Assert.True(i / shape.Stride < rows && i % shape.Stride < columns, $"index {i} is padding"));
         Assert.Equal(blocked, Injury.Permanent(fraction, seed: 3).BlockedSynapses(shape));
