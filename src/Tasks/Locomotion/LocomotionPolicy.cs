@@ -18,7 +18,8 @@ public enum LocomotionPolicyKind
 public sealed record LocomotionSetup(LocomotionTask Task, LocomotionPolicyKind Policy, PdlfTermSet Terms = PdlfTermSet.Abcd,
     int Hidden = 128, int EpisodeSteps = LocomotionTask.EpisodeSteps)
 {
-    public NetworkSpec Spec { get; } = new(Task.ObservationSize, Hidden, Task.ActionSize,
+    // Computed, not stored: a stored value would survive `with` and go stale.
+    public NetworkSpec Spec => new(Task.ObservationSize, Hidden, Task.ActionSize,
         Policy == LocomotionPolicyKind.Pdlf ? NetworkVariant.Pdlf : NetworkVariant.DirectWeight);
 
     public int Dimension => Policy == LocomotionPolicyKind.Pdlf
@@ -115,7 +116,7 @@ public sealed class LocomotionWorker : IDisposable
             collect?.Update(state);
             normaliser.Normalise(state, _networkInput.AsSpan(0, stateSize));
             _observation.AsSpan(stateSize).CopyTo(_networkInput.AsSpan(stateSize));
-            ApplyInjury(step, parameters);
+            InjureBeforeStep(step, parameters);
             StepPolicy();
             var result = Environment.Step(_action);
             total += result.Reward;
@@ -141,7 +142,11 @@ public sealed class LocomotionWorker : IDisposable
         foreach (int i in _blocked) weights[i] = 0;
     }
 
-    private void ApplyInjury(int step, ReadOnlySpan<float> parameters)
+    /// <summary>
+    /// Applies the temporary injury before policy step <paramref name="step"/>: inside the window the plastic weights
+    /// (PDLF) or the evolved weights (baseline) are zeroed; after it the baseline gets its genome back.
+    /// </summary>
+    public void InjureBeforeStep(int step, ReadOnlySpan<float> parameters)
     {
         if (_injury.Kind != InjuryKind.Temporary) return;
         if (_injury.WipesAt(step))

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using PdlfFast.Cli.Commands;
+using PdlfFast.Cli.Copy;
+using PdlfFast.Cli.Locomotion;
+using PdlfFast.Tasks.Locomotion;
+using PdlfFast.Tasks.Physics;
+using PdlfFast.Tests.Support;
+
+namespace PdlfFast.Tests.Cli;
+
+public class LocomotionExperimentTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static LocomotionConfig Small => new()
+    {
+        Task = "halfcheetah_vel", Hidden = 16, Population = 16, Generations = 8, EpisodeSteps = 50, TestEvery = 4, CheckpointEvery = 2,
+        Threads = 2,
+    };
+
+    private static string TempDirectory(string what) => Path.Combine(Path.GetTempPath(), $"pdlf-{what}-{Guid.NewGuid():N}");
+
+    [Fact]
+    public void Bad_values_are_reported_with_the_option_and_its_range()
+    {
+        var problems = (Small with { Task = "walker", Population = 5, Policy = "lstm", EpisodeSteps = 0 }).Problems();
+        Assert.Contains(problems, p => p.StartsWith("--task must be one of halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel (got 'walker')"));
+        Assert.Contains(problems, p => p.Contains("--population must be even"));
+        Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight (got 'lstm')"));
+        Assert.Contains(problems, p => p.StartsWith("--episode-steps must be in 1..100000 (got 0)"));
+        Assert.Empty(Small.Problems());
+    }
+
+    [Fact]
+    public void A_few_generations_improve_the_return_of_the_mean_on_halfcheetah_vel()
+    {
+        string dir = TempDirectory("hc");
+        try
+        {
+            var summary = LocomotionExperiment.Train(Small, dir, resume: false, null, Ct);
+            // The initial mean is all zeros: no plasticity, weights stay zero, the runner stands still.
+            var setup = Small.Setup();
+            using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+            using var worker = new LocomotionWorker(setup, model);
+            var initial = LocomotionExperiment.TestTrainingTargets(worker, new float[setup.Dimension],
+                LocomotionExperiment.Load(Path.Combine(dir, LocomotionExperiment.CheckpointName)).Normaliser, new double[8]);
+            Assert.True(summary.TestReturn > initial + 5, $"trained {summary.TestReturn:F1} vs initial {initial:F1}");
+            Assert.Equal(8, LocomotionExperiment.ReadLog(dir).Count);
+            Assert.Equal(0, summary.Instabilities);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
+    {
+        string root = TempDirectory("loco-resume");
+        var config = Small with { Task = "swimmer_dir", Policy = "direct-weight", Generations = 4, Population = 6, EpisodeSteps = 20 };
+        try
+        {
+            var straight = LocomotionExperiment.Train(config, Path.Combine(root, "a"), resume: false, null, Ct);
+            LocomotionExperiment.Train(config with { Generations = 2 }, Path.Combine(root, "b"), resume: false, null, Ct);
+            var resumed = LocomotionExperiment.Train(config, Path.Combine(root, "b"), resume: true, null, Ct);
+            var a = LocomotionExperiment.Load(Path.Combine(root, "a", LocomotionExperiment.CheckpointName));
+            var b = LocomotionExperiment.Load(Path.Combine(root, "b", LocomotionExperiment.CheckpointName));
+            Assert.Equal((4, 4), (a.Generation, b.Generation));
+            Bits.Equal(a.Parameters, b.Parameters, "trained mean");
+            Assert.Equal(a.Normaliser.Mean.ToArray(), b.Normaliser.Mean.ToArray());
+            Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
+            Assert.Equal(straight.TestReturn, resumed.TestReturn);
+            Assert.Equal(config, a.Config);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static int Run(params string[] args)
+    {
+        var train = CopyCommands.Train();
+        foreach (var task in LocomotionCommands.TrainCommands()) train.Subcommands.Add(task);
+        var root = new RootCommand { train, CopyCommands.Eval(), LocomotionCommands.Generalise() };
+        return root.Parse(args).Invoke();
+    }
+
+    [Fact]
+    public void Train_eval_with_injuries_and_generalise_work_from_the_command_line()
+    {
+        string dir = TempDirectory("loco-cli");
+        try
+        {
+            Assert.Equal(0, Run("train", "swimmer_dir", "--generations", "2", "--population", "4", "--hidden", "8", "--episode-steps", "600",
+                "--compare", "direct-weight", "acd", "--threads", "2", "--out", dir));
+            Assert.True(File.Exists(Path.Combine(dir, "curves.png")));
+            Assert.True(File.Exists(Path.Combine(dir, "acd", "summary.json")));
+            string checkpoint = Path.Combine(dir, "checkpoint.ckpt");
+            string figures = Path.Combine(dir, "figures");
+            Assert.Equal(0, Run("eval", checkpoint, "--injury", "temporary", "--plots", figures));
+            foreach (var file in new[] { "injury-temporary.png", "injury-weights.png", "injury-permanent.png" })
+                Assert.True(new FileInfo(Path.Combine(figures, file)).Length > 1000, file);
+            Assert.Equal(0, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "0.5"));
+            Assert.Equal(0, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
+            var rows = File.ReadAllLines(Path.Combine(dir, "generalisation.csv"));
+            Assert.Equal("target,return,training_target", rows[0]);
+            Assert.Equal(4 + 8, rows.Length - 1);
+            Assert.Equal(8, rows.Skip(1).Count(r => r.EndsWith(",True")));
+
+            // Options of the other kind of checkpoint, bad fractions and bad budgets exit with 2.
+            Assert.Equal(2, Run("eval", checkpoint, "--reset-during-delay"));
+            Assert.Equal(2, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "1.5"));
+            Assert.Equal(2, Run("train", "swimmer_dir", "--population", "3", "--out", dir));
+            Assert.Equal(2, Run("generalise", checkpoint, "--targets", "1"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
