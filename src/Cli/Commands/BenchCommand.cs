@@ -2,6 +2,8 @@ using System.CommandLine;
 using PdlfFast.Cli.Bench;
 using PdlfFast.Tasks.Synthetic;
 using PdlfFast.Kernel.Simd;
+using PdlfFast.Tasks.Locomotion;
+using PdlfFast.Tasks.Physics;
 using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
@@ -30,10 +32,10 @@ public static class BenchCommand
         });
         var part = new Option<string>("--part")
         {
-            Description = "What to measure: steps (policy-step kernels), es (whole ES generations) or all.",
+            Description = "What to measure: steps (policy-step kernels), es (whole ES generations), physics (MuJoCo tasks) or all.",
             DefaultValueFactory = _ => "all",
         };
-        part.AcceptOnlyFromAmong("all", "steps", "es");
+        part.AcceptOnlyFromAmong("all", "steps", "es", "physics");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads, part,
@@ -44,13 +46,17 @@ public static class BenchCommand
                 ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
                 : BenchSize.All.ToArray();
             string what = parse.GetValue(part) ?? "all";
-            return Run(what == "es" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what != "steps");
+            return Run(what is "es" or "physics" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
+                what is "all" or "physics");
         });
         return command;
     }
 
-    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart)
+    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart)
     {
+        // Physics needs the MuJoCo runtime; without it the other parts still run and the reason is printed.
+        string? physicsProblem = physicsPart ? MuJoCoAvailability.Diagnose() : null;
+        if (physicsProblem is not null) physicsPart = false;
         var bench = quick ? new StepBench(TimeSpan.FromMilliseconds(150), rounds: 2) : new StepBench(TimeSpan.FromMilliseconds(500), rounds: 3);
         AnsiConsole.MarkupLineInterpolated($"[bold]pdlf bench[/] ({(quick ? "quick" : "standard")} rounds): {StepBench.Environment()}");
         AnsiConsole.WriteLine("W1 = one PDLF policy step (forward, both layers' plasticity and normalisation), episodes of synthetic observations.");
@@ -61,10 +67,14 @@ public static class BenchCommand
         var evolution = new Table().Title($"PGPE generations: ant_dir PDLF policy ({EsBench.Spec.Synapses * 5:N0} parameters), population 64, 1,000 synthetic steps per episode")
             .AddColumns("threads", "episodes/s", "s per generation", "vs 1 thread");
         var esBench = new EsBench(quick ? 3 : 8);
+        var physicsBench = quick ? new PhysicsBench(TimeSpan.FromMilliseconds(150), rounds: 1) : new PhysicsBench(TimeSpan.FromMilliseconds(700), rounds: 2);
+        var physics = new Table().Title("MuJoCo tasks with a 28..12-128-8..2 PDLF policy (physics + policy per environment step)")
+            .AddColumns("task", "threads", "env-steps/s", "vs 1 thread", "physics us/step", "policy us/step", "policy / physics");
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
-            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0));
+            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0)
+                + (physicsPart ? LocomotionTasks.All.Count : 0));
             foreach (var size in sizes)
             {
                 StepMeasurement? scalar = null;
@@ -96,6 +106,18 @@ public static class BenchCommand
                     evolution.AddRow($"{m.Threads}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / measured[0].EpisodesPerSecond:F2}x");
                 task.Increment(threadCounts.Length);
             }
+            if (physicsPart)
+            {
+                foreach (var locomotion in LocomotionTasks.All)
+                {
+                    task.Description = $"physics: {locomotion.Name}";
+                    var measured = physicsBench.Measure(locomotion, threadCounts);
+                    foreach (var m in measured)
+                        physics.AddRow(m.Task, $"{m.Threads}", $"{m.EnvironmentStepsPerSecond:N0}", $"{m.EnvironmentStepsPerSecond / measured[0].EnvironmentStepsPerSecond:F2}x",
+                            $"{m.PhysicsMicroseconds:F1}", $"{m.PolicyMicroseconds:F2}", $"{m.PolicyShare:P1}");
+                    task.Increment(1);
+                }
+            }
         });
         if (sizes.Count > 0)
         {
@@ -103,6 +125,8 @@ public static class BenchCommand
             AnsiConsole.Write(scaling);
         }
         if (evolutionPart) AnsiConsole.Write(evolution);
+        if (physicsPart) AnsiConsole.Write(physics);
+        if (physicsProblem is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]physics part skipped: {physicsProblem}[/]");
         return 0;
     }
 
