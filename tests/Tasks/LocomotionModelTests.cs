@@ -20,7 +20,7 @@ public class LocomotionModelTests
         using var model = MuJoCoModel.FromEmbedded(task.ModelName);
         Assert.Equal(task.ActionSize, model.ActuatorCount);
         Assert.All(Enumerable.Range(0, model.ActuatorCount), i => Assert.Equal((-1.0, 1.0), (model.ControlRange[2 * i], model.ControlRange[2 * i + 1])));
-        int documented = name switch { "ant_dir" => 28, "swimmer_dir" => 9, "halfcheetah_vel" => 18, "hopper_vel" => 12, _ => -1 };
+        int documented = name switch { "ant_dir" => 28, "swimmer_dir" => 9, "halfcheetah_vel" => 18, "hopper_vel" => 12, "reach_arm" => 14, "reach_quadruped" => 30, _ => -1 };
         Assert.Equal(documented, task.ObservationSize);
 
         using var environment = new LocomotionEnvironment(task, model) { EpisodeSteps = 200 };
@@ -156,5 +156,38 @@ public class LocomotionModelTests
                     if (Array.BinarySearch(blocked, shape.Index(r, c)) < 0 && weights[shape.Index(r, c)] != 0) SawLiveSynapse = true;
             Checked++;
         }
+    }
+}
+
+public class ReachingGoalTests
+{
+    [Theory]
+    [InlineData(0.02f)]
+    [InlineData(0.3f)]
+    [InlineData(0.52f)]
+    public void Arm_goals_appear_at_the_target_distance_inside_the_workspace_and_respawn_when_reached(float target)
+    {
+        var task = new ArmReach();
+        using var model = MuJoCoModel.FromEmbedded(task.ModelName);
+        using var environment = new LocomotionEnvironment(task, model);
+        for (uint episode = 0; episode < 20; episode++)
+        {
+            var noise = new PdlfFast.Kernel.Random.RandomStream(8, new(0, 0, episode, 0));
+            environment.Reset(target, ref noise);
+            double dx = environment.Goal[0] - environment.Sites[0], dy = environment.Goal[1] - environment.Sites[1];
+            double radius = Math.Sqrt(environment.Goal[0] * environment.Goal[0] + environment.Goal[1] * environment.Goal[1]);
+            Assert.InRange(radius, 0.15, 0.58);
+            if (target < 0.5f) Assert.Equal(target, Math.Sqrt(dx * dx + dy * dy), 5);
+        }
+        // Put the fingertip on the goal (inverse kinematics with the wrist straight): the next step counts the goal
+        // as reached and places a new one.
+        var goal = environment.Goal.ToArray();
+        double r = Math.Sqrt(goal[0] * goal[0] + goal[1] * goal[1]), upper = 0.24, fore = 0.22 + 0.14;
+        double elbow = Math.Acos(Math.Clamp((r * r - upper * upper - fore * fore) / (2 * upper * fore), -1, 1));
+        double shoulder = Math.Atan2(goal[1], goal[0]) - Math.Atan2(fore * Math.Sin(elbow), upper + fore * Math.Cos(elbow));
+        environment.Data.SetState([shoulder, elbow, 0], new double[3]);
+        environment.Step(new float[3]);
+        Assert.Equal(1, environment.GoalsReached);
+        Assert.NotEqual(goal, environment.Goal.ToArray());
     }
 }

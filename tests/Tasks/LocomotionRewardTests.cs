@@ -60,6 +60,32 @@ public class LocomotionRewardTests
     }
 
     [Fact]
+    public void Reaching_rewards_pay_for_closing_in_and_for_each_goal_reached()
+    {
+        var arm = new ArmReach();
+        double[] q = new double[3];
+        double[] tip = [0.3, 0.1, 0], goal = [0.3, 0.4];
+        var far = new StepView(q, q, q, [1, 0, 0], [], 0.02, tip, goal);
+        Assert.Equal(-0.3 - 0.01, arm.Reward(far, 0.3f), 12);
+        Assert.False(arm.GoalReached(far));
+        double[] near = [0.3, 0.11];
+        var reached = new StepView(q, q, q, [0, 0, 0], [], 0.02, tip, near);
+        Assert.True(arm.GoalReached(reached));
+        Assert.Equal(-0.01 + 1, arm.Reward(reached, 0.3f), 9);
+
+        var walker = new QuadrupedReach();
+        double[] before = new double[15], after = new double[15];
+        after[0] = 0.1; // 0.1 m towards a goal straight ahead in 0.05 s: 2 m/s approach
+        double[] ahead = [5, 0];
+        var step = new StepView(before, after, new double[14], new double[8], new double[60], 0.05, default, ahead);
+        Assert.Equal(2.0 + 1.0, walker.Reward(step, 5f), 9);
+        double[] close = [0.5, 0];
+        var arriving = new StepView(before, after, new double[14], new double[8], new double[60], 0.05, default, close);
+        Assert.True(walker.GoalReached(arriving));
+        Assert.Equal(2.0 + 1.0 + 10.0, walker.Reward(arriving, 5f), 9);
+    }
+
+    [Fact]
     public void Training_and_generalisation_targets_follow_the_reference_grid()
     {
         var cheetah = new HalfCheetahVelocity();

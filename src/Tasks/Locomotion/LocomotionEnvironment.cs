@@ -16,7 +16,8 @@ public sealed class LocomotionEnvironment : IDisposable
     /// <summary>Added to the reward of the step on which the simulation became unstable.</summary>
     public const double InstabilityPenalty = -100;
 
-    private readonly double[] _position, _previousPosition, _velocity, _control, _contactForces, _positionNoise, _velocityNoise;
+    private readonly double[] _position, _previousPosition, _velocity, _control, _contactForces, _positionNoise, _velocityNoise, _sites, _goal;
+    private RandomStream _goalRandom;
     private readonly double _controlTimestep;
 
     public LocomotionEnvironment(LocomotionTask task, MuJoCoModel model)
@@ -33,6 +34,8 @@ public sealed class LocomotionEnvironment : IDisposable
         _velocityNoise = new double[model.VelocitySize];
         _control = new double[model.ActuatorCount];
         _contactForces = new double[(task.Extras & StepExtras.ContactForces) != 0 ? 6 * model.BodyCount : 0];
+        _sites = new double[(task.Extras & StepExtras.Positions) != 0 ? 3 * model.SiteCount : 0];
+        _goal = new double[task.GoalSize];
         _controlTimestep = model.Timestep * task.Substeps;
     }
 
@@ -48,6 +51,12 @@ public sealed class LocomotionEnvironment : IDisposable
     public long Instabilities { get; private set; }
     public ReadOnlySpan<double> Position => _position;
     public ReadOnlySpan<double> Velocity => _velocity;
+    /// <summary>Site positions (nsite x 3), kept up to date for tasks that ask for <see cref="StepExtras.Positions"/>.</summary>
+    public ReadOnlySpan<double> Sites => _sites;
+    /// <summary>The current goal of a reaching task (world x, y).</summary>
+    public ReadOnlySpan<double> Goal => _goal;
+    /// <summary>Goals reached in this episode (reaching tasks).</summary>
+    public int GoalsReached { get; private set; }
     public double ControlTimestep => _controlTimestep;
 
     /// <summary>
@@ -63,13 +72,17 @@ public sealed class LocomotionEnvironment : IDisposable
         for (int i = 0; i < _velocityNoise.Length; i++) _velocityNoise[i] = b * noise.NextGaussian();
         Data.Reset(_positionNoise, _velocityNoise);
         Data.ReadState(_position, _velocity);
+        if (_sites.Length > 0) Data.ReadSitePositions(_sites);
+        GoalsReached = 0;
+        _goalRandom = noise;
+        Task.PlaceGoal(this, target, _goal, ref _goalRandom);
     }
 
     /// <summary>Writes the observation: the task's state part, then the target (raw).</summary>
     public void Observe(Span<float> observation)
     {
         int state = Task.StateObservationSize;
-        Task.Observe(_position, _velocity, observation[..state]);
+        Task.Observe(this, observation[..state]);
         Task.WriteTarget(Target, observation[state..]);
     }
 
@@ -95,8 +108,14 @@ public sealed class LocomotionEnvironment : IDisposable
         }
         Data.ReadState(_position, _velocity);
         if (_contactForces.Length > 0) Data.ReadContactForces(_contactForces);
-        var view = new StepView(_previousPosition, _position, _velocity, _control, _contactForces, _controlTimestep);
+        if (_sites.Length > 0) Data.ReadSitePositions(_sites);
+        var view = new StepView(_previousPosition, _position, _velocity, _control, _contactForces, _controlTimestep, _sites, _goal);
         double reward = Task.Reward(view, Target);
+        if (Task.GoalReached(view))
+        {
+            GoalsReached++;
+            Task.PlaceGoal(this, Target, _goal, ref _goalRandom);
+        }
         bool terminated = !Task.IsHealthy(_position, _velocity) || Steps >= EpisodeSteps;
         return new EnvironmentStep(reward, terminated, Unstable: false);
     }

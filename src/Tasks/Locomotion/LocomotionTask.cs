@@ -9,8 +9,11 @@ namespace PdlfFast.Tasks.Locomotion;
 public readonly ref struct StepView
 {
     public StepView(ReadOnlySpan<double> previousPosition, ReadOnlySpan<double> position, ReadOnlySpan<double> velocity,
-        ReadOnlySpan<double> control, ReadOnlySpan<double> contactForces, double controlTimestep)
+        ReadOnlySpan<double> control, ReadOnlySpan<double> contactForces, double controlTimestep,
+        ReadOnlySpan<double> sites = default, ReadOnlySpan<double> goal = default)
     {
+        Sites = sites;
+        Goal = goal;
         PreviousPosition = previousPosition;
         Position = position;
         Velocity = velocity;
@@ -25,6 +28,10 @@ public readonly ref struct StepView
     public ReadOnlySpan<double> Control { get; }
     public ReadOnlySpan<double> ContactForces { get; }
     public double ControlTimestep { get; }
+    /// <summary>Site positions (nsite x 3) after the step, when the task asks for <see cref="StepExtras.Positions"/>.</summary>
+    public ReadOnlySpan<double> Sites { get; }
+    /// <summary>The current goal of a reaching task (world x, y), empty otherwise.</summary>
+    public ReadOnlySpan<double> Goal { get; }
 
     /// <summary>Velocity of qpos[index] over the control step, from the displacement (as Gym/Brax compute it).</summary>
     public double Displacement(int index) => (Position[index] - PreviousPosition[index]) / ControlTimestep;
@@ -96,7 +103,17 @@ public abstract class LocomotionTask
         return low + i * (high - low) / (count - 1);
     }
 
-    public abstract void Observe(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, Span<float> state);
+    /// <summary>Writes the state part of the observation from the environment's current state.</summary>
+    public abstract void Observe(LocomotionEnvironment environment, Span<float> state);
+
+    /// <summary>Values a reaching task keeps per episode for its goal (world x, y); 0 for the others.</summary>
+    public virtual int GoalSize => 0;
+
+    /// <summary>Places a new goal (at reset, and after the previous one was reached) for target <paramref name="target"/>.</summary>
+    public virtual void PlaceGoal(LocomotionEnvironment environment, float target, Span<double> goal, ref Kernel.Random.RandomStream random) { }
+
+    /// <summary>True when the step reached the goal: the environment then counts it and places a new one.</summary>
+    public virtual bool GoalReached(in StepView step) => false;
 
     public virtual void WriteTarget(float target, Span<float> destination) => destination[0] = target;
 
@@ -113,7 +130,7 @@ public static class LocomotionTasks
 {
     public static IReadOnlyList<LocomotionTask> All { get; } =
     [
-        new HalfCheetahVelocity(), new SwimmerDirection(), new AntDirection(), new HopperVelocity(),
+        new HalfCheetahVelocity(), new SwimmerDirection(), new AntDirection(), new HopperVelocity(), new ArmReach(), new QuadrupedReach(),
     ];
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);
@@ -131,8 +148,9 @@ public sealed class HalfCheetahVelocity() : LocomotionTask("halfcheetah_vel", "h
     public override int ActionSize => 6;
     public override int StateObservationSize => 17;
 
-    public override void Observe(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, Span<float> state)
+    public override void Observe(LocomotionEnvironment environment, Span<float> state)
     {
+        ReadOnlySpan<double> position = environment.Position, velocity = environment.Velocity;
         for (int i = 1; i < 9; i++) state[i - 1] = (float)position[i];
         for (int i = 0; i < 9; i++) state[8 + i] = (float)velocity[i];
     }
@@ -154,8 +172,9 @@ public sealed class HopperVelocity() : LocomotionTask("hopper_vel", "hopper", su
     public override double ResetPositionNoise => 0.005;
     public override double ResetVelocityNoise => 0.005;
 
-    public override void Observe(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, Span<float> state)
+    public override void Observe(LocomotionEnvironment environment, Span<float> state)
     {
+        ReadOnlySpan<double> position = environment.Position, velocity = environment.Velocity;
         for (int i = 1; i < 6; i++) state[i - 1] = (float)position[i];
         for (int i = 0; i < 6; i++) state[5 + i] = (float)Math.Clamp(velocity[i], -10, 10);
     }
@@ -181,8 +200,9 @@ public sealed class SwimmerDirection() : LocomotionTask("swimmer_dir", "swimmer"
     public override int ActionSize => 2;
     public override int StateObservationSize => 8;
 
-    public override void Observe(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, Span<float> state)
+    public override void Observe(LocomotionEnvironment environment, Span<float> state)
     {
+        ReadOnlySpan<double> position = environment.Position, velocity = environment.Velocity;
         for (int i = 2; i < 5; i++) state[i - 2] = (float)position[i];
         for (int i = 0; i < 5; i++) state[3 + i] = (float)velocity[i];
     }
@@ -203,8 +223,9 @@ public sealed class AntDirection() : LocomotionTask("ant_dir", "ant", substeps: 
     public override int StateObservationSize => 27;
     public override StepExtras Extras => StepExtras.ContactForces;
 
-    public override void Observe(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, Span<float> state)
+    public override void Observe(LocomotionEnvironment environment, Span<float> state)
     {
+        ReadOnlySpan<double> position = environment.Position, velocity = environment.Velocity;
         for (int i = 2; i < 15; i++) state[i - 2] = (float)position[i];
         for (int i = 0; i < 14; i++) state[13 + i] = (float)velocity[i];
     }
@@ -212,13 +233,19 @@ public sealed class AntDirection() : LocomotionTask("ant_dir", "ant", substeps: 
     public override double Reward(in StepView step, float target)
     {
         double forward = step.Displacement(0) * Math.Cos(target) + step.Displacement(1) * Math.Sin(target);
+        return forward - 0.5 * step.ControlSquaredNorm() + 1.0 - 5e-4 * ContactCost(step.ContactForces);
+    }
+
+    /// <summary>Sum of squared external contact forces, each clipped to [-1, 1].</summary>
+    public static double ContactCost(ReadOnlySpan<double> contactForces)
+    {
         double contact = 0;
-        foreach (var f in step.ContactForces)
+        foreach (var f in contactForces)
         {
             double c = Math.Clamp(f, -1, 1);
             contact += c * c;
         }
-        return forward - 0.5 * step.ControlSquaredNorm() + 1.0 - 5e-4 * contact;
+        return contact;
     }
 
     public override bool IsHealthy(ReadOnlySpan<double> position, ReadOnlySpan<double> velocity) =>
