@@ -83,7 +83,7 @@ public class LocomotionExperimentTests
     {
         var train = CopyCommands.Train();
         foreach (var task in LocomotionCommands.TrainCommands()) train.Subcommands.Add(task);
-        var root = new RootCommand { train, CopyCommands.Eval(), LocomotionCommands.Generalise() };
+        var root = new RootCommand { train, CopyCommands.Eval(), LocomotionCommands.Generalise(), LocomotionCommands.Steer() };
         return root.Parse(args).Invoke();
     }
 
@@ -100,7 +100,7 @@ public class LocomotionExperimentTests
             string checkpoint = Path.Combine(dir, "checkpoint.ckpt");
             string figures = Path.Combine(dir, "figures");
             Assert.Equal(0, Run("eval", checkpoint, "--injury", "temporary", "--plots", figures));
-            foreach (var file in new[] { "injury-temporary.png", "injury-weights.png", "injury-permanent.png" })
+            foreach (var file in new[] { "injury-temporary.png", "injury-weights.png", "injury-permanent.png", "embedding.png" })
                 Assert.True(new FileInfo(Path.Combine(figures, file)).Length > 1000, file);
             Assert.Equal(0, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "0.5"));
             Assert.Equal(0, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
@@ -108,6 +108,11 @@ public class LocomotionExperimentTests
             Assert.Equal("target,return,training_target", rows[0]);
             Assert.Equal(4 + 8, rows.Length - 1);
             Assert.Equal(8, rows.Skip(1).Count(r => r.EndsWith(",True")));
+
+            Assert.Equal(0, Run("steer", checkpoint, "--shape", "circle", "--steps", "50", "--out", dir));
+            Assert.Equal(51, File.ReadAllLines(Path.Combine(dir, "steer.csv")).Length);
+            Assert.True(File.Exists(Path.Combine(dir, "steer.png")));
+            Assert.Equal(2, Run("steer", checkpoint, "--size", "0"));
 
             // Options of the other kind of checkpoint, bad fractions and bad budgets exit with 2.
             Assert.Equal(2, Run("eval", checkpoint, "--reset-during-delay"));

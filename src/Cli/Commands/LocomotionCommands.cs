@@ -163,7 +163,7 @@ public static class LocomotionCommands
         if (plots is not null)
         {
             Directory.CreateDirectory(plots);
-            foreach (var file in LocomotionFigures.WriteInjuryFigures(policy, model, plots)) Console.WriteLine($"wrote {file}");
+            foreach (var file in LocomotionFigures.WriteFigures(policy, model, plots)) Console.WriteLine($"wrote {file}");
         }
         return 0;
     }
@@ -193,6 +193,42 @@ public static class LocomotionCommands
             LocomotionPlots.Generalisation(policy, result, png);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{policy.Config.Label} on {policy.Config.Task}: mean return {result.Where(r => !r.Trained).Average(r => r.Return):F1} over {count} unseen targets, {result.Where(r => r.Trained).Average(r => r.Return):F1} on the 8 training targets"));
+            Console.WriteLine($"wrote {csv}");
+            Console.WriteLine($"wrote {png}");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Steer()
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "An ant_dir or swimmer_dir checkpoint written by pdlf train." };
+        var shape = new Option<string>("--shape") { Description = "Path to trace: square, circle or figure8. Default square.", DefaultValueFactory = _ => "square" };
+        shape.AcceptOnlyFromAmong(SteeringPaths.Shapes);
+        var size = new Option<double>("--size") { Description = "Size of the path in metres (0.5..100). Default 4.", DefaultValueFactory = _ => 4.0 };
+        var steps = new Option<int>("--steps") { Description = "Control steps (1..100000). Default 3000.", DefaultValueFactory = _ => 3000 };
+        var output = new Option<string?>("--out") { Description = "Directory for steer.png and steer.csv. Default: the checkpoint's directory." };
+        var command = new Command("steer", "Steer a direction-task policy along a path by overwriting its target direction every step; plots the path.")
+        {
+            checkpoint, shape, size, steps, output,
+        };
+        command.SetAction(parse => TrainingConsole.Guard(() =>
+        {
+            double meters = parse.GetValue(size);
+            int count = parse.GetValue(steps);
+            if (!(meters is >= 0.5 and <= 100)) throw new ConfigException($"--size must be in 0.5..100 (got {meters}).");
+            if (count is < 1 or > 100_000) throw new ConfigException($"--steps must be in 1..100000 (got {count}).");
+            string path = parse.GetValue(checkpoint)!;
+            var policy = LocomotionExperiment.Load(path);
+            var waypoints = SteeringPaths.Waypoints(parse.GetValue(shape)!, meters);
+            var (trace, reached) = SteeringRecorder.Run(policy, waypoints, count);
+            string dir = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            string csv = Path.Combine(dir, "steer.csv"), png = Path.Combine(dir, "steer.png");
+            File.WriteAllLines(csv, new[] { "step,x,y" }.Concat(trace.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{i + 1},{p.X:F4},{p.Y:F4}"))));
+            LocomotionPlots.Steering($"{policy.Config.Label} on {policy.Config.Task} steered along a {parse.GetValue(shape)} ({reached}/{waypoints.Length} waypoints)",
+                waypoints, trace, png);
+            Console.WriteLine($"{policy.Config.Label}: reached {reached} of {waypoints.Length} waypoints in {trace.Count} steps");
             Console.WriteLine($"wrote {csv}");
             Console.WriteLine($"wrote {png}");
             return 0;

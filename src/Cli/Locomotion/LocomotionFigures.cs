@@ -34,9 +34,10 @@ public static class LocomotionFigures
 
     /// <summary>
     /// Temporary injury: reward per step, mean over the training targets, with and without the injury; output
-    /// weights before, during and after it; and return against the permanently injured fraction.
+    /// weights before, during and after it; return against the permanently injured fraction; and the PCA embedding
+    /// of hidden traces.
     /// </summary>
-    public static IReadOnlyList<string> WriteInjuryFigures(TrainedPolicy policy, MuJoCoModel model, string directory)
+    public static IReadOnlyList<string> WriteFigures(TrainedPolicy policy, MuJoCoModel model, string directory)
     {
         var setup = policy.Config.Setup();
         int steps = setup.EpisodeSteps;
@@ -69,7 +70,48 @@ public static class LocomotionFigures
         string permanent = Path.Combine(directory, "injury-permanent.png");
         LocomotionPlots.PermanentInjury($"{policy.Config.Label} on {setup.Task.Name}: permanent injury", points, permanent);
         files.Add(permanent);
+        files.Add(WriteEmbedding(policy, model, directory));
         return files;
+    }
+
+    /// <summary>
+    /// Hidden-layer traces of one episode per training target (every 10th step after the first 100), projected on
+    /// their first two principal components and coloured by target: does the network represent the task?
+    /// </summary>
+    public static string WriteEmbedding(TrainedPolicy policy, MuJoCoModel model, string directory)
+    {
+        var setup = policy.Config.Setup();
+        var samples = new List<double[]>();
+        var labels = new List<int>();
+        using var worker = new LocomotionWorker(setup, model);
+        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
+        {
+            var recorder = new TraceRecorder(samples, labels, k);
+            worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionExperiment.TestSeed + (ulong)k, policy.Normaliser, null, ref recorder);
+        }
+        string file = Path.Combine(directory, "embedding.png");
+        if (samples.Count < 2) return file;
+        var projected = Pca.Project(samples);
+        var groups = Enumerable.Range(0, LocomotionTask.TrainingTargetCount)
+            .Select(k => ($"target {setup.Task.TrainingTarget(k):F2}", projected.Where((_, i) => labels[i] == k).ToArray()))
+            .ToArray();
+        LocomotionPlots.Embedding($"{policy.Config.Label} on {setup.Task.Name}: hidden traces (PCA)", groups, file);
+        return file;
+    }
+
+    private readonly struct TraceRecorder(List<double[]> samples, List<int> labels, int label) : ILocomotionRecorder
+    {
+        public void BeforeStep(int step, LocomotionWorker worker) { }
+
+        public void AfterStep(int step, LocomotionWorker worker, in EnvironmentStep result)
+        {
+            if (step <= 100 || step % 10 != 0) return;
+            var trace = worker.State.Trace[..worker.Setup.Spec.HiddenSize];
+            var row = new double[trace.Length];
+            for (int i = 0; i < row.Length; i++) row[i] = trace[i];
+            samples.Add(row);
+            labels.Add(label);
+        }
     }
 
     private static double[] RewardTrace(TrainedPolicy policy, MuJoCoModel model, Injury injury, WeightRecorder? weights)

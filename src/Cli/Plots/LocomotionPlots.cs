@@ -95,6 +95,46 @@ public static class LocomotionPlots
         multiplot.SavePng(path, 1100, 220 * snapshots.Count);
     }
 
+    /// <summary>The planned waypoints and the path the body took.</summary>
+    public static void Steering(string title, (double X, double Y)[] waypoints, IReadOnlyList<(double X, double Y)> path, string file)
+    {
+        var plot = new Plot();
+        var planned = plot.Add.Scatter(waypoints.Select(w => w.X).Prepend(0).ToArray(), waypoints.Select(w => w.Y).Prepend(0).ToArray());
+        planned.LegendText = "waypoints";
+        planned.LinePattern = LinePattern.Dashed;
+        planned.MarkerSize = 7;
+        var taken = plot.Add.Scatter(path.Select(p => p.X).ToArray(), path.Select(p => p.Y).ToArray());
+        taken.LegendText = "path taken";
+        taken.MarkerSize = 0;
+        plot.Axes.SquareUnits();
+        plot.Title(title);
+        plot.XLabel("x (m)");
+        plot.YLabel("y (m)");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(file, 800, 800);
+    }
+
+    /// <summary>2-D points in groups (one colour and legend entry each).</summary>
+    public static void Embedding(string title, IReadOnlyList<(string Label, double[][] Points)> groups, string file)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var (label, points) = groups[g];
+            if (points.Length == 0) continue;
+            var scatter = plot.Add.ScatterPoints(points.Select(p => p[0]).ToArray(), points.Select(p => p[1]).ToArray());
+            scatter.LegendText = label;
+            scatter.MarkerSize = 5;
+            scatter.Color = palette.GetColor(g);
+        }
+        plot.Title(title);
+        plot.XLabel("PC 1");
+        plot.YLabel("PC 2");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(file, 900, 700);
+    }
+
     private static double[] Smooth(double[] values, int window)
     {
         var result = new double[values.Length];
