@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using PdlfFast.Kernel.Simd;
+
+namespace PdlfFast.Rules.SpikePropamine;
+
+/// <summary>The plastic-trace rules of SpikePropamine / Backpropamine (DESIGN.md section 6).</summary>
+public enum TraceRule
+{
+    /// <summary><c>H &lt;- clip((1 - eta) H + eta x y, -1, 1)</c>; neuromodulated: <c>clip(H + M x y, -1, 1)</c>.</summary>
+    Hebbian,
+    /// <summary><c>H &lt;- H + eta y (x - y H)</c> (eta replaced by M when neuromodulated).</summary>
+    Oja,
+    /// <summary><c>H &lt;- H + eta x y (y - theta)</c>, theta a per-neuron running mean of y^2 (eta -> M when neuromodulated).</summary>
+    Bcm,
+}
+
+/// <summary>Where a rule's learning rate comes from.</summary>
+public enum TraceModulation
+{
+    /// <summary>A learned scalar eta.</summary>
+    None,
+    /// <summary>The network's modulatory signal M(t) (per postsynaptic neuron after the fan-out) replaces eta.</summary>
+    Neuromodulated,
+    /// <summary>M(t) gates an eligibility trace: <c>H &lt;- clip(H + M E, -1, 1)</c>, then <c>E &lt;- (1 - eta) E + eta x y</c>.</summary>
+    Retroactive,
+}
+
+/// <summary>
+/// A trace rule as an operator struct. Every rule's update has the form <c>H &lt;- [clip](H * decay[j] + x[i] *
+/// gain[j])</c>, where decay and gain depend only on the postsynaptic side (y, theta, the rate m), so they are
+/// computed once per step per postsynaptic neuron and the per-synapse pass is two multiply-adds. Scalar and vector
+/// forms perform the same operations in the same order, so they agree bit for bit.
+/// </summary>
+public interface ITraceRule
+{
+    static abstract TraceRule Rule { get; }
+    /// <summary>Whether the update clips H to [-1, 1].</summary>
+    static abstract bool Clips(TraceModulation modulation);
+    static abstract float Decay(float y, float theta, float rate, TraceModulation modulation);
+    static abstract float Gain(float y, float theta, float rate);
+    static abstract TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec>;
+    static abstract TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec>;
+}
+
+/// <summary>Hebbian: decay <c>1 - eta</c> (1 when neuromodulated: <c>H + M x y</c>), gain <c>m y</c>, clipped.</summary>
+public readonly struct HebbianRule : ITraceRule
+{
+    public static TraceRule Rule => TraceRule.Hebbian;
+    public static bool Clips(TraceModulation modulation) => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Decay(float y, float theta, float rate, TraceModulation modulation) =>
+        modulation == TraceModulation.None ? 1f - rate : 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gain(float y, float theta, float rate) => rate * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
+        modulation == TraceModulation.None ? TVec.Subtract(TVec.Broadcast(1f), rate) : TVec.Broadcast(1f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
+}
+
+/// <summary>Oja: <c>H + m y (x - y H) = H (1 - m y^2) + x (m y)</c>; not clipped (the y H term bounds the norm).</summary>
+public readonly struct OjaRule : ITraceRule
+{
+    public static TraceRule Rule => TraceRule.Oja;
+    public static bool Clips(TraceModulation modulation) => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Decay(float y, float theta, float rate, TraceModulation modulation) => MathF.FusedMultiplyAdd(-rate * y, y, 1f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gain(float y, float theta, float rate) => rate * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
+        TVec.Fma(TVec.Multiply(TVec.Subtract(TVec.Zero, rate), y), y, TVec.Broadcast(1f));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
+}
+
+/// <summary>BCM: <c>H + x (m y (y - theta))</c>: potentiation above the sliding threshold, depression below; not clipped.</summary>
+public readonly struct BcmRule : ITraceRule
+{
+    public static TraceRule Rule => TraceRule.Bcm;
+    public static bool Clips(TraceModulation modulation) => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Decay(float y, float theta, float rate, TraceModulation modulation) => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gain(float y, float theta, float rate) => rate * y * (y - theta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
+        TVec.Broadcast(1f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> =>
+        TVec.Multiply(TVec.Multiply(rate, y), TVec.Subtract(y, theta));
+}
