@@ -1,0 +1,376 @@
+using PdlfFast.Kernel.Layers;
+using PdlfFast.Rules.SpikePropamine;
+
+namespace PdlfFast.Training.Gradient;
+
+/// <summary>
+/// Forward and backward pass of a <see cref="PlasticSnnSpec"/> network over one episode, written by hand for our
+/// kernels. The forward pass records everything the backward pass needs (membranes, spikes, traces, every step's
+/// plastic traces H and, as the rules require, eligibility traces and BCM thresholds) in buffers allocated once for
+/// <see cref="MaxSteps"/>; neither pass allocates. Gradients are accumulated (+=) into the caller's vector, so a
+/// minibatch sums its episodes into one buffer per worker.
+/// </summary>
+public sealed class PlasticSnnTape
+{
+    private readonly PlasticSnnLayout _layout;
+    private readonly LayerShape _inputShape, _recurrentShape;
+    private readonly float[] _u, _v, _s, _tr, _hIn, _hRec, _eIn, _eRec, _theta, _modulation;
+    // Per-step scratch (one row each).
+    private readonly float[] _current, _partial, _rate, _zeros;
+    private readonly TraceLayerGradient _traceLayer;
+    // Backward adjoints.
+    private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate;
+
+    public PlasticSnnTape(PlasticSnnSpec spec, int maxSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        _layout = new PlasticSnnLayout(spec);
+        Spec = spec;
+        MaxSteps = maxSteps;
+        int i = spec.Inputs, h = spec.Hidden;
+        _inputShape = LayerShape.Dense(i, h);
+        _recurrentShape = LayerShape.Dense(h, h);
+        bool retro = spec.Modulation == TraceModulation.Retroactive;
+        _u = new float[maxSteps * i];
+        _v = new float[maxSteps * h];
+        _s = new float[maxSteps * h];
+        _tr = new float[(maxSteps + 1) * h];
+        _hIn = spec.PlasticInput ? new float[(maxSteps + 1) * i * h] : [];
+        _hRec = spec.PlasticRecurrent ? new float[(maxSteps + 1) * h * h] : [];
+        _eIn = spec.PlasticInput && retro ? new float[(maxSteps + 1) * i * h] : [];
+        _eRec = spec.PlasticRecurrent && retro ? new float[(maxSteps + 1) * h * h] : [];
+        _theta = spec.Rule == TraceRule.Bcm ? new float[(maxSteps + 1) * h] : [];
+        _modulation = new float[maxSteps];
+        _current = new float[h];
+        _partial = new float[h];
+        _rate = new float[h];
+        _zeros = new float[h];
+        _traceLayer = new TraceLayerGradient(h);
+        _gTr = new float[(maxSteps + 1) * h];
+        _gHIn = new float[_hIn.Length > 0 ? i * h : 0];
+        _gHRec = new float[_hRec.Length > 0 ? h * h : 0];
+        _gEIn = new float[_eIn.Length > 0 ? i * h : 0];
+        _gERec = new float[_eRec.Length > 0 ? h * h : 0];
+        _gTheta = new float[h];
+        _gThetaPrevious = new float[h];
+        _gV = new float[h];
+        _gS = new float[h];
+        _gI = new float[h];
+        _gRate = new float[h];
+    }
+
+    public PlasticSnnSpec Spec { get; }
+    public PlasticSnnLayout Layout => _layout;
+    public int MaxSteps { get; }
+    /// <summary>Steps of the last forward pass.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>Hidden spikes of step t (for tests and plots).</summary>
+    public ReadOnlySpan<float> SpikesAt(int t) => _s.AsSpan(t * Spec.Hidden, Spec.Hidden);
+    /// <summary>Hidden traces after step t.</summary>
+    public ReadOnlySpan<float> TraceAt(int t) => _tr.AsSpan((t + 1) * Spec.Hidden, Spec.Hidden);
+    /// <summary>The recurrent plastic trace H after step t (empty when the recurrent layer is not plastic).</summary>
+    public ReadOnlySpan<float> RecurrentPlasticTraceAt(int t) =>
+        _hRec.Length == 0 ? default : _hRec.AsSpan((t + 1) * Spec.Hidden * Spec.Hidden, Spec.Hidden * Spec.Hidden);
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> steps on <paramref name="inputs"/> (steps x Inputs, row-major) from the episode
+    /// start (all state and plastic traces zero) and writes the readout (steps x Outputs).
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
+    {
+        CheckEpisode(parameters, inputs, steps, outputs.Length);
+        Steps = steps;
+        var spec = Spec;
+        int nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
+        inputs[..(steps * nIn)].CopyTo(_u);
+        _tr.AsSpan(0, h).Clear();
+        if (_hIn.Length > 0) _hIn.AsSpan(0, nIn * h).Clear();
+        if (_hRec.Length > 0) _hRec.AsSpan(0, h * h).Clear();
+        if (_eIn.Length > 0) _eIn.AsSpan(0, nIn * h).Clear();
+        if (_eRec.Length > 0) _eRec.AsSpan(0, h * h).Clear();
+        if (_theta.Length > 0) _theta.AsSpan(0, h).Clear();
+        var p = new Parts(_layout, parameters);
+        float beta = spec.MembraneDecay, lambda = spec.TraceDecay, threshold = spec.Threshold;
+        for (int t = 0; t < steps; t++)
+        {
+            ReadOnlySpan<float> u = _u.AsSpan(t * nIn, nIn), trPrevious = _tr.AsSpan(t * h, h);
+            Span<float> v = _v.AsSpan(t * h, h), s = _s.AsSpan(t * h, h), tr = _tr.AsSpan((t + 1) * h, h);
+            // Input current: both layers with their effective weights, then the bias.
+            Current(u, p.InputWeights, p.InputAlpha, spec.PlasticInput ? HIn(t) : default, _inputShape, _current);
+            Current(trPrevious, p.RecurrentWeights, p.RecurrentAlpha, spec.PlasticRecurrent ? HRec(t) : default, _recurrentShape, _partial);
+            for (int j = 0; j < h; j++)
+            {
+                float current = _current[j] + _partial[j] + p.HiddenBias[j];
+                float vPrevious = t > 0 ? _v[(t - 1) * h + j] : 0f, sPrevious = t > 0 ? _s[(t - 1) * h + j] : 0f;
+                v[j] = MathF.FusedMultiplyAdd(beta, vPrevious, (1f - beta) * current) - threshold * sPrevious;
+                s[j] = Spike(v[j]);
+                tr[j] = MathF.FusedMultiplyAdd(lambda, trPrevious[j], (1f - lambda) * s[j]);
+            }
+            var output = outputs.Slice(t * nOut, nOut);
+            p.OutputBias.CopyTo(output);
+            for (int k = 0; k < h; k++)
+            {
+                float trace = tr[k];
+                if (trace == 0f) continue;
+                var row = p.OutputWeights.Slice(k * nOut, nOut);
+                for (int o = 0; o < nOut; o++) output[o] = MathF.FusedMultiplyAdd(trace, row[o], output[o]);
+            }
+            if (!spec.Plastic) continue;
+            float m = 0f;
+            if (spec.Modulated) _modulation[t] = m = MathF.Tanh(Dot(p.ModulationWeights, tr) + p.ModulationBias[0]);
+            ReadOnlySpan<float> thetaPrevious = _theta.Length > 0 ? _theta.AsSpan(t * h, h) : _zeros;
+            if (spec.PlasticInput) UpdateLayer(u, tr, thetaPrevious, m, p.InputEta[0], p.ModulationFanOut, HIn(t), HIn(t + 1), EIn(t), EIn(t + 1), _inputShape);
+            if (spec.PlasticRecurrent) UpdateLayer(trPrevious, tr, thetaPrevious, m, p.RecurrentEta[0], p.ModulationFanOut, HRec(t), HRec(t + 1), ERec(t), ERec(t + 1), _recurrentShape);
+            if (_theta.Length > 0)
+            {
+                _theta.AsSpan(t * h, h).CopyTo(_theta.AsSpan((t + 1) * h, h));
+                TracePlasticity.UpdateThreshold(_theta.AsSpan((t + 1) * h, h), tr, spec.BcmThresholdRate);
+            }
+        }
+    }
+
+    private float Spike(float v)
+    {
+        float d = v - Spec.Threshold;
+        if (Spec.Spikes == SpikeFunction.Heaviside) return d > 0f ? 1f : 0f;
+        float z = Spec.SurrogateSlope * d;
+        return 0.5f * (1f + z / (1f + MathF.Abs(z)));
+    }
+
+    /// <summary>ds/dv: exact for the smooth spike, the surrogate for the step.</summary>
+    private float SpikeSlope(float v)
+    {
+        float k = Spec.SurrogateSlope, a = 1f + k * MathF.Abs(v - Spec.Threshold);
+        return 0.5f * k / (a * a);
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float sum = 0f;
+        for (int i = 0; i < a.Length; i++) sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
+        return sum;
+    }
+
+    private static void Current(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
+        LayerShape shape, Span<float> output)
+    {
+        if (!trace.IsEmpty)
+        {
+            TracePlasticity.Propagate(pre, weights, alpha, trace, shape, output);
+            return;
+        }
+        output.Clear();
+        for (int i = 0; i < shape.Rows; i++)
+        {
+            float x = pre[i];
+            if (x == 0f) continue;
+            var row = weights.Slice(i * shape.Stride, shape.Columns);
+            for (int j = 0; j < row.Length; j++) output[j] = MathF.FusedMultiplyAdd(x, row[j], output[j]);
+        }
+    }
+
+    /// <summary>Per-neuron learning rate of a layer this step: eta, or M f_j when neuromodulated.</summary>
+    private void Rates(float m, float eta, ReadOnlySpan<float> fanOut, Span<float> rate)
+    {
+        if (Spec.Modulated) for (int j = 0; j < rate.Length; j++) rate[j] = m * fanOut[j];
+        else rate.Fill(eta);
+    }
+
+    private void UpdateLayer(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> thetaPrevious, float m, float eta,
+        ReadOnlySpan<float> fanOut, ReadOnlySpan<float> hPrevious, Span<float> h, ReadOnlySpan<float> ePrevious, Span<float> e, LayerShape shape)
+    {
+        hPrevious.CopyTo(h);
+        if (!e.IsEmpty) ePrevious.CopyTo(e);
+        Rates(m, eta, fanOut, _rate);
+        _traceLayer.Forward(Spec.Rule, Spec.Modulation, shape, x, y, thetaPrevious, _rate, eta, h, e);
+    }
+
+    private Span<float> HIn(int t) => _hIn.AsSpan(t * _inputShape.Synapses, _inputShape.Synapses);
+    private Span<float> HRec(int t) => _hRec.AsSpan(t * _recurrentShape.Synapses, _recurrentShape.Synapses);
+    private Span<float> EIn(int t) => _eIn.Length == 0 ? default : _eIn.AsSpan(t * _inputShape.Synapses, _inputShape.Synapses);
+    private Span<float> ERec(int t) => _eRec.Length == 0 ? default : _eRec.AsSpan(t * _recurrentShape.Synapses, _recurrentShape.Synapses);
+
+    /// <summary>
+    /// Backpropagates <paramref name="outputGradient"/> (dLoss/dOutput, steps x Outputs) through the last forward
+    /// pass and adds dLoss/dParameters to <paramref name="gradient"/>.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> outputGradient, Span<float> gradient)
+    {
+        var spec = Spec;
+        int steps = Steps, nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
+        if (steps == 0) throw new InvalidOperationException("Run Forward before Backward.");
+        if (outputGradient.Length < steps * nOut) throw new ArgumentException($"Output gradient needs {steps * nOut} values.", nameof(outputGradient));
+        if (gradient.Length != _layout.Length) throw new ArgumentException($"Gradient has {gradient.Length} values; the network has {_layout.Length}.", nameof(gradient));
+        var p = new Parts(_layout, parameters);
+        var g = new GradientParts(_layout, gradient);
+        _gTr.AsSpan(0, (steps + 1) * h).Clear();
+        _gHIn.AsSpan().Clear();
+        _gHRec.AsSpan().Clear();
+        _gEIn.AsSpan().Clear();
+        _gERec.AsSpan().Clear();
+        _gTheta.AsSpan().Clear();
+        _gV.AsSpan().Clear(); // holds beta * dL/dv(t+1) while stepping back
+        _gS.AsSpan().Clear(); // holds -threshold * dL/dv(t+1)
+        float beta = spec.MembraneDecay, lambda = spec.TraceDecay, threshold = spec.Threshold;
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<float> u = _u.AsSpan(t * nIn, nIn), trPrevious = _tr.AsSpan(t * h, h), tr = _tr.AsSpan((t + 1) * h, h);
+            Span<float> gTr = _gTr.AsSpan((t + 1) * h, h), gTrPrevious = _gTr.AsSpan(t * h, h);
+            // (a) Readout.
+            var gOut = outputGradient.Slice(t * nOut, nOut);
+            for (int o = 0; o < nOut; o++) g.OutputBias[o] += gOut[o];
+            for (int k = 0; k < h; k++)
+            {
+                var row = p.OutputWeights.Slice(k * nOut, nOut);
+                var gRow = g.OutputWeights.Slice(k * nOut, nOut);
+                float sum = 0f;
+                for (int o = 0; o < nOut; o++)
+                {
+                    sum = MathF.FusedMultiplyAdd(row[o], gOut[o], sum);
+                    gRow[o] = MathF.FusedMultiplyAdd(tr[k], gOut[o], gRow[o]);
+                }
+                gTr[k] += sum;
+            }
+            // (b) Plasticity of this step (H(t) -> H(t+1)) and the BCM threshold.
+            if (spec.Plastic)
+            {
+                float m = spec.Modulated ? _modulation[t] : 0f, gM = 0f;
+                ReadOnlySpan<float> thetaPrevious = _theta.Length > 0 ? _theta.AsSpan(t * h, h) : _zeros;
+                if (_theta.Length > 0)
+                {
+                    float rate = spec.BcmThresholdRate;
+                    for (int j = 0; j < h; j++)
+                    {
+                        gTr[j] += _gTheta[j] * 2f * rate * tr[j];
+                        _gThetaPrevious[j] = _gTheta[j] * (1f - rate);
+                    }
+                }
+                if (spec.PlasticInput)
+                    gM += BackLayer(u, tr, thetaPrevious, m, p.InputEta[0], p.ModulationFanOut, HIn(t), EIn(t), _gHIn, _gEIn, _inputShape,
+                        gTr, default, ref g.InputEta[0], g.ModulationFanOut);
+                if (spec.PlasticRecurrent)
+                    gM += BackLayer(trPrevious, tr, thetaPrevious, m, p.RecurrentEta[0], p.ModulationFanOut, HRec(t), ERec(t), _gHRec, _gERec,
+                        _recurrentShape, gTr, gTrPrevious, ref g.RecurrentEta[0], g.ModulationFanOut);
+                if (_theta.Length > 0) _gThetaPrevious.CopyTo(_gTheta, 0);
+                // (c) Modulation M = tanh(w . tr + b).
+                if (spec.Modulated)
+                {
+                    float ga = gM * (1f - m * m);
+                    g.ModulationBias[0] += ga;
+                    for (int k = 0; k < h; k++)
+                    {
+                        g.ModulationWeights[k] = MathF.FusedMultiplyAdd(ga, tr[k], g.ModulationWeights[k]);
+                        gTr[k] = MathF.FusedMultiplyAdd(ga, p.ModulationWeights[k], gTr[k]);
+                    }
+                }
+            }
+            // (d)-(f) Trace, spike, membrane.
+            for (int j = 0; j < h; j++)
+            {
+                gTrPrevious[j] = MathF.FusedMultiplyAdd(lambda, gTr[j], gTrPrevious[j]);
+                float gS = _gS[j] + (1f - lambda) * gTr[j];
+                float gV = _gV[j] + gS * SpikeSlope(_v[t * h + j]);
+                _gI[j] = (1f - beta) * gV;
+                _gV[j] = beta * gV;
+                _gS[j] = -threshold * gV;
+                g.HiddenBias[j] += _gI[j];
+            }
+            // (g) Input current: weights, alpha, the plastic traces H(t) and the previous hidden trace.
+            BackCurrent(u, p.InputWeights, p.InputAlpha, spec.PlasticInput ? HIn(t) : default, _inputShape, g.InputWeights, g.InputAlpha, _gHIn, default);
+            BackCurrent(trPrevious, p.RecurrentWeights, p.RecurrentAlpha, spec.PlasticRecurrent ? HRec(t) : default, _recurrentShape,
+                g.RecurrentWeights, g.RecurrentAlpha, _gHRec, gTrPrevious);
+        }
+    }
+
+    /// <summary>
+    /// Backward of one layer's trace update at a step (see <see cref="TraceLayerGradient"/>), then of its rate:
+    /// eta, or M f_j. Returns dL/dM contributed by this layer.
+    /// </summary>
+    private float BackLayer(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> thetaPrevious, float m, float eta,
+        ReadOnlySpan<float> fanOut, ReadOnlySpan<float> hPrevious, ReadOnlySpan<float> ePrevious, Span<float> gH, Span<float> gE,
+        LayerShape shape, Span<float> gy, Span<float> gx, ref float gEta, Span<float> gFanOut)
+    {
+        Rates(m, eta, fanOut, _rate);
+        _gRate.AsSpan().Clear();
+        _traceLayer.Backward(Spec.Rule, Spec.Modulation, shape, x, y, thetaPrevious, _rate, eta, hPrevious, ePrevious, gH, gE, gx, gy,
+            _gThetaPrevious, _gRate, ref gEta);
+        float gM = 0f;
+        for (int j = 0; j < shape.Columns; j++)
+        {
+            if (Spec.Modulated)
+            {
+                gM = MathF.FusedMultiplyAdd(_gRate[j], fanOut[j], gM);
+                gFanOut[j] = MathF.FusedMultiplyAdd(_gRate[j], m, gFanOut[j]);
+            }
+            else gEta += _gRate[j];
+        }
+        return gM;
+    }
+
+    /// <summary>Backward of <c>I += pre . (W + alpha H)</c> with dL/dI in _gI.</summary>
+    private void BackCurrent(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
+        LayerShape shape, Span<float> gWeights, Span<float> gAlpha, Span<float> gTrace, Span<float> gPre)
+    {
+        int rows = shape.Rows, columns = shape.Columns;
+        bool plastic = !trace.IsEmpty;
+        for (int i = 0; i < rows; i++)
+        {
+            float x = pre[i], gx = 0f;
+            for (int j = 0; j < columns; j++)
+            {
+                int s = i * columns + j;
+                float gi = _gI[j], xg = x * gi;
+                gWeights[s] += xg;
+                if (plastic)
+                {
+                    gAlpha[s] = MathF.FusedMultiplyAdd(xg, trace[s], gAlpha[s]);
+                    gTrace[s] = MathF.FusedMultiplyAdd(xg, alpha[s], gTrace[s]);
+                }
+                if (!gPre.IsEmpty) gx = MathF.FusedMultiplyAdd(gi, plastic ? MathF.FusedMultiplyAdd(alpha[s], trace[s], weights[s]) : weights[s], gx);
+            }
+            if (!gPre.IsEmpty) gPre[i] += gx;
+        }
+    }
+
+    private void CheckEpisode(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, int steps, int outputLength)
+    {
+        if (parameters.Length != _layout.Length)
+            throw new ArgumentException($"Parameters have {parameters.Length} values; the network has {_layout.Length}.", nameof(parameters));
+        if (steps < 1 || steps > MaxSteps) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"Steps must be in 1..{MaxSteps}.");
+        if (inputs.Length < steps * Spec.Inputs) throw new ArgumentException($"Inputs need {steps * Spec.Inputs} values.", nameof(inputs));
+        if (outputLength < steps * Spec.Outputs) throw new ArgumentException($"Outputs need {steps * Spec.Outputs} values.");
+    }
+
+    private readonly ref struct Parts(PlasticSnnLayout layout, ReadOnlySpan<float> p)
+    {
+        public readonly ReadOnlySpan<float> InputWeights = layout.Of(p, PlasticSnnPart.InputWeights);
+        public readonly ReadOnlySpan<float> InputAlpha = layout.Of(p, PlasticSnnPart.InputAlpha);
+        public readonly ReadOnlySpan<float> RecurrentWeights = layout.Of(p, PlasticSnnPart.RecurrentWeights);
+        public readonly ReadOnlySpan<float> RecurrentAlpha = layout.Of(p, PlasticSnnPart.RecurrentAlpha);
+        public readonly ReadOnlySpan<float> HiddenBias = layout.Of(p, PlasticSnnPart.HiddenBias);
+        public readonly ReadOnlySpan<float> OutputWeights = layout.Of(p, PlasticSnnPart.OutputWeights);
+        public readonly ReadOnlySpan<float> OutputBias = layout.Of(p, PlasticSnnPart.OutputBias);
+        public readonly ReadOnlySpan<float> InputEta = layout.Of(p, PlasticSnnPart.InputEta);
+        public readonly ReadOnlySpan<float> RecurrentEta = layout.Of(p, PlasticSnnPart.RecurrentEta);
+        public readonly ReadOnlySpan<float> ModulationWeights = layout.Of(p, PlasticSnnPart.ModulationWeights);
+        public readonly ReadOnlySpan<float> ModulationBias = layout.Of(p, PlasticSnnPart.ModulationBias);
+        public readonly ReadOnlySpan<float> ModulationFanOut = layout.Of(p, PlasticSnnPart.ModulationFanOut);
+    }
+
+    private readonly ref struct GradientParts(PlasticSnnLayout layout, Span<float> p)
+    {
+        public readonly Span<float> InputWeights = layout.Of(p, PlasticSnnPart.InputWeights);
+        public readonly Span<float> InputAlpha = layout.Of(p, PlasticSnnPart.InputAlpha);
+        public readonly Span<float> RecurrentWeights = layout.Of(p, PlasticSnnPart.RecurrentWeights);
+        public readonly Span<float> RecurrentAlpha = layout.Of(p, PlasticSnnPart.RecurrentAlpha);
+        public readonly Span<float> HiddenBias = layout.Of(p, PlasticSnnPart.HiddenBias);
+        public readonly Span<float> OutputWeights = layout.Of(p, PlasticSnnPart.OutputWeights);
+        public readonly Span<float> OutputBias = layout.Of(p, PlasticSnnPart.OutputBias);
+        public readonly Span<float> InputEta = layout.Of(p, PlasticSnnPart.InputEta);
+        public readonly Span<float> RecurrentEta = layout.Of(p, PlasticSnnPart.RecurrentEta);
+        public readonly Span<float> ModulationWeights = layout.Of(p, PlasticSnnPart.ModulationWeights);
+        public readonly Span<float> ModulationBias = layout.Of(p, PlasticSnnPart.ModulationBias);
+        public readonly Span<float> ModulationFanOut = layout.Of(p, PlasticSnnPart.ModulationFanOut);
+    }
+}

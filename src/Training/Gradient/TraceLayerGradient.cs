@@ -1,0 +1,130 @@
+using PdlfFast.Kernel.Layers;
+using PdlfFast.Rules.SpikePropamine;
+
+namespace PdlfFast.Training.Gradient;
+
+/// <summary>
+/// One plastic layer's trace update at one step, forward and backward, for a dense layer (stride = columns):
+/// <code>
+/// plain / neuromodulated:  H' = [clip](H decay(y, theta, rate) + x gain(y, theta, rate))     (rule's coefficients)
+/// retroactive:             H' = clip(H + rate E),  E' = E (1 - eta) + x (eta y)
+/// </code>
+/// rate is per postsynaptic neuron (eta, or M(t) times the fan-out). The backward pass recomputes the coefficients and
+/// the clip masks from the inputs, so the forward pass need store only H, E, x, y and theta.
+/// </summary>
+public sealed class TraceLayerGradient(int columns)
+{
+    private readonly float[] _decay = new float[columns], _gain = new float[columns], _eta = new float[columns];
+    private readonly float[] _gDecay = new float[columns], _gGain = new float[columns];
+
+    public void Forward(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e)
+    {
+        if (modulation == TraceModulation.Retroactive)
+        {
+            _eta.AsSpan(0, shape.Columns).Fill(eta);
+            TracePlasticity.Coefficients<HebbianRule>(y, thetaPrevious, _eta.AsSpan(0, shape.Columns), TraceModulation.None, _decay, _gain);
+            TracePlasticity.ApplyRetroactive(h, e, shape, x, rate, _decay, _gain);
+            return;
+        }
+        Coefficients(rule, modulation, y, thetaPrevious, rate);
+        TracePlasticity.Apply(h, shape, x, _decay, _gain, rule == TraceRule.Hebbian);
+    }
+
+    private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate)
+    {
+        switch (rule)
+        {
+            case TraceRule.Hebbian: TracePlasticity.Coefficients<HebbianRule>(y, theta, rate, modulation, _decay, _gain); break;
+            case TraceRule.Oja: TracePlasticity.Coefficients<OjaRule>(y, theta, rate, modulation, _decay, _gain); break;
+            default: TracePlasticity.Coefficients<BcmRule>(y, theta, rate, modulation, _decay, _gain); break;
+        }
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Forward"/>. On entry <paramref name="gH"/> (<paramref name="gE"/>) holds dL/dH' (dL/dE');
+    /// on return dL/dH (dL/dE) through this update. Adds dL/dx, dL/dy, dL/dtheta and dL/drate to the spans given
+    /// (<paramref name="gx"/> may be empty), and dL/deta of the eligibility trace to <paramref name="gEta"/>.
+    /// </summary>
+    public void Backward(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, ReadOnlySpan<float> hPrevious, ReadOnlySpan<float> ePrevious,
+        Span<float> gH, Span<float> gE, Span<float> gx, Span<float> gy, Span<float> gTheta, Span<float> gRate, ref float gEta)
+    {
+        int rows = shape.Rows, columns = shape.Columns;
+        Span<float> gDecay = _gDecay.AsSpan(0, columns), gGain = _gGain.AsSpan(0, columns);
+        gDecay.Clear();
+        gGain.Clear();
+        if (modulation == TraceModulation.Retroactive)
+        {
+            _eta.AsSpan(0, columns).Fill(eta);
+            TracePlasticity.CoefficientsScalar<HebbianRule>(y, thetaPrevious, _eta.AsSpan(0, columns), TraceModulation.None,
+                _decay.AsSpan(0, columns), _gain.AsSpan(0, columns));
+            for (int i = 0; i < rows; i++)
+            {
+                float xi = x[i], gxi = 0f;
+                for (int j = 0; j < columns; j++)
+                {
+                    int s = i * columns + j;
+                    float eligible = ePrevious[s];
+                    float pre = MathF.FusedMultiplyAdd(rate[j], eligible, hPrevious[s]);
+                    float gp = pre > 1f || pre < -1f ? 0f : gH[s];
+                    float gENext = gE[s];
+                    gRate[j] = MathF.FusedMultiplyAdd(gp, eligible, gRate[j]);
+                    gxi = MathF.FusedMultiplyAdd(gENext, _gain[j], gxi);
+                    gDecay[j] = MathF.FusedMultiplyAdd(gENext, eligible, gDecay[j]);
+                    gGain[j] = MathF.FusedMultiplyAdd(gENext, xi, gGain[j]);
+                    gE[s] = MathF.FusedMultiplyAdd(gp, rate[j], gENext * _decay[j]);
+                    gH[s] = gp;
+                }
+                if (!gx.IsEmpty) gx[i] += gxi;
+            }
+            // The eligibility trace's Hebbian coefficients: decay 1 - eta, gain eta y.
+            for (int j = 0; j < columns; j++)
+            {
+                gEta += gGain[j] * y[j] - gDecay[j];
+                gy[j] = MathF.FusedMultiplyAdd(gGain[j], eta, gy[j]);
+            }
+            return;
+        }
+        Coefficients(rule, modulation, y, thetaPrevious, rate);
+        bool clips = rule == TraceRule.Hebbian;
+        for (int i = 0; i < rows; i++)
+        {
+            float xi = x[i], gxi = 0f;
+            for (int j = 0; j < columns; j++)
+            {
+                int s = i * columns + j;
+                float hp = hPrevious[s];
+                float pre = MathF.FusedMultiplyAdd(xi, _gain[j], hp * _decay[j]);
+                float gp = clips && (pre > 1f || pre < -1f) ? 0f : gH[s];
+                gxi = MathF.FusedMultiplyAdd(gp, _gain[j], gxi);
+                gDecay[j] = MathF.FusedMultiplyAdd(gp, hp, gDecay[j]);
+                gGain[j] = MathF.FusedMultiplyAdd(gp, xi, gGain[j]);
+                gH[s] = gp * _decay[j];
+            }
+            if (!gx.IsEmpty) gx[i] += gxi;
+        }
+        bool modulated = modulation != TraceModulation.None;
+        for (int j = 0; j < columns; j++)
+        {
+            float yj = y[j], r = rate[j], gd = gDecay[j], gg = gGain[j];
+            switch (rule)
+            {
+                case TraceRule.Hebbian: // decay 1 - r (plain) or 1 (neuromodulated), gain r y
+                    gRate[j] += gg * yj - (modulated ? 0f : gd);
+                    gy[j] = MathF.FusedMultiplyAdd(gg, r, gy[j]);
+                    break;
+                case TraceRule.Oja: // decay 1 - r y^2, gain r y
+                    gRate[j] += gg * yj - gd * yj * yj;
+                    gy[j] += gg * r - 2f * gd * r * yj;
+                    break;
+                default: // BCM: decay 1, gain r y (y - theta)
+                    float theta = thetaPrevious[j];
+                    gRate[j] += gg * yj * (yj - theta);
+                    gy[j] += gg * r * (2f * yj - theta);
+                    gTheta[j] -= gg * r * yj;
+                    break;
+            }
+        }
+    }
+}
