@@ -32,10 +32,10 @@ public static class BenchCommand
         });
         var part = new Option<string>("--part")
         {
-            Description = "What to measure: steps (policy-step kernels), es (whole ES generations), physics (MuJoCo tasks) or all.",
+            Description = "What to measure: steps (policy-step kernels), es (whole ES generations), physics (MuJoCo tasks), bptt (SpikePropamine training step) or all.",
             DefaultValueFactory = _ => "all",
         };
-        part.AcceptOnlyFromAmong("all", "steps", "es", "physics");
+        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads, part,
@@ -46,13 +46,13 @@ public static class BenchCommand
                 ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
                 : BenchSize.All.ToArray();
             string what = parse.GetValue(part) ?? "all";
-            return Run(what is "es" or "physics" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
-                what is "all" or "physics");
+            return Run(what is "es" or "physics" or "bptt" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
+                what is "all" or "physics", what is "all" or "bptt");
         });
         return command;
     }
 
-    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart)
+    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart, bool bpttPart)
     {
         // Physics needs the MuJoCo runtime; without it the other parts still run and the reason is printed.
         string? physicsProblem = physicsPart ? MuJoCoAvailability.Diagnose() : null;
@@ -70,11 +70,14 @@ public static class BenchCommand
         var physicsBench = quick ? new PhysicsBench(TimeSpan.FromMilliseconds(150), rounds: 1) : new PhysicsBench(TimeSpan.FromMilliseconds(700), rounds: 2);
         var physics = new Table().Title("MuJoCo tasks with a 28..12-128-8..2 PDLF policy (physics + policy per environment step)")
             .AddColumns("task", "threads", "env-steps/s", "vs 1 thread", "physics us/step", "policy us/step", "policy / physics");
+        var bpttBench = quick ? new BpttBench(TimeSpan.FromMilliseconds(300), rounds: 1) : new BpttBench(TimeSpan.FromSeconds(1), rounds: 3);
+        var bptt = new Table().Title($"BPTT, forward + backward: {BpttBench.Inputs}-{BpttBench.Hidden}-{BpttBench.Outputs} plastic SNN (Hebbian, input and recurrent layers), {BpttBench.Steps} steps, one thread")
+            .AddColumns("forward kernels", "episodes/s", "vs scalar", "forward share", "B/episode");
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
             var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0)
-                + (physicsPart ? LocomotionTasks.All.Count : 0));
+                + (physicsPart ? LocomotionTasks.All.Count : 0) + (bpttPart ? 2 : 0));
             foreach (var size in sizes)
             {
                 StepMeasurement? scalar = null;
@@ -118,6 +121,17 @@ public static class BenchCommand
                     task.Increment(1);
                 }
             }
+            if (bpttPart)
+            {
+                task.Description = "bptt: scalar twin";
+                var scalar = bpttBench.Measure(SimdWidth.Scalar);
+                task.Increment(1);
+                task.Description = "bptt: vectorised";
+                var vector = bpttBench.Measure(SimdWidth.Auto);
+                task.Increment(1);
+                foreach (var m in new[] { scalar, vector })
+                    bptt.AddRow(m.Path, $"{m.StepsPerSecond:N1}", $"{m.StepsPerSecond / scalar.StepsPerSecond:F2}x", $"{m.ForwardShare:P0}", $"{m.BytesPerStep}");
+            }
         });
         if (sizes.Count > 0)
         {
@@ -126,6 +140,7 @@ public static class BenchCommand
         }
         if (evolutionPart) AnsiConsole.Write(evolution);
         if (physicsPart) AnsiConsole.Write(physics);
+        if (bpttPart) AnsiConsole.Write(bptt);
         if (physicsProblem is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]physics part skipped: {physicsProblem}[/]");
         return 0;
     }

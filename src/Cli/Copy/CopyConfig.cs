@@ -136,4 +136,7 @@ public sealed record CopySummary(string Model, int Length, int Latency, int Gene
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionCheckpoint))]
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionLog))]
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionSummary))]
+[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueConfig))]
+[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueLog))]
+[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using PdlfFast.Kernel.Layers;
+using PdlfFast.Kernel.Simd;
 using PdlfFast.Rules.SpikePropamine;
 
 namespace PdlfFast.Training.Gradient;
@@ -21,8 +22,9 @@ public sealed class PlasticSnnTape
     // Backward adjoints.
     private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate;
 
-    public PlasticSnnTape(PlasticSnnSpec spec, int maxSteps)
+    public PlasticSnnTape(PlasticSnnSpec spec, int maxSteps, SimdWidth width = SimdWidth.Auto)
     {
+        Width = width;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
         _layout = new PlasticSnnLayout(spec);
         Spec = spec;
@@ -45,7 +47,7 @@ public sealed class PlasticSnnTape
         _partial = new float[h];
         _rate = new float[h];
         _zeros = new float[h];
-        _traceLayer = new TraceLayerGradient(h);
+        _traceLayer = new TraceLayerGradient(h, width);
         _gTr = new float[(maxSteps + 1) * h];
         _gHIn = new float[_hIn.Length > 0 ? i * h : 0];
         _gHRec = new float[_hRec.Length > 0 ? h * h : 0];
@@ -60,6 +62,8 @@ public sealed class PlasticSnnTape
     }
 
     public PlasticSnnSpec Spec { get; }
+    /// <summary>Vector width of the forward kernels (Scalar: the scalar twins, for the bench's baseline).</summary>
+    public SimdWidth Width { get; }
     public PlasticSnnLayout Layout => _layout;
     public int MaxSteps { get; }
     /// <summary>Steps of the last forward pass.</summary>
@@ -152,12 +156,12 @@ public sealed class PlasticSnnTape
         return sum;
     }
 
-    private static void Current(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
+    private void Current(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
         LayerShape shape, Span<float> output)
     {
         if (!trace.IsEmpty)
         {
-            TracePlasticity.Propagate(pre, weights, alpha, trace, shape, output);
+            TracePlasticity.Propagate(pre, weights, alpha, trace, shape, output, Width);
             return;
         }
         output.Clear();

@@ -1,4 +1,5 @@
 using PdlfFast.Kernel.Layers;
+using PdlfFast.Kernel.Simd;
 using PdlfFast.Rules.SpikePropamine;
 
 namespace PdlfFast.Training.Gradient;
@@ -12,7 +13,7 @@ namespace PdlfFast.Training.Gradient;
 /// rate is per postsynaptic neuron (eta, or M(t) times the fan-out). The backward pass recomputes the coefficients and
 /// the clip masks from the inputs, so the forward pass need store only H, E, x, y and theta.
 /// </summary>
-public sealed class TraceLayerGradient(int columns)
+public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.Auto)
 {
     private readonly float[] _decay = new float[columns], _gain = new float[columns], _eta = new float[columns];
     private readonly float[] _gDecay = new float[columns], _gGain = new float[columns];
@@ -23,21 +24,21 @@ public sealed class TraceLayerGradient(int columns)
         if (modulation == TraceModulation.Retroactive)
         {
             _eta.AsSpan(0, shape.Columns).Fill(eta);
-            TracePlasticity.Coefficients<HebbianRule>(y, thetaPrevious, _eta.AsSpan(0, shape.Columns), TraceModulation.None, _decay, _gain);
-            TracePlasticity.ApplyRetroactive(h, e, shape, x, rate, _decay, _gain);
+            TracePlasticity.Coefficients<HebbianRule>(y, thetaPrevious, _eta.AsSpan(0, shape.Columns), TraceModulation.None, _decay, _gain, width);
+            TracePlasticity.ApplyRetroactive(h, e, shape, x, rate, _decay, _gain, width);
             return;
         }
         Coefficients(rule, modulation, y, thetaPrevious, rate);
-        TracePlasticity.Apply(h, shape, x, _decay, _gain, rule == TraceRule.Hebbian);
+        TracePlasticity.Apply(h, shape, x, _decay, _gain, rule == TraceRule.Hebbian, width);
     }
 
     private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate)
     {
         switch (rule)
         {
-            case TraceRule.Hebbian: TracePlasticity.Coefficients<HebbianRule>(y, theta, rate, modulation, _decay, _gain); break;
-            case TraceRule.Oja: TracePlasticity.Coefficients<OjaRule>(y, theta, rate, modulation, _decay, _gain); break;
-            default: TracePlasticity.Coefficients<BcmRule>(y, theta, rate, modulation, _decay, _gain); break;
+            case TraceRule.Hebbian: TracePlasticity.Coefficients<HebbianRule>(y, theta, rate, modulation, _decay, _gain, width); break;
+            case TraceRule.Oja: TracePlasticity.Coefficients<OjaRule>(y, theta, rate, modulation, _decay, _gain, width); break;
+            default: TracePlasticity.Coefficients<BcmRule>(y, theta, rate, modulation, _decay, _gain, width); break;
         }
     }
 

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using PdlfFast.Cli.Copy;
+using PdlfFast.Cli.Cue;
+using PdlfFast.Cli.Plots;
+using Spectre.Console;
+
+namespace PdlfFast.Cli.Commands;
+
+/// <summary><c>pdlf train cue</c> and <c>pdlf sweep cue</c>: SpikePropamine networks trained by BPTT or ES.</summary>
+public static class CueCommands
+{
+    private sealed class ConfigOptions
+    {
+        public readonly Option<string?> Config = new("--config") { Description = "JSON file with any of the options below (flags override it)." };
+        public readonly Option<string?> Rule = new("--rule") { Description = $"Plasticity: {string.Join(", ", CueConfig.Rules)}. Default hebbian." };
+        public readonly Option<string?> Trainer = new("--trainer") { Description = "bptt (gradients through time) or es (PGPE on the same loss). Default bptt." };
+        public readonly Option<int?> Length = new("--length") { Description = "Cue presentations before the query (the grid: 16, 32, 48, 64). Default 16." };
+        public readonly Option<float?> Noise = new("--noise") { Description = "Gaussian noise on the cue bits (the grid: 0, 0.3, 0.38, 0.48, 0.59). Default 0.38." };
+        public readonly Option<int?> Hidden = new("--hidden") { Description = "Hidden LIF neurons. Default 64." };
+        public readonly Option<int?> Steps = new("--steps") { Description = "BPTT steps or ES generations. Default 2000." };
+        public readonly Option<int?> Batch = new("--batch") { Description = "Episodes per BPTT step, or per ES member. Default 32." };
+        public readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam step size. Default 0.01." };
+        public readonly Option<float?> Clip = new("--clip") { Description = "BPTT gradient-norm clip. Default 4." };
+        public readonly Option<int?> Population = new("--population") { Description = "ES population (even). Default 64." };
+        public readonly Option<int?> TestEvery = new("--test-every") { Description = "Steps between tests on held-out episodes. Default 100." };
+        public readonly Option<int?> TestEpisodes = new("--test-episodes") { Description = "Held-out episodes per test. Default 512." };
+        public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+
+        public IEnumerable<Option> All => [Config, Rule, Trainer, Length, Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads];
+
+        public CueConfig Read(ParseResult parse)
+        {
+            var c = parse.GetValue(Config) is { } file ? CueConfig.FromFile(file) : new CueConfig();
+            return c with
+            {
+                Rule = parse.GetValue(Rule) ?? c.Rule,
+                Trainer = parse.GetValue(Trainer) ?? c.Trainer,
+                Length = parse.GetValue(Length) ?? c.Length,
+                Noise = parse.GetValue(Noise) ?? c.Noise,
+                Hidden = parse.GetValue(Hidden) ?? c.Hidden,
+                Steps = parse.GetValue(Steps) ?? c.Steps,
+                Batch = parse.GetValue(Batch) ?? c.Batch,
+                LearningRate = parse.GetValue(LearningRate) ?? c.LearningRate,
+                Clip = parse.GetValue(Clip) ?? c.Clip,
+                Population = parse.GetValue(Population) ?? c.Population,
+                TestEvery = parse.GetValue(TestEvery) ?? c.TestEvery,
+                TestEpisodes = parse.GetValue(TestEpisodes) ?? c.TestEpisodes,
+                Seed = parse.GetValue(Seed) ?? c.Seed,
+                Threads = parse.GetValue(Threads) ?? c.Threads,
+            };
+        }
+    }
+
+    public static Command Train()
+    {
+        var options = new ConfigOptions();
+        var output = new Option<string?>("--out") { Description = "Run directory. Default runs/cue-<rule>-<trainer>-L<len>-n<noise>-s<seed>." };
+        var compare = new Option<string?>("--compare") { Description = "Also train this rule with the same budget for the comparison plot, e.g. none (the same SNN without plasticity)." };
+        var command = new Command("cue", "Train a SpikePropamine network on the noisy cue-association task (BPTT or ES); writes log.jsonl, summary.json and curves.png.");
+        foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(output);
+        command.Options.Add(compare);
+        command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        {
+            var config = options.Read(parse).Validated();
+            string directory = parse.GetValue(output) ?? Path.Combine("runs", string.Create(CultureInfo.InvariantCulture,
+                $"cue-{config.Rule}-{config.Trainer}-L{config.Length}-n{config.Noise}-s{config.Seed}"));
+            var runs = new List<(string Directory, CueConfig Config)> { (directory, config) };
+            if (parse.GetValue(compare) is { } other)
+            {
+                var second = (config with { Rule = other }).Validated();
+                if (second != config) runs.Add((Path.Combine(directory, other), second));
+            }
+            using var stop = TrainingConsole.StopOnCtrlC(cancellation);
+            foreach (var (dir, c) in runs)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: cue task, {c.Length} presentations, noise {c.Noise}, {c.Steps} steps -> {dir}");
+                var summary = TrainingConsole.RunWithProgress(c.Label, "test acc", c.Steps, c.TestEvery, progress => CueExperiment.Train(c, dir, progress, stop.Token));
+                AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F3} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
+                if (stop.IsCancellationRequested) break;
+            }
+            string plot = Path.Combine(directory, "curves.png");
+            CuePlots.TrainingCurves(runs.Select(r => ($"{r.Config.Label}, {r.Config.Trainer}", CueExperiment.ReadLog(r.Directory))),
+                string.Create(CultureInfo.InvariantCulture, $"cue task, {config.Length} presentations, noise {config.Noise}"), config.Task.Chance, plot);
+            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+            return 0;
+        })));
+        return command;
+    }
+
+    public static Command Sweep()
+    {
+        var options = new ConfigOptions();
+        var rules = new Option<string[]>("--rules") { Description = "Rules to train at every grid point. Default hebbian hebbian-neuromod oja-neuromod none.", AllowMultipleArgumentsPerToken = true };
+        var noises = new Option<float[]>("--noises") { Description = "Noise levels. Default 0 0.3 0.38 0.48 0.59.", AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string>("--out") { Description = "Sweep directory; results.csv and accuracy-vs-noise.png.", DefaultValueFactory = _ => Path.Combine("runs", "cue-sweep") };
+        var command = new Command("cue", "Train every rule at every noise level; writes results.csv and accuracy-vs-noise.png.");
+        foreach (var o in options.All) command.Options.Add(o);
+        command.Options.Add(rules);
+        command.Options.Add(noises);
+        command.Options.Add(output);
+        command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        {
+            var baseConfig = options.Read(parse);
+            string[] rs = parse.GetValue(rules) is { Length: > 0 } r ? r : ["hebbian", "hebbian-neuromod", "oja-neuromod", "none"];
+            float[] ns = parse.GetValue(noises) is { Length: > 0 } n ? n : [0f, 0.3f, 0.38f, 0.48f, 0.59f];
+            var grid = (from rule in rs from noise in ns select (baseConfig with { Rule = rule, Noise = noise }).Validated()).ToArray();
+            string directory = parse.GetValue(output)!;
+            Directory.CreateDirectory(directory);
+            string csv = Path.Combine(directory, "results.csv");
+            File.WriteAllText(csv, "rule,trainer,length,noise,steps,test_accuracy,chance,wall_seconds\n");
+            var results = new List<(string Rule, float Noise, double Accuracy)>();
+            using var stop = TrainingConsole.StopOnCtrlC(cancellation);
+            foreach (var c in grid)
+            {
+                if (stop.IsCancellationRequested) break;
+                string dir = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{c.Rule}-n{c.Noise}"));
+                var s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => CueExperiment.Train(c, dir, progress, stop.Token));
+                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.Length},{c.Noise},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
+                results.Add((c.Rule, c.Noise, s.TestAccuracy));
+            }
+            string png = Path.Combine(directory, "accuracy-vs-noise.png");
+            CuePlots.AccuracyVersusNoise(results, baseConfig.Task.Chance, string.Create(CultureInfo.InvariantCulture,
+                $"cue task, {baseConfig.Length} presentations, {baseConfig.Trainer}, {baseConfig.Steps} steps"), png);
+            AnsiConsole.MarkupLineInterpolated($"Results: {csv}, {png}");
+            return 0;
+        })));
+        return command;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PdlfFast.Cli.Copy;
+using PdlfFast.Rules.SpikePropamine;
+using PdlfFast.Tasks.Cue;
+using PdlfFast.Training.Gradient;
+
+namespace PdlfFast.Cli.Cue;
+
+/// <summary>
+/// Everything that defines a cue-association training run (SpikePropamine network, BPTT or ES). Defaults are
+/// <c>pdlf train cue</c>'s built-in budget. Setters, not init, for the JSON source generator (see <see cref="CopyConfig"/>).
+/// </summary>
+public sealed record CueConfig
+{
+    public string Rule { get; set; } = "hebbian";
+    public string Trainer { get; set; } = "bptt";
+    public int Length { get; set; } = 16;
+    public float Noise { get; set; } = 0.38f;
+    public int Cues { get; set; } = 4;
+    public int Bits { get; set; } = 20;
+    public int Hidden { get; set; } = 64;
+    public int Steps { get; set; } = 2000;
+    public int Batch { get; set; } = 32;
+    public double LearningRate { get; set; } = 0.01;
+    public float Clip { get; set; } = 4f;
+    public int Population { get; set; } = 64;
+    public float Sigma { get; set; } = 0.04f;
+    public float Alpha { get; set; } = 0.5f;
+    public float Eta { get; set; } = 0.05f;
+    public int TestEvery { get; set; } = 100;
+    public int TestEpisodes { get; set; } = 512;
+    public ulong Seed { get; set; } = 1;
+    public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>none = the same SNN without plasticity (alpha fixed at 0).</summary>
+    public static readonly string[] Rules =
+        ["none", "hebbian", "oja", "bcm", "hebbian-neuromod", "oja-neuromod", "bcm-neuromod", "hebbian-retroactive"];
+    public static readonly string[] Trainers = ["bptt", "es"];
+
+    [JsonIgnore]
+    public CueTask Task => new(Length, Noise, Cues, Bits);
+
+    [JsonIgnore]
+    public bool Plastic => Rule != "none";
+
+    public PlasticSnnSpec Spec()
+    {
+        var parts = Rule.Split('-');
+        var rule = parts[0] switch { "oja" => TraceRule.Oja, "bcm" => TraceRule.Bcm, _ => TraceRule.Hebbian };
+        var modulation = parts.Length < 2 ? TraceModulation.None
+            : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
+        var task = Task;
+        return new PlasticSnnSpec(task.Inputs, Hidden, task.Outputs, rule, modulation, Plastic, Plastic) { SurrogateSlope = 1f, Threshold = 0.5f, MembraneDecay = 0.5f, TraceDecay = 0.5f };
+    }
+
+    /// <summary>Initial parameters: the layout's start with this config's alpha and eta.</summary>
+    public float[] InitialParameters()
+    {
+        var layout = new PlasticSnnLayout(Spec());
+        var p = layout.Initial(Seed);
+        Span<float> s = p;
+        if (Plastic)
+        {
+            layout.Of(s, PlasticSnnPart.InputAlpha).Fill(Alpha);
+            layout.Of(s, PlasticSnnPart.RecurrentAlpha).Fill(Alpha);
+        }
+        layout.Of(s, PlasticSnnPart.InputEta)[0] = Eta;
+        layout.Of(s, PlasticSnnPart.RecurrentEta)[0] = Eta;
+        return p;
+    }
+
+    [JsonIgnore]
+    public string Label => Rule == "none" ? "SNN without plasticity" : $"plastic SNN ({Rule})";
+
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void Range(string option, double value, double min, double max)
+        {
+            if (!(value >= min && value <= max)) problems.Add($"{option} must be in {min}..{max} (got {value}).");
+        }
+        if (!Rules.Contains(Rule)) problems.Add($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}').");
+        if (!Trainers.Contains(Trainer)) problems.Add($"--trainer must be one of {string.Join(", ", Trainers)} (got '{Trainer}').");
+        Range("--length", Length, 1, 100_000);
+        Range("--noise", Noise, 0, 10);
+        Range("--cues", Cues, 2, 64);
+        Range("--bits", Bits, 1, 1024);
+        Range("--hidden", Hidden, 1, 4096);
+        Range("--steps", Steps, 1, 10_000_000);
+        Range("--batch", Batch, 1, 65_536);
+        Range("--learning-rate", LearningRate, 1e-7, 10);
+        Range("--clip", Clip, 1e-6, 1e6);
+        Range("--population", Population, 2, 1 << 16);
+        if (Population % 2 != 0) problems.Add($"--population must be even: members come in mirrored pairs (got {Population}).");
+        Range("--sigma", Sigma, 1e-6, 10);
+        Range("--alpha", Alpha, -10, 10);
+        Range("--eta", Eta, 0, 1);
+        Range("--test-every", TestEvery, 1, 1_000_000);
+        Range("--test-episodes", TestEpisodes, 1, 1 << 20);
+        Range("--threads", Threads, 1, 1024);
+        return problems;
+    }
+
+    public CueConfig Validated()
+    {
+        var problems = Problems();
+        return problems.Count == 0 ? this : throw new ConfigException(string.Join(Environment.NewLine, problems));
+    }
+
+    public static CueConfig FromFile(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.CueConfig) ?? throw new ConfigException($"config '{path}' is empty.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new ConfigException($"config '{path}' cannot be used: {e.Message}");
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.CueConfig);
+}
+
+/// <summary>One test line of a cue run's log (step = BPTT step or ES generation).</summary>
+/// <remarks>ES reports no training accuracy (its fitness is the loss): null there.</remarks>
+public sealed record CueLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
+
+/// <summary>The outcome of a cue run.</summary>
+public sealed record CueSummary(string Rule, string Trainer, int Length, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds);

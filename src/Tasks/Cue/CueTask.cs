@@ -1,0 +1,114 @@
+using PdlfFast.Kernel.Random;
+using PdlfFast.Training.Gradient;
+
+namespace PdlfFast.Tasks.Cue;
+
+/// <summary>
+/// Cue-reward association with noise (after Backpropamine, with the PDLF code's noise grid). Each episode draws
+/// <see cref="Cues"/> random binary cues of <see cref="Bits"/> bits (+-1); one of them is rewarded. For
+/// <see cref="Length"/> presentations a random cue is shown (each for <see cref="Hold"/> steps), with the reward
+/// channel at 1 whenever it is the rewarded one. Then every cue is shown once more, in random order, with the query
+/// flag on: the network's single output at the last step of each query must be high for the rewarded cue and low
+/// for the others. Gaussian noise of <see cref="Noise"/> is added to
+/// every cue bit. An episode counts as correct when the highest query output is the rewarded cue's (chance
+/// 1 / <see cref="Cues"/>). Inputs: cue bits, reward channel, query flag.
+/// </summary>
+public readonly struct CueTask : ISequenceTask
+{
+    public static readonly float[] NoiseLevels = [0f, 0.3f, 0.38f, 0.48f, 0.59f];
+    public static readonly int[] Lengths = [16, 32, 48, 64];
+
+    public CueTask(int length = 16, float noise = 0.38f, int cues = 4, int bits = 20, int hold = 2)
+    {
+        if (hold is < 1 or > 100) throw new ArgumentOutOfRangeException(nameof(hold), hold, "Hold must be in 1..100 steps.");
+        Hold = hold;
+        if (length is < 1 or > 100_000) throw new ArgumentOutOfRangeException(nameof(length), length, "Sequence length must be in 1..100000.");
+        if (!(noise >= 0 && noise <= 10)) throw new ArgumentOutOfRangeException(nameof(noise), noise, "Noise must be in 0..10.");
+        if (cues is < 2 or > 64) throw new ArgumentOutOfRangeException(nameof(cues), cues, "Cues must be in 2..64.");
+        if (bits is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(bits), bits, "Bits must be in 1..1024.");
+        Length = length;
+        Noise = noise;
+        Cues = cues;
+        Bits = bits;
+    }
+
+    public int Length { get; }
+    public float Noise { get; }
+    public int Cues { get; }
+    public int Bits { get; }
+    /// <summary>Steps each cue stays on (spiking neurons need more than one step to integrate a stimulus).</summary>
+    public int Hold { get; }
+    public int Inputs => Bits + 2;
+    public int Outputs => 1;
+    public int Steps => (Length + Cues) * Hold;
+    /// <summary>Targets: +1 / -1 per query step (the rewarded cue's step is +1).</summary>
+    public int TargetLength => Cues;
+    public float Chance => 1f / Cues;
+
+    public void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets)
+    {
+        inputs[..(Steps * Inputs)].Clear();
+        Span<float> patterns = stackalloc float[Cues * Bits];
+        for (int i = 0; i < patterns.Length; i++) patterns[i] = random.NextBool() ? 1f : -1f;
+        int rewarded = random.NextInt(Cues);
+        for (int n = 0; n < Length; n++)
+        {
+            int cue = random.NextInt(Cues);
+            for (int k = 0; k < Hold; k++)
+            {
+                var row = inputs.Slice((n * Hold + k) * Inputs, Inputs);
+                WriteCue(ref random, patterns.Slice(cue * Bits, Bits), row);
+                row[Bits] = cue == rewarded ? 1f : 0f;
+            }
+        }
+        // Query order: a random permutation of the cues.
+        Span<int> order = stackalloc int[Cues];
+        for (int k = 0; k < Cues; k++) order[k] = k;
+        for (int k = Cues - 1; k > 0; k--)
+        {
+            int j = random.NextInt(k + 1);
+            (order[k], order[j]) = (order[j], order[k]);
+        }
+        for (int q = 0; q < Cues; q++)
+        {
+            for (int k = 0; k < Hold; k++)
+            {
+                var row = inputs.Slice(((Length + q) * Hold + k) * Inputs, Inputs);
+                WriteCue(ref random, patterns.Slice(order[q] * Bits, Bits), row);
+                row[Bits + 1] = 1f;
+            }
+            targets[q] = order[q] == rewarded ? 1f : -1f;
+        }
+    }
+
+    private void WriteCue(ref RandomStream random, ReadOnlySpan<float> pattern, Span<float> row)
+    {
+        for (int b = 0; b < Bits; b++) row[b] = pattern[b] + (Noise > 0 ? Noise * random.NextGaussian() : 0f);
+    }
+
+    /// <summary>Step whose output answers query q: the last step of its hold.</summary>
+    public int AnswerStep(int q) => (Length + q + 1) * Hold - 1;
+
+    /// <summary>Logistic loss on the query answers, averaged over them; other steps carry no loss.</summary>
+    public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out bool correct)
+    {
+        outputGradient[..Steps].Clear();
+        float loss = 0f, best = float.NegativeInfinity;
+        int bestQuery = -1;
+        for (int q = 0; q < Cues; q++)
+        {
+            float o = outputs[AnswerStep(q)], y = targets[q];
+            float margin = y * o;
+            // log(1 + exp(-margin)), stable for large |margin|.
+            loss += margin > 0 ? MathF.Log(1f + MathF.Exp(-margin)) : -margin + MathF.Log(1f + MathF.Exp(margin));
+            outputGradient[AnswerStep(q)] = -y / (1f + MathF.Exp(margin)) / Cues;
+            if (o > best)
+            {
+                best = o;
+                bestQuery = q;
+            }
+        }
+        correct = bestQuery >= 0 && targets[bestQuery] > 0;
+        return loss / Cues;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using PdlfFast.Kernel.Random;
+using PdlfFast.Training.Evolution;
+using PdlfFast.Training.Workers;
+
+namespace PdlfFast.Training.Gradient;
+
+/// <summary>
+/// A supervised sequence task for gradient training. Implementations are structs whose methods depend only on their
+/// arguments, so workers may call them concurrently.
+/// </summary>
+public interface ISequenceTask
+{
+    int Inputs { get; }
+    int Outputs { get; }
+    int Steps { get; }
+    /// <summary>Floats an episode's targets take (whatever <see cref="Loss"/> needs).</summary>
+    int TargetLength { get; }
+    /// <summary>Draws an episode: inputs (Steps x Inputs) and targets.</summary>
+    void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets);
+    /// <summary>Loss of an episode's outputs (Steps x Outputs); writes dLoss/dOutputs and whether the answer was right.</summary>
+    float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out bool correct);
+}
+
+/// <summary>Minibatch size, Adam step size, gradient-norm clip, threads, seed, and parts kept fixed.</summary>
+public sealed record GradientOptions(int BatchSize = 32, double LearningRate = 3e-3, float ClipNorm = 4f, int Threads = 1, ulong Seed = 1)
+{
+    /// <summary>Parts of the network not learned (their gradient is dropped), e.g. alpha for a non-plastic control.</summary>
+    public IReadOnlySet<PlasticSnnPart> Frozen { get; init; } = new HashSet<PlasticSnnPart>();
+
+    public void Validate()
+    {
+        if (BatchSize is < 1 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be in 1..65536.");
+        if (!(LearningRate > 0 && LearningRate < 10)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Learning rate must be in (0, 10).");
+        if (!(ClipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "The gradient clip must be positive.");
+        if (Threads is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be in 1..1024.");
+    }
+}
+
+/// <summary>One training step's figures (loss and accuracy over the minibatch, gradient norm before clipping).</summary>
+public readonly record struct GradientStepReport(int Step, float Loss, float Accuracy, float GradientNorm, double Seconds);
+
+/// <summary>
+/// Backpropagation through time for a <see cref="PlasticSnnSpec"/> network on an <see cref="ISequenceTask"/>:
+/// each step draws a minibatch (episode e of step s from its own counter-based stream), runs forward and backward
+/// on a pool of workers, sums the episodes' gradients in episode order (so a seed gives the same bits on any thread
+/// count), clips the norm and applies Adam. Nothing is allocated per step after construction.
+/// </summary>
+public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTask : struct, ISequenceTask
+{
+    private const uint TrainPurpose = 81, TestPurpose = 82;
+    private readonly TTask _task;
+    private readonly WorkerPool _pool;
+    private readonly PlasticSnnTape[] _tapes;
+    private readonly float[][] _inputs, _targets, _outputs, _outputGradients;
+    private readonly float[][] _episodeGradients;
+    private readonly float[] _episodeLoss, _gradient;
+    private readonly bool[] _episodeCorrect, _learned;
+    private int _next, _episodes, _step;
+    private uint _purpose;
+    private bool _backward;
+    private ulong _streamSeed;
+
+    public GradientTrainer(PlasticSnnSpec spec, TTask task, GradientOptions options, float[]? initial = null)
+    {
+        options.Validate();
+        if (task.Inputs != spec.Inputs || task.Outputs != spec.Outputs)
+            throw new ArgumentException($"The task has {task.Inputs} inputs and {task.Outputs} outputs; the network {spec.Inputs} and {spec.Outputs}.", nameof(task));
+        Layout = new PlasticSnnLayout(spec);
+        _task = task;
+        Options = options;
+        Parameters = initial?.ToArray() ?? Layout.Initial(options.Seed);
+        if (Parameters.Length != Layout.Length) throw new ArgumentException($"Initial parameters have {Parameters.Length} values; the network {Layout.Length}.", nameof(initial));
+        Optimiser = new Adam(Layout.Length, options.LearningRate);
+        _learned = new bool[Layout.Length];
+        foreach (var part in Enum.GetValues<PlasticSnnPart>())
+        {
+            if (!Layout.Used(part) || options.Frozen.Contains(part)) continue;
+            var (offset, length) = Layout[part];
+            _learned.AsSpan(offset, length).Fill(true);
+        }
+        int threads = options.Threads;
+        _pool = new WorkerPool(threads);
+        _tapes = new PlasticSnnTape[threads];
+        _inputs = new float[threads][];
+        _targets = new float[threads][];
+        _outputs = new float[threads][];
+        _outputGradients = new float[threads][];
+        for (int w = 0; w < threads; w++)
+        {
+            _tapes[w] = new PlasticSnnTape(spec, task.Steps);
+            _inputs[w] = new float[task.Steps * task.Inputs];
+            _targets[w] = new float[task.TargetLength];
+            _outputs[w] = new float[task.Steps * task.Outputs];
+            _outputGradients[w] = new float[task.Steps * task.Outputs];
+        }
+        _episodeGradients = new float[options.BatchSize][];
+        for (int e = 0; e < options.BatchSize; e++) _episodeGradients[e] = new float[Layout.Length];
+        _episodeLoss = new float[Math.Max(options.BatchSize, 1)];
+        _episodeCorrect = new bool[options.BatchSize];
+        _gradient = new float[Layout.Length];
+    }
+
+    public PlasticSnnLayout Layout { get; }
+    public GradientOptions Options { get; }
+    public float[] Parameters { get; }
+    public Adam Optimiser { get; }
+    public int StepCount => _step;
+    /// <summary>The last step's clipped, averaged gradient.</summary>
+    public ReadOnlySpan<float> Gradient => _gradient;
+
+    public GradientStepReport Step()
+    {
+        long start = Stopwatch.GetTimestamp();
+        RunEpisodes(Options.BatchSize, Options.Seed, TrainPurpose, backward: true);
+        // Sum in episode order: the same bits whatever thread ran which episode.
+        Array.Clear(_gradient);
+        float loss = 0f;
+        int correct = 0;
+        for (int e = 0; e < Options.BatchSize; e++)
+        {
+            var g = _episodeGradients[e];
+            for (int k = 0; k < g.Length; k++) _gradient[k] += g[k];
+            loss += _episodeLoss[e];
+            if (_episodeCorrect[e]) correct++;
+        }
+        double squared = 0;
+        float inverseBatch = 1f / Options.BatchSize;
+        for (int k = 0; k < _gradient.Length; k++)
+        {
+            float g = _learned[k] ? _gradient[k] * inverseBatch : 0f;
+            _gradient[k] = g;
+            squared += (double)g * g;
+        }
+        float norm = (float)Math.Sqrt(squared);
+        if (norm > Options.ClipNorm)
+        {
+            float scale = Options.ClipNorm / norm;
+            for (int k = 0; k < _gradient.Length; k++) _gradient[k] *= scale;
+        }
+        if (float.IsFinite(norm)) Optimiser.Step(Parameters, _gradient);
+        _step++;
+        return new GradientStepReport(_step, loss * inverseBatch, (float)correct / Options.BatchSize, norm,
+            Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>Mean loss and accuracy of the current parameters on <paramref name="episodes"/> held-out episodes.</summary>
+    public (float Loss, float Accuracy) Evaluate(int episodes, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        float loss = 0f;
+        int correct = 0;
+        for (int first = 0; first < episodes; first += _episodeLoss.Length)
+        {
+            int count = Math.Min(_episodeLoss.Length, episodes - first);
+            RunEpisodes(count, seed + (ulong)first, TestPurpose, backward: false);
+            for (int e = 0; e < count; e++)
+            {
+                loss += _episodeLoss[e];
+                if (_episodeCorrect[e]) correct++;
+            }
+        }
+        return (loss / episodes, (float)correct / episodes);
+    }
+
+    private void RunEpisodes(int count, ulong seed, uint purpose, bool backward)
+    {
+        _episodes = count;
+        _next = 0;
+        _purpose = purpose;
+        _backward = backward;
+        _streamSeed = seed;
+        _pool.Run(this);
+    }
+
+    /// <summary>Worker body: pulls episodes from a shared counter (IParallelJob).</summary>
+    public void Execute(int worker)
+    {
+        var tape = _tapes[worker];
+        var inputs = _inputs[worker];
+        var targets = _targets[worker];
+        var outputs = _outputs[worker];
+        var outputGradient = _outputGradients[worker];
+        int steps = _task.Steps;
+        while (true)
+        {
+            int e = Interlocked.Increment(ref _next) - 1;
+            if (e >= _episodes) return;
+            var random = new RandomStream(_streamSeed, new StreamId(_purpose == TrainPurpose ? (uint)_step : 0u, 0, (uint)e, _purpose));
+            _task.Sample(ref random, inputs, targets);
+            tape.Forward(Parameters, inputs, steps, outputs);
+            _episodeLoss[e] = _task.Loss(outputs, targets, outputGradient, out _episodeCorrect[e]);
+            if (!_backward) continue;
+            var g = _episodeGradients[e];
+            Array.Clear(g);
+            tape.Backward(Parameters, outputGradient, g);
+        }
+    }
+
+    public void Dispose() => _pool.Dispose();
+}

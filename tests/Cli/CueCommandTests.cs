@@ -1,0 +1,56 @@
+using System.CommandLine;
+using PdlfFast.Cli.Commands;
+using PdlfFast.Cli.Cue;
+
+namespace PdlfFast.Tests.Cli;
+
+public class CueCommandTests
+{
+    private static int Run(params string[] args)
+    {
+        var train = new Command("train") { CueCommands.Train() };
+        var sweep = new Command("sweep") { CueCommands.Sweep() };
+        return new RootCommand { train, sweep }.Parse(args).Invoke();
+    }
+
+    [Theory]
+    [InlineData("bptt")]
+    [InlineData("es")]
+    public void Train_cue_writes_its_log_summary_and_plot_with_either_trainer(string trainer)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Equal(0, Run("train", "cue", "--rule", "oja-neuromod", "--trainer", trainer, "--steps", "4", "--batch", "4", "--population", "4",
+                "--hidden", "8", "--length", "4", "--test-every", "2", "--test-episodes", "16", "--threads", "2", "--compare", "none", "--out", dir));
+            foreach (var file in new[] { "log.jsonl", "summary.json", "parameters.bin", "curves.png", "none/summary.json" })
+                Assert.True(File.Exists(Path.Combine(dir, file)), file);
+            Assert.Equal(4, CueExperiment.ReadLog(dir).Count);
+            Assert.Equal(2, CueExperiment.ReadLog(dir).Count(l => l.TestAccuracy is not null));
+            Assert.Equal(2, Run("train", "cue", "--rule", "stdp", "--out", dir));
+            Assert.Equal(2, Run("train", "cue", "--noise", "-1", "--out", dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Sweep_cue_writes_one_row_per_rule_and_noise_and_the_accuracy_plot()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-sweep-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Equal(0, Run("sweep", "cue", "--rules", "hebbian", "none", "--noises", "0", "0.5", "--steps", "2", "--batch", "2", "--hidden", "8",
+                "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "1", "--out", dir));
+            var rows = File.ReadAllLines(Path.Combine(dir, "results.csv"));
+            Assert.Equal(["hebbian,0", "hebbian,0.5", "none,0", "none,0.5"], rows.Skip(1).Select(r => string.Join(',', r.Split(',')[0], r.Split(',')[3])));
+            Assert.True(new FileInfo(Path.Combine(dir, "accuracy-vs-noise.png")).Length > 1000);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
