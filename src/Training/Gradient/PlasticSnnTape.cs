@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Simd;
 using PdlfFast.Rules.SpikePropamine;
@@ -20,7 +21,7 @@ public sealed class PlasticSnnTape
     private readonly float[] _current, _partial, _rate, _zeros;
     private readonly TraceLayerGradient _traceLayer;
     // Backward adjoints.
-    private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate;
+    private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate, _xg, _effective;
 
     public PlasticSnnTape(PlasticSnnSpec spec, int maxSteps, SimdWidth width = SimdWidth.Auto)
     {
@@ -59,6 +60,8 @@ public sealed class PlasticSnnTape
         _gS = new float[h];
         _gI = new float[h];
         _gRate = new float[h];
+        _xg = new float[h];
+        _effective = new float[h];
     }
 
     public PlasticSnnSpec Spec { get; }
@@ -314,6 +317,45 @@ public sealed class PlasticSnnTape
 
     /// <summary>Backward of <c>I += pre . (W + alpha H)</c> with dL/dI in _gI.</summary>
     private void BackCurrent(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
+        LayerShape shape, Span<float> gWeights, Span<float> gAlpha, Span<float> gTrace, Span<float> gPre)
+    {
+        if (Width == SimdWidth.Scalar)
+        {
+            BackCurrentScalar(pre, weights, alpha, trace, shape, gWeights, gAlpha, gTrace, gPre);
+            return;
+        }
+        int rows = shape.Rows, columns = shape.Columns;
+        bool plastic = !trace.IsEmpty;
+        ReadOnlySpan<float> gI = _gI.AsSpan(0, columns);
+        Span<float> xg = _xg.AsSpan(0, columns), effective = _effective.AsSpan(0, columns);
+        for (int i = 0; i < rows; i++)
+        {
+            int row = i * columns;
+            float x = pre[i];
+            if (x != 0f)
+            {
+                // Row-wise, vectorised by TensorPrimitives: gW += x gI; gAlpha += (x gI) H; gH += (x gI) alpha.
+                TensorPrimitives.Multiply(gI, x, xg);
+                TensorPrimitives.Add(gWeights.Slice(row, columns), xg, gWeights.Slice(row, columns));
+                if (plastic)
+                {
+                    TensorPrimitives.FusedMultiplyAdd(xg, trace.Slice(row, columns), gAlpha.Slice(row, columns), gAlpha.Slice(row, columns));
+                    TensorPrimitives.FusedMultiplyAdd(xg, alpha.Slice(row, columns), gTrace.Slice(row, columns), gTrace.Slice(row, columns));
+                }
+            }
+            if (gPre.IsEmpty) continue;
+            // dL/dpre[i] = gI . (W + alpha H) over the row.
+            if (plastic)
+            {
+                TensorPrimitives.FusedMultiplyAdd(alpha.Slice(row, columns), trace.Slice(row, columns), weights.Slice(row, columns), effective);
+                gPre[i] += TensorPrimitives.Dot(gI, effective);
+            }
+            else gPre[i] += TensorPrimitives.Dot(gI, weights.Slice(row, columns));
+        }
+    }
+
+    /// <summary>Scalar twin of <see cref="BackCurrent"/> (bench baseline and test reference).</summary>
+    private void BackCurrentScalar(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
         LayerShape shape, Span<float> gWeights, Span<float> gAlpha, Span<float> gTrace, Span<float> gPre)
     {
         int rows = shape.Rows, columns = shape.Columns;

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Simd;
 using PdlfFast.Rules.SpikePropamine;
@@ -16,7 +17,7 @@ namespace PdlfFast.Training.Gradient;
 public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.Auto)
 {
     private readonly float[] _decay = new float[columns], _gain = new float[columns], _eta = new float[columns];
-    private readonly float[] _gDecay = new float[columns], _gGain = new float[columns];
+    private readonly float[] _gDecay = new float[columns], _gGain = new float[columns], _gp = new float[columns];
 
     public void Forward(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e)
@@ -89,21 +90,45 @@ public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.
         }
         Coefficients(rule, modulation, y, thetaPrevious, rate);
         bool clips = rule == TraceRule.Hebbian;
-        for (int i = 0; i < rows; i++)
+        ReadOnlySpan<float> decay = _decay.AsSpan(0, columns), gain = _gain.AsSpan(0, columns);
+        Span<float> passed = _gp.AsSpan(0, columns);
+        for (int i = 0; i < rows && width == SimdWidth.Scalar; i++)
         {
+            // Scalar twin of the row loop below (bench baseline and test reference).
             float xi = x[i], gxi = 0f;
             for (int j = 0; j < columns; j++)
             {
                 int s = i * columns + j;
                 float hp = hPrevious[s];
-                float pre = MathF.FusedMultiplyAdd(xi, _gain[j], hp * _decay[j]);
-                float gp = clips && (pre > 1f || pre < -1f) ? 0f : gH[s];
-                gxi = MathF.FusedMultiplyAdd(gp, _gain[j], gxi);
-                gDecay[j] = MathF.FusedMultiplyAdd(gp, hp, gDecay[j]);
-                gGain[j] = MathF.FusedMultiplyAdd(gp, xi, gGain[j]);
-                gH[s] = gp * _decay[j];
+                float pre = MathF.FusedMultiplyAdd(xi, gain[j], hp * decay[j]);
+                float g = clips && (pre > 1f || pre < -1f) ? 0f : gH[s];
+                gxi = MathF.FusedMultiplyAdd(g, gain[j], gxi);
+                gDecay[j] = MathF.FusedMultiplyAdd(g, hp, gDecay[j]);
+                gGain[j] = MathF.FusedMultiplyAdd(g, xi, gGain[j]);
+                gH[s] = g * decay[j];
             }
             if (!gx.IsEmpty) gx[i] += gxi;
+        }
+        for (int i = 0; i < rows && width != SimdWidth.Scalar; i++)
+        {
+            int row = i * columns;
+            float xi = x[i];
+            Span<float> gHRow = gH.Slice(row, columns);
+            ReadOnlySpan<float> hRow = hPrevious.Slice(row, columns);
+            gHRow.CopyTo(passed);
+            if (clips)
+            {
+                // The forward pass's own arithmetic decides which synapses were clipped (no gradient through them).
+                for (int j = 0; j < columns; j++)
+                {
+                    float pre = MathF.FusedMultiplyAdd(xi, gain[j], hRow[j] * decay[j]);
+                    if (pre > 1f || pre < -1f) passed[j] = 0f;
+                }
+            }
+            if (!gx.IsEmpty) gx[i] += TensorPrimitives.Dot(passed, gain);
+            TensorPrimitives.FusedMultiplyAdd(passed, hRow, gDecay, gDecay);
+            TensorPrimitives.MultiplyAdd(passed, xi, gGain, gGain);
+            TensorPrimitives.Multiply(passed, decay, gHRow);
         }
         bool modulated = modulation != TraceModulation.None;
         for (int j = 0; j < columns; j++)
