@@ -58,32 +58,23 @@ public sealed record CopyConfig
     /// <summary>Every problem with the values, each naming its option and the allowed range; empty when valid.</summary>
     public IReadOnlyList<string> Problems()
     {
-        var problems = new List<string>();
-        void Range(string option, double value, double min, double max)
-        {
-            if (!(value >= min && value <= max)) problems.Add($"{option} must be in {min}..{max} (got {value}).");
-        }
-        void OneOf(string option, string value, string[] allowed)
-        {
-            if (!allowed.Contains(value)) problems.Add($"{option} must be one of {string.Join(", ", allowed)} (got '{value}').");
-        }
-        OneOf("--model", Model, Models);
-        OneOf("--rule", Rule, Rules);
-        OneOf("--strategy", Strategy, Strategies);
-        Range("--length", Length, 1, CopyTask.MaxLength);
-        Range("--latency", Latency, 0, 16 * CopyTask.MaxLength);
-        Range("--hidden", Hidden, 1, 4096);
-        Range("--population", Population, 2, 1 << 16);
-        if (Population % 2 != 0) problems.Add($"--population must be even: members come in mirrored pairs (got {Population}).");
-        Range("--generations", Generations, 1, 10_000_000);
-        Range("--sequences", Sequences, 1, 1 << 16);
-        Range("--learning-rate", LearningRate, 1e-6, 10);
-        Range("--sigma", Sigma, 1e-6, 10);
-        Range("--test-sequences", TestSequences, 1, 1 << 20);
-        Range("--test-every", TestEvery, 1, 1_000_000);
-        Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000);
-        Range("--threads", Threads, 1, 1024);
-        return problems;
+        return new OptionChecks()
+            .OneOf("--model", Model, Models)
+            .OneOf("--rule", Rule, Rules)
+            .OneOf("--strategy", Strategy, Strategies)
+            .Range("--length", Length, 1, CopyTask.MaxLength)
+            .Range("--latency", Latency, 0, 16 * CopyTask.MaxLength)
+            .Range("--hidden", Hidden, 1, 4096)
+            .EvenPopulation(Population)
+            .Range("--generations", Generations, 1, 10_000_000)
+            .Range("--sequences", Sequences, 1, 1 << 16)
+            .Range("--learning-rate", LearningRate, 1e-6, 10)
+            .Range("--sigma", Sigma, 1e-6, 10)
+            .Range("--test-sequences", TestSequences, 1, 1 << 20)
+            .Range("--test-every", TestEvery, 1, 1_000_000)
+            .Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000)
+            .Range("--threads", Threads, 1, 1024)
+            .Problems;
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.CopyConfig);

@@ -19,11 +19,8 @@ public sealed class CopyExperiment
     public const string CheckpointName = "checkpoint.ckpt";
     public const string LogName = "log.jsonl";
 
-    public static IEvolutionStrategy CreateStrategy(CopyConfig config, int dimension) => config.Strategy switch
-    {
-        "openai-es" => new OpenAiEs(dimension, new OpenAiEsOptions(config.Population, config.Sigma, config.LearningRate, Seed: config.Seed)),
-        _ => new Pgpe(dimension, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed)),
-    };
+    public static IEvolutionStrategy CreateStrategy(CopyConfig config, int dimension) =>
+        Strategies.Create(config.Strategy, dimension, config.Population, config.Sigma, config.LearningRate, config.Seed);
 
     /// <summary>Runs (or resumes) training in <paramref name="directory"/>; returns the summary it also writes.</summary>
     public static CopySummary Train(CopyConfig config, string directory, bool resume, IProgress<TrainingProgress>? progress,
@@ -93,30 +90,11 @@ public sealed class CopyExperiment
         return summary;
     }
 
-    /// <summary>Keeps the log lines of generations a checkpoint covers (a crash may have logged a few more).</summary>
-    private static double TruncateLog(string logPath, int generations)
-    {
-        if (!File.Exists(logPath)) return 0;
-        var kept = new List<string>();
-        double elapsed = 0;
-        foreach (var line in File.ReadLines(logPath))
-        {
-            var entry = JsonSerializer.Deserialize(line, CliJson.Default.GenerationLog);
-            if (entry is null || entry.Generation >= generations) break;
-            kept.Add(line);
-            elapsed = entry.ElapsedSeconds;
-        }
-        File.WriteAllLines(logPath, kept);
-        return elapsed;
-    }
+    private static double TruncateLog(string logPath, int generations) =>
+        JsonLines.Truncate(logPath, generations, CliJson.Default.GenerationLog, e => e.Generation, e => e.ElapsedSeconds);
 
     /// <summary>Reads a run's log (for plots).</summary>
-    public static IReadOnlyList<GenerationLog> ReadLog(string directory)
-    {
-        string path = Path.Combine(directory, LogName);
-        if (!File.Exists(path)) return [];
-        return File.ReadLines(path).Select(l => JsonSerializer.Deserialize(l, CliJson.Default.GenerationLog)!).ToArray();
-    }
+    public static IReadOnlyList<GenerationLog> ReadLog(string directory) => JsonLines.Read(Path.Combine(directory, LogName), CliJson.Default.GenerationLog);
 
     /// <summary>Loads a checkpoint written by <see cref="Train"/>: its config and the trained mean.</summary>
     public static (CopyConfig Config, float[] Mean, int Generation) Load(string checkpoint)

@@ -75,31 +75,26 @@ public sealed record CueConfig
 
     public IReadOnlyList<string> Problems()
     {
-        var problems = new List<string>();
-        void Range(string option, double value, double min, double max)
-        {
-            if (!(value >= min && value <= max)) problems.Add($"{option} must be in {min}..{max} (got {value}).");
-        }
-        if (!Rules.Contains(Rule)) problems.Add($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}').");
-        if (!Trainers.Contains(Trainer)) problems.Add($"--trainer must be one of {string.Join(", ", Trainers)} (got '{Trainer}').");
-        Range("--length", Length, 1, 100_000);
-        Range("--noise", Noise, 0, 10);
-        Range("--cues", Cues, 2, 64);
-        Range("--bits", Bits, 1, 1024);
-        Range("--hidden", Hidden, 1, 4096);
-        Range("--steps", Steps, 1, 10_000_000);
-        Range("--batch", Batch, 1, 65_536);
-        Range("--learning-rate", LearningRate, 1e-7, 10);
-        Range("--clip", Clip, 1e-6, 1e6);
-        Range("--population", Population, 2, 1 << 16);
-        if (Population % 2 != 0) problems.Add($"--population must be even: members come in mirrored pairs (got {Population}).");
-        Range("--sigma", Sigma, 1e-6, 10);
-        Range("--alpha", Alpha, -10, 10);
-        Range("--eta", Eta, 0, 1);
-        Range("--test-every", TestEvery, 1, 1_000_000);
-        Range("--test-episodes", TestEpisodes, 1, 1 << 20);
-        Range("--threads", Threads, 1, 1024);
-        return problems;
+        return new OptionChecks()
+            .OneOf("--rule", Rule, Rules)
+            .OneOf("--trainer", Trainer, Trainers)
+            .Range("--length", Length, 1, 100_000)
+            .Range("--noise", Noise, 0, 10)
+            .Range("--cues", Cues, 2, 64)
+            .Range("--bits", Bits, 1, 1024)
+            .Range("--hidden", Hidden, 1, 4096)
+            .Range("--steps", Steps, 1, 10_000_000)
+            .Range("--batch", Batch, 1, 65_536)
+            .Range("--learning-rate", LearningRate, 1e-7, 10)
+            .Range("--clip", Clip, 1e-6, 1e6)
+            .EvenPopulation(Population)
+            .Range("--sigma", Sigma, 1e-6, 10)
+            .Range("--alpha", Alpha, -10, 10)
+            .Range("--eta", Eta, 0, 1)
+            .Range("--test-every", TestEvery, 1, 1_000_000)
+            .Range("--test-episodes", TestEpisodes, 1, 1 << 20)
+            .Range("--threads", Threads, 1, 1024)
+            .Problems;
     }
 
     public CueConfig Validated()

@@ -11,7 +11,8 @@ namespace PdlfFast.Cli.Cue;
 /// <summary>
 /// Trains a SpikePropamine network on the cue task with BPTT (minibatches, Adam, clipping) or with PGPE on the same
 /// objective, testing on held-out episodes every <see cref="CueConfig.TestEvery"/> steps; writes log.jsonl,
-/// parameters.bin (the final parameters, little-endian floats) and summary.json.
+/// parameters.bin (the final parameters, little-endian floats) and summary.json. The progress line's "best" is the
+/// minibatch accuracy (BPTT) or the best member's fitness, minus its loss (ES); "mean" is minus the mean loss.
 /// </summary>
 public static class CueExperiment
 {
@@ -32,14 +33,14 @@ public static class CueExperiment
         int done = 0;
         using (var log = new StreamWriter(logPath))
         {
-            void Report(int step, double loss, double? accuracy, double seconds, ReadOnlySpan<float> current)
+            void Report(int step, double loss, double? accuracy, double seconds, ReadOnlySpan<float> current, float best)
             {
                 double? test = null;
                 if (step % config.TestEvery == 0 || step == config.Steps)
                     lastTest = (double)(test = evaluator.Accuracy(tester, current, config.TestEpisodes, TestSeed));
                 log.WriteLine(JsonSerializer.Serialize(new CueLog(step, loss, accuracy, test, stopwatch.Elapsed.TotalSeconds), CliJson.Default.CueLog));
                 log.Flush();
-                progress?.Report(new TrainingProgress(step, config.Steps, (float)(accuracy ?? double.NaN), (float)-loss, test, config.Batch / Math.Max(seconds, 1e-9),
+                progress?.Report(new TrainingProgress(step, config.Steps, best, (float)-loss, test, config.Batch / Math.Max(seconds, 1e-9),
                     stopwatch.Elapsed, TimeSpan.FromSeconds((config.Steps - step) * seconds)));
             }
             if (config.Trainer == "bptt")
@@ -50,7 +51,7 @@ public static class CueExperiment
                 {
                     var r = trainer.Step();
                     done = r.Step;
-                    Report(done, r.Loss, r.Accuracy, r.Seconds, trainer.Parameters);
+                    Report(done, r.Loss, r.Accuracy, r.Seconds, trainer.Parameters, r.Accuracy);
                 }
                 parameters = trainer.Parameters.ToArray();
             }
@@ -64,7 +65,7 @@ public static class CueExperiment
                 {
                     var r = run.Step(cancellation);
                     done = strategy.Generation;
-                    Report(done, -r.MeanFitness, null, r.Seconds, strategy.Mean);
+                    Report(done, -r.MeanFitness, null, r.Seconds, strategy.Mean, r.BestFitness);
                 }
                 parameters = strategy.Mean.ToArray();
             }
@@ -77,9 +78,5 @@ public static class CueExperiment
         return summary;
     }
 
-    public static IReadOnlyList<CueLog> ReadLog(string directory)
-    {
-        string path = Path.Combine(directory, "log.jsonl");
-        return File.Exists(path) ? File.ReadLines(path).Select(l => JsonSerializer.Deserialize(l, CliJson.Default.CueLog)!).ToArray() : [];
-    }
+    public static IReadOnlyList<CueLog> ReadLog(string directory) => JsonLines.Read(Path.Combine(directory, "log.jsonl"), CliJson.Default.CueLog);
 }

@@ -52,31 +52,23 @@ public sealed record LocomotionConfig
 
     public IReadOnlyList<string> Problems()
     {
-        var problems = new List<string>();
-        void Range(string option, double value, double min, double max)
-        {
-            if (!(value >= min && value <= max)) problems.Add($"{option} must be in {min}..{max} (got {value}).");
-        }
-        void OneOf(string option, string value, string[] allowed)
-        {
-            if (!allowed.Contains(value)) problems.Add($"{option} must be one of {string.Join(", ", allowed)} (got '{value}').");
-        }
-        if (LocomotionTasks.Find(Task) is null) problems.Add(UnknownTask(Task));
-        OneOf("--policy", Policy, Policies);
-        OneOf("--rule", Rule, CopyConfig.Rules);
-        OneOf("--strategy", Strategy, CopyConfig.Strategies);
-        Range("--hidden", Hidden, 1, 4096);
-        Range("--population", Population, 2, 1 << 16);
-        if (Population % 2 != 0) problems.Add($"--population must be even: members come in mirrored pairs (got {Population}).");
-        Range("--generations", Generations, 1, 10_000_000);
-        Range("--episodes-per-target", EpisodesPerTarget, 1, 1024);
-        Range("--episode-steps", EpisodeSteps, 1, 100_000);
-        Range("--learning-rate", LearningRate, 1e-6, 10);
-        Range("--sigma", Sigma, 1e-6, 10);
-        Range("--test-every", TestEvery, 1, 1_000_000);
-        Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000);
-        Range("--threads", Threads, 1, 1024);
-        return problems;
+        var checks = new OptionChecks();
+        if (LocomotionTasks.Find(Task) is null) checks.Add(UnknownTask(Task));
+        return checks
+            .OneOf("--policy", Policy, Policies)
+            .OneOf("--rule", Rule, CopyConfig.Rules)
+            .OneOf("--strategy", Strategy, CopyConfig.Strategies)
+            .Range("--hidden", Hidden, 1, 4096)
+            .EvenPopulation(Population)
+            .Range("--generations", Generations, 1, 10_000_000)
+            .Range("--episodes-per-target", EpisodesPerTarget, 1, 1024)
+            .Range("--episode-steps", EpisodeSteps, 1, 100_000)
+            .Range("--learning-rate", LearningRate, 1e-6, 10)
+            .Range("--sigma", Sigma, 1e-6, 10)
+            .Range("--test-every", TestEvery, 1, 1_000_000)
+            .Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000)
+            .Range("--threads", Threads, 1, 1024)
+            .Problems;
     }
 
     public LocomotionConfig Validated()

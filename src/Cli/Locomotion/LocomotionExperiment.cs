@@ -25,11 +25,8 @@ public static class LocomotionExperiment
     public const string CheckpointName = "checkpoint.ckpt";
     public const string LogName = "log.jsonl";
 
-    public static IEvolutionStrategy CreateStrategy(LocomotionConfig config, int dimension) => config.Strategy switch
-    {
-        "openai-es" => new OpenAiEs(dimension, new OpenAiEsOptions(config.Population, config.Sigma, config.LearningRate, Seed: config.Seed)),
-        _ => new Pgpe(dimension, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed)),
-    };
+    public static IEvolutionStrategy CreateStrategy(LocomotionConfig config, int dimension) =>
+        Strategies.Create(config.Strategy, dimension, config.Population, config.Sigma, config.LearningRate, config.Seed);
 
     public static LocomotionSummary Train(LocomotionConfig config, string directory, bool resume, IProgress<TrainingProgress>? progress,
         CancellationToken cancellation)
@@ -170,26 +167,8 @@ public static class LocomotionExperiment
         return new TrainedPolicy(config, strategy.Mean.ToArray(), normaliser, strategy.Generation);
     }
 
-    private static double TruncateLog(string logPath, int generations)
-    {
-        if (!File.Exists(logPath)) return 0;
-        var kept = new List<string>();
-        double elapsed = 0;
-        foreach (var line in File.ReadLines(logPath))
-        {
-            var entry = JsonSerializer.Deserialize(line, CliJson.Default.LocomotionLog);
-            if (entry is null || entry.Generation >= generations) break;
-            kept.Add(line);
-            elapsed = entry.ElapsedSeconds;
-        }
-        File.WriteAllLines(logPath, kept);
-        return elapsed;
-    }
+    private static double TruncateLog(string logPath, int generations) =>
+        JsonLines.Truncate(logPath, generations, CliJson.Default.LocomotionLog, e => e.Generation, e => e.ElapsedSeconds);
 
-    public static IReadOnlyList<LocomotionLog> ReadLog(string directory)
-    {
-        string path = Path.Combine(directory, LogName);
-        if (!File.Exists(path)) return [];
-        return File.ReadLines(path).Select(l => JsonSerializer.Deserialize(l, CliJson.Default.LocomotionLog)!).ToArray();
-    }
+    public static IReadOnlyList<LocomotionLog> ReadLog(string directory) => JsonLines.Read(Path.Combine(directory, LogName), CliJson.Default.LocomotionLog);
 }

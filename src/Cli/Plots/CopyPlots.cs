@@ -30,22 +30,27 @@ public static class CopyPlots
     }
 
     /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>
-    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path)
+    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path) =>
+        Heatmaps(snapshots, title, "hidden neuron", "input channel", 260, path);
+
+    /// <summary>One heatmap panel per matrix, stacked in rows, each with its colour bar.</summary>
+    public static void Heatmaps(IReadOnlyList<(string Label, double[,] Values)> panels, string title, string xLabel, string yLabel,
+        int panelHeight, string path)
     {
         var multiplot = new Multiplot();
-        multiplot.AddPlots(snapshots.Count);
-        for (int i = 0; i < snapshots.Count; i++)
+        multiplot.AddPlots(panels.Count);
+        for (int i = 0; i < panels.Count; i++)
         {
             var plot = multiplot.GetPlot(i);
-            var map = plot.Add.Heatmap(snapshots[i].Weights);
+            var map = plot.Add.Heatmap(panels[i].Values);
             map.Colormap = new ScottPlot.Colormaps.MellowRainbow();
             plot.Add.ColorBar(map);
-            plot.Title(i == 0 ? $"{title}\n{snapshots[i].Label}" : snapshots[i].Label);
-            plot.XLabel("hidden neuron");
-            plot.YLabel("input channel");
+            plot.Title(i == 0 ? $"{title}\n{panels[i].Label}" : panels[i].Label);
+            plot.XLabel(xLabel);
+            plot.YLabel(yLabel);
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
-        multiplot.SavePng(path, 1100, 260 * snapshots.Count);
+        multiplot.SavePng(path, 1100, panelHeight * panels.Count);
     }
 
     /// <summary>

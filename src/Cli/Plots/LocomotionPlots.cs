@@ -77,23 +77,8 @@ public static class LocomotionPlots
     }
 
     /// <summary>Heatmaps of the output-layer weights (hidden x action) at chosen steps of one episode.</summary>
-    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path)
-    {
-        var multiplot = new Multiplot();
-        multiplot.AddPlots(snapshots.Count);
-        for (int i = 0; i < snapshots.Count; i++)
-        {
-            var plot = multiplot.GetPlot(i);
-            var map = plot.Add.Heatmap(snapshots[i].Weights);
-            map.Colormap = new ScottPlot.Colormaps.MellowRainbow();
-            plot.Add.ColorBar(map);
-            plot.Title(i == 0 ? $"{title}\n{snapshots[i].Label}" : snapshots[i].Label);
-            plot.XLabel("hidden neuron");
-            plot.YLabel("action");
-        }
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
-        multiplot.SavePng(path, 1100, 220 * snapshots.Count);
-    }
+    public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path) =>
+        CopyPlots.Heatmaps(snapshots, title, "hidden neuron", "action", 220, path);
 
     /// <summary>The planned waypoints and the path the body took.</summary>
     public static void Steering(string title, (double X, double Y)[] waypoints, IReadOnlyList<(double X, double Y)> path, string file)
