@@ -29,6 +29,34 @@ public class CueCommandTests
             Assert.Equal(2, CueExperiment.ReadLog(dir).Count(l => l.TestAccuracy is not null));
             Assert.Equal(2, Run("train", "cue", "--rule", "stdp", "--out", dir));
             Assert.Equal(2, Run("train", "cue", "--noise", "-1", "--out", dir));
+            Assert.Equal(2, Run("train", "cue", "--freeze", "input-wieghts", "--out", dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Frozen_parts_keep_their_initial_values()
+    {
+        var config = new CueConfig { Steps = 3, Batch = 2, Hidden = 8, Length = 3, TestEvery = 3, TestEpisodes = 4, Threads = 1,
+            Freeze = ["input-alpha", "output-weights"] };
+        Assert.Empty(config.Problems());
+        Assert.Equal(new HashSet<PdlfFast.Training.Gradient.PlasticSnnPart> { PdlfFast.Training.Gradient.PlasticSnnPart.InputAlpha,
+            PdlfFast.Training.Gradient.PlasticSnnPart.OutputWeights }, config.FrozenParts);
+        Assert.Contains("modulation-fan-out", CueConfig.PartNames);
+        string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-freeze-{Guid.NewGuid():N}");
+        try
+        {
+            CueExperiment.Train(config, dir, null, TestContext.Current.CancellationToken);
+            var trained = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "parameters.bin"))).ToArray();
+            var initial = config.InitialParameters();
+            var layout = new PdlfFast.Training.Gradient.PlasticSnnLayout(config.Spec());
+            foreach (var part in config.FrozenParts)
+                Assert.Equal(layout.Of(initial.AsSpan(), part).ToArray(), layout.Of(trained.AsSpan(), part).ToArray());
+            Assert.NotEqual(layout.Of(initial.AsSpan(), PdlfFast.Training.Gradient.PlasticSnnPart.InputWeights).ToArray(),
+                layout.Of(trained.AsSpan(), PdlfFast.Training.Gradient.PlasticSnnPart.InputWeights).ToArray());
         }
         finally
         {

@@ -27,8 +27,13 @@ public static class CueCommands
         public readonly Option<int?> TestEpisodes = new("--test-episodes") { Description = "Held-out episodes per test. Default 512." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+        public readonly Option<string[]> Freeze = new("--freeze")
+        {
+            Description = $"Parts not learned (BPTT), per layer: {string.Join(", ", CueConfig.PartNames)}.",
+            AllowMultipleArgumentsPerToken = true,
+        };
 
-        public IEnumerable<Option> All => [Config, Rule, Trainer, Length, Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads];
+        public IEnumerable<Option> All => [Config, Rule, Trainer, Length, Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads, Freeze];
 
         public CueConfig Read(ParseResult parse)
         {
@@ -49,6 +54,7 @@ public static class CueCommands
                 TestEpisodes = parse.GetValue(TestEpisodes) ?? c.TestEpisodes,
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
+                Freeze = parse.GetValue(Freeze) is { Length: > 0 } frozen ? frozen : c.Freeze,
             };
         }
     }

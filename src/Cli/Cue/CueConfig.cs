@@ -32,6 +32,18 @@ public sealed record CueConfig
     public int TestEpisodes { get; set; } = 512;
     public ulong Seed { get; set; } = 1;
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Parts kept at their initial values (BPTT only), e.g. input-alpha, recurrent-eta, modulation-weights.</summary>
+    public string[] Freeze { get; set; } = [];
+
+    /// <summary>Kebab-case names of the network's parts, as <c>--freeze</c> takes them.</summary>
+    public static string[] PartNames => Enum.GetValues<PlasticSnnPart>().Select(PartName).ToArray();
+
+    public static string PartName(PlasticSnnPart part) =>
+        string.Concat(part.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    [JsonIgnore]
+    public IReadOnlySet<PlasticSnnPart> FrozenParts =>
+        Enum.GetValues<PlasticSnnPart>().Where(p => Freeze.Contains(PartName(p))).ToHashSet();
 
     /// <summary>none = the same SNN without plasticity (alpha fixed at 0).</summary>
     public static readonly string[] Rules =
@@ -75,7 +87,10 @@ public sealed record CueConfig
 
     public IReadOnlyList<string> Problems()
     {
-        return new OptionChecks()
+        var checks = new OptionChecks();
+        foreach (var part in Freeze) checks.OneOf("--freeze", part, PartNames);
+        if (Freeze.Length > 0 && Trainer == "es") checks.Add("--freeze applies to --trainer bptt (ES perturbs every parameter).");
+        return checks
             .OneOf("--rule", Rule, Rules)
             .OneOf("--trainer", Trainer, Trainers)
             .Range("--length", Length, 1, 100_000)

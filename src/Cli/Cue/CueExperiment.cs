@@ -46,7 +46,8 @@ public static class CueExperiment
             if (config.Trainer == "bptt")
             {
                 using var trainer = new GradientTrainer<CueTask>(spec, task,
-                    new GradientOptions(config.Batch, config.LearningRate, config.Clip, config.Threads, config.Seed), config.InitialParameters());
+                    new GradientOptions(config.Batch, config.LearningRate, config.Clip, config.Threads, config.Seed) { Frozen = config.FrozenParts },
+                    config.InitialParameters());
                 while (done < config.Steps && !cancellation.IsCancellationRequested)
                 {
                     var r = trainer.Step();
