@@ -59,8 +59,8 @@ public class CueTaskTests
         var outputs = data.Uniform(task.Steps, -2f, 2f);
         float[] targets = [-1, 1, -1, -1];
         var gradient = new float[task.Steps];
-        task.Loss(outputs, targets, gradient, out bool correct);
-        Assert.Equal(outputs[task.AnswerStep(1)] == outputs.Where((_, i) => Enumerable.Range(0, 4).Select(task.AnswerStep).Contains(i)).Max(), correct);
+        task.Loss(outputs, targets, gradient, out float accuracy);
+        Assert.Equal(outputs[task.AnswerStep(1)] == outputs.Where((_, i) => Enumerable.Range(0, 4).Select(task.AnswerStep).Contains(i)).Max() ? 1f : 0f, accuracy);
         for (int k = 0; k < outputs.Length; k++)
         {
             var plus = outputs.ToArray();
@@ -77,8 +77,8 @@ public class CueTaskTests
             var random = new RandomStream(5, new StreamId(0, 0, e, 1));
             var episodeTargets = new float[4];
             task.Sample(ref random, new float[task.Steps * task.Inputs], episodeTargets);
-            task.Loss(new float[task.Steps], episodeTargets, gradient, out bool ok);
-            if (ok) right++;
+            task.Loss(new float[task.Steps], episodeTargets, gradient, out float ok);
+            if (ok == 1f) right++;
         }
         Assert.InRange(right / 2000.0, 0.22, 0.28);
         Assert.Throws<ArgumentOutOfRangeException>(() => new CueTask(length: 0));

@@ -23,7 +23,7 @@ public readonly struct EchoTask : ISequenceTask
         }
     }
 
-    public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out bool correct)
+    public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out float accuracy)
     {
         float loss = 0f;
         int right = 0;
@@ -34,7 +34,7 @@ public readonly struct EchoTask : ISequenceTask
             outputGradient[t] = 2f * d / Steps;
             if (MathF.Sign(outputs[t]) == MathF.Sign(targets[t])) right++;
         }
-        correct = right == Steps;
+        accuracy = right == Steps ? 1f : 0f;
         return loss;
     }
 }

@@ -127,7 +127,7 @@ public sealed record CopySummary(string Model, int Length, int Latency, int Gene
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionCheckpoint))]
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionLog))]
 [JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionSummary))]
-[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueConfig))]
-[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueLog))]
-[JsonSerializable(typeof(PdlfFast.Cli.Cue.CueSummary))]
+[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SpikePropamineConfig))]
+[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SequenceLog))]
+[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SequenceSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

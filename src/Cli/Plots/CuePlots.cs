@@ -1,4 +1,4 @@
-using PdlfFast.Cli.Cue;
+using PdlfFast.Cli.SpikePropamine;
 using ScottPlot;
 
 namespace PdlfFast.Cli.Plots;
@@ -6,7 +6,7 @@ namespace PdlfFast.Cli.Plots;
 /// <summary>PNG figures of cue-task runs.</summary>
 public static class CuePlots
 {
-    public static void TrainingCurves(IEnumerable<(string Label, IReadOnlyList<CueLog> Log)> runs, string title, double chance, string path)
+    public static void TrainingCurves(IEnumerable<(string Label, IReadOnlyList<SequenceLog> Log)> runs, string title, double chance, string path)
     {
         var plot = new Plot();
         foreach (var (label, log) in runs)

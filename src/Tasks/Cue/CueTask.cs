@@ -90,7 +90,7 @@ public readonly struct CueTask : ISequenceTask
     public int AnswerStep(int q) => (Length + q + 1) * Hold - 1;
 
     /// <summary>Logistic loss on the query answers, averaged over them; other steps carry no loss.</summary>
-    public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out bool correct)
+    public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out float accuracy)
     {
         outputGradient[..Steps].Clear();
         float loss = 0f, best = float.NegativeInfinity;
@@ -108,7 +108,7 @@ public readonly struct CueTask : ISequenceTask
                 bestQuery = q;
             }
         }
-        correct = bestQuery >= 0 && targets[bestQuery] > 0;
+        accuracy = bestQuery >= 0 && targets[bestQuery] > 0 ? 1f : 0f;
         return loss / Cues;
     }
 }

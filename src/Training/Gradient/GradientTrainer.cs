@@ -18,8 +18,11 @@ public interface ISequenceTask
     int TargetLength { get; }
     /// <summary>Draws an episode: inputs (Steps x Inputs) and targets.</summary>
     void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets);
-    /// <summary>Loss of an episode's outputs (Steps x Outputs); writes dLoss/dOutputs and whether the answer was right.</summary>
-    float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out bool correct);
+    /// <summary>
+    /// Loss of an episode's outputs (Steps x Outputs); writes dLoss/dOutputs and the episode's accuracy in [0, 1]
+    /// (1 or 0 for a single answer, the fraction of answers right for several).
+    /// </summary>
+    float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out float accuracy);
 }
 
 /// <summary>Minibatch size, Adam step size, gradient-norm clip, threads, seed, and parts kept fixed.</summary>
@@ -54,8 +57,8 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     private readonly PlasticSnnTape[] _tapes;
     private readonly float[][] _inputs, _targets, _outputs, _outputGradients;
     private readonly float[][] _episodeGradients;
-    private readonly float[] _episodeLoss, _gradient;
-    private readonly bool[] _episodeCorrect, _learned;
+    private readonly float[] _episodeLoss, _episodeAccuracy, _gradient;
+    private readonly bool[] _learned;
     private int _next, _episodes, _step;
     private uint _purpose;
     private bool _backward;
@@ -97,7 +100,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         _episodeGradients = new float[options.BatchSize][];
         for (int e = 0; e < options.BatchSize; e++) _episodeGradients[e] = new float[Layout.Length];
         _episodeLoss = new float[Math.Max(options.BatchSize, 1)];
-        _episodeCorrect = new bool[options.BatchSize];
+        _episodeAccuracy = new float[Math.Max(options.BatchSize, 1)];
         _gradient = new float[Layout.Length];
     }
 
@@ -115,14 +118,13 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         RunEpisodes(Options.BatchSize, Options.Seed, TrainPurpose, backward: true);
         // Sum in episode order: the same bits whatever thread ran which episode.
         Array.Clear(_gradient);
-        float loss = 0f;
-        int correct = 0;
+        float loss = 0f, accuracy = 0f;
         for (int e = 0; e < Options.BatchSize; e++)
         {
             var g = _episodeGradients[e];
             for (int k = 0; k < g.Length; k++) _gradient[k] += g[k];
             loss += _episodeLoss[e];
-            if (_episodeCorrect[e]) correct++;
+            accuracy += _episodeAccuracy[e];
         }
         double squared = 0;
         float inverseBatch = 1f / Options.BatchSize;
@@ -140,7 +142,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         }
         if (float.IsFinite(norm)) Optimiser.Step(Parameters, _gradient);
         _step++;
-        return new GradientStepReport(_step, loss * inverseBatch, (float)correct / Options.BatchSize, norm,
+        return new GradientStepReport(_step, loss * inverseBatch, accuracy * inverseBatch, norm,
             Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
@@ -148,8 +150,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     public (float Loss, float Accuracy) Evaluate(int episodes, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
-        float loss = 0f;
-        int correct = 0;
+        double loss = 0, accuracy = 0;
         for (int first = 0; first < episodes; first += _episodeLoss.Length)
         {
             int count = Math.Min(_episodeLoss.Length, episodes - first);
@@ -157,10 +158,10 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
             for (int e = 0; e < count; e++)
             {
                 loss += _episodeLoss[e];
-                if (_episodeCorrect[e]) correct++;
+                accuracy += _episodeAccuracy[e];
             }
         }
-        return (loss / episodes, (float)correct / episodes);
+        return ((float)(loss / episodes), (float)(accuracy / episodes));
     }
 
     private void RunEpisodes(int count, ulong seed, uint purpose, bool backward)
@@ -189,7 +190,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
             var random = new RandomStream(_streamSeed, new StreamId(_purpose == TrainPurpose ? (uint)_step : 0u, 0, (uint)e, _purpose));
             _task.Sample(ref random, inputs, targets);
             tape.Forward(Parameters, inputs, steps, outputs);
-            _episodeLoss[e] = _task.Loss(outputs, targets, outputGradient, out _episodeCorrect[e]);
+            _episodeLoss[e] = _task.Loss(outputs, targets, outputGradient, out _episodeAccuracy[e]);
             if (!_backward) continue;
             var g = _episodeGradients[e];
             Array.Clear(g);

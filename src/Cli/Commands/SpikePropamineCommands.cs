@@ -1,22 +1,26 @@
 using System.CommandLine;
 using System.Globalization;
 using PdlfFast.Cli.Copy;
-using PdlfFast.Cli.Cue;
+using PdlfFast.Cli.SpikePropamine;
 using PdlfFast.Cli.Plots;
 using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
 
-/// <summary><c>pdlf train cue</c> and <c>pdlf sweep cue</c>: SpikePropamine networks trained by BPTT or ES.</summary>
-public static class CueCommands
+/// <summary>
+/// <c>pdlf train cue</c>, <c>pdlf train spikepropamine-copy</c> and <c>pdlf sweep cue</c>: SpikePropamine networks
+/// trained by BPTT or ES on the cue-association task or the copy task.
+/// </summary>
+public static class SpikePropamineCommands
 {
     private sealed class ConfigOptions
     {
         public readonly Option<string?> Config = new("--config") { Description = "JSON file with any of the options below (flags override it)." };
-        public readonly Option<string?> Rule = new("--rule") { Description = $"Plasticity: {string.Join(", ", CueConfig.Rules)}. Default hebbian." };
+        public readonly Option<string?> Rule = new("--rule") { Description = $"Plasticity: {string.Join(", ", SpikePropamineConfig.Rules)}. Default hebbian." };
         public readonly Option<string?> Trainer = new("--trainer") { Description = "bptt (gradients through time) or es (PGPE on the same loss). Default bptt." };
-        public readonly Option<int?> Length = new("--length") { Description = "Cue presentations before the query (the grid: 16, 32, 48, 64). Default 16." };
-        public readonly Option<float?> Noise = new("--noise") { Description = "Gaussian noise on the cue bits (the grid: 0, 0.3, 0.38, 0.48, 0.59). Default 0.38." };
+        public readonly Option<int?> Length = new("--length") { Description = "Cue task: presentations before the query (the grid: 16, 32, 48, 64), default 16. Copy task: bits to copy, Len, default 8." };
+        public readonly Option<int?> Latency = new("--latency") { Description = "Copy task: empty steps between presentation and recall, Lat (0..16384). Default 8." };
+        public readonly Option<float?> Noise = new("--noise") { Description = "Cue task: Gaussian noise on the cue bits (the grid: 0, 0.3, 0.38, 0.48, 0.59). Default 0.38." };
         public readonly Option<int?> Hidden = new("--hidden") { Description = "Hidden LIF neurons. Default 64." };
         public readonly Option<int?> Steps = new("--steps") { Description = "BPTT steps or ES generations. Default 2000." };
         public readonly Option<int?> Batch = new("--batch") { Description = "Episodes per BPTT step, or per ES member. Default 32." };
@@ -29,17 +33,19 @@ public static class CueCommands
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
         public readonly Option<string[]> Freeze = new("--freeze")
         {
-            Description = $"Parts not learned (BPTT), per layer: {string.Join(", ", CueConfig.PartNames)}.",
+            Description = $"Parts not learned (BPTT), per layer: {string.Join(", ", SpikePropamineConfig.PartNames)}.",
             AllowMultipleArgumentsPerToken = true,
         };
 
-        public IEnumerable<Option> All => [Config, Rule, Trainer, Length, Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads, Freeze];
+        public IEnumerable<Option> All(string task) => [Config, Rule, Trainer, Length, task == "copy" ? Latency : Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads, Freeze];
 
-        public CueConfig Read(ParseResult parse)
+        public SpikePropamineConfig Read(ParseResult parse, string task)
         {
-            var c = parse.GetValue(Config) is { } file ? CueConfig.FromFile(file) : new CueConfig();
+            var c = parse.GetValue(Config) is { } file ? SpikePropamineConfig.FromFile(file) : new SpikePropamineConfig();
             return c with
             {
+                Task = task,
+                Latency = parse.GetValue(Latency) ?? c.Latency,
                 Rule = parse.GetValue(Rule) ?? c.Rule,
                 Trainer = parse.GetValue(Trainer) ?? c.Trainer,
                 Length = parse.GetValue(Length) ?? c.Length,
@@ -59,21 +65,30 @@ public static class CueCommands
         }
     }
 
-    public static Command Train()
+    /// <param name="task">cue (<c>pdlf train cue</c>) or copy (<c>pdlf train spikepropamine-copy</c>).</param>
+    public static Command Train(string task = "cue")
     {
         var options = new ConfigOptions();
-        var output = new Option<string?>("--out") { Description = "Run directory. Default runs/cue-<rule>-<trainer>-L<len>-n<noise>-s<seed>." };
+        bool copy = task == "copy";
+        var output = new Option<string?>("--out")
+        {
+            Description = copy ? "Run directory. Default runs/spikepropamine-copy-<rule>-<trainer>-L<len>-D<lat>-s<seed>."
+                : "Run directory. Default runs/cue-<rule>-<trainer>-L<len>-n<noise>-s<seed>.",
+        };
         var compare = new Option<string?>("--compare") { Description = "Also train this rule with the same budget for the comparison plot, e.g. none (the same SNN without plasticity)." };
-        var command = new Command("cue", "Train a SpikePropamine network on the noisy cue-association task (BPTT or ES); writes log.jsonl, summary.json and curves.png.");
-        foreach (var o in options.All) command.Options.Add(o);
+        var command = copy
+            ? new Command("spikepropamine-copy", "Train a SpikePropamine network on the working-memory copy task (BPTT or ES); writes log.jsonl, summary.json and curves.png.")
+            : new Command("cue", "Train a SpikePropamine network on the noisy cue-association task (BPTT or ES); writes log.jsonl, summary.json and curves.png.");
+        foreach (var o in options.All(task)) command.Options.Add(o);
         command.Options.Add(output);
         command.Options.Add(compare);
         command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
         {
-            var config = options.Read(parse).Validated();
-            string directory = parse.GetValue(output) ?? Path.Combine("runs", string.Create(CultureInfo.InvariantCulture,
-                $"cue-{config.Rule}-{config.Trainer}-L{config.Length}-n{config.Noise}-s{config.Seed}"));
-            var runs = new List<(string Directory, CueConfig Config)> { (directory, config) };
+            var config = options.Read(parse, task).Validated();
+            string directory = parse.GetValue(output) ?? Path.Combine("runs", copy
+                ? string.Create(CultureInfo.InvariantCulture, $"spikepropamine-copy-{config.Rule}-{config.Trainer}-L{config.SequenceLength}-D{config.Latency}-s{config.Seed}")
+                : string.Create(CultureInfo.InvariantCulture, $"cue-{config.Rule}-{config.Trainer}-L{config.SequenceLength}-n{config.Noise}-s{config.Seed}"));
+            var runs = new List<(string Directory, SpikePropamineConfig Config)> { (directory, config) };
             if (parse.GetValue(compare) is { } other)
             {
                 var second = (config with { Rule = other }).Validated();
@@ -82,14 +97,14 @@ public static class CueCommands
             using var stop = TrainingConsole.StopOnCtrlC(cancellation);
             foreach (var (dir, c) in runs)
             {
-                AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: cue task, {c.Length} presentations, noise {c.Noise}, {c.Steps} steps -> {dir}");
-                var summary = TrainingConsole.RunWithProgress(c.Label, "test acc", c.Steps, c.TestEvery, progress => CueExperiment.Train(c, dir, progress, stop.Token));
+                AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: {c.TaskTitle}, {c.Steps} steps -> {dir}");
+                var summary = TrainingConsole.RunWithProgress(c.Label, "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
                 AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F3} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
                 if (stop.IsCancellationRequested) break;
             }
             string plot = Path.Combine(directory, "curves.png");
-            CuePlots.TrainingCurves(runs.Select(r => ($"{r.Config.Label}, {r.Config.Trainer}", CueExperiment.ReadLog(r.Directory))),
-                string.Create(CultureInfo.InvariantCulture, $"cue task, {config.Length} presentations, noise {config.Noise}"), config.Task.Chance, plot);
+            CuePlots.TrainingCurves(runs.Select(r => ($"{r.Config.Label}, {r.Config.Trainer}", SpikePropamineExperiment.ReadLog(r.Directory))),
+                config.TaskTitle, config.TaskShape.Chance, plot);
             AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
             return 0;
         })));
@@ -103,13 +118,13 @@ public static class CueCommands
         var noises = new Option<float[]>("--noises") { Description = "Noise levels. Default 0 0.3 0.38 0.48 0.59.", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Sweep directory; results.csv and accuracy-vs-noise.png.", DefaultValueFactory = _ => Path.Combine("runs", "cue-sweep") };
         var command = new Command("cue", "Train every rule at every noise level; writes results.csv and accuracy-vs-noise.png.");
-        foreach (var o in options.All) command.Options.Add(o);
+        foreach (var o in options.All("cue")) command.Options.Add(o);
         command.Options.Add(rules);
         command.Options.Add(noises);
         command.Options.Add(output);
         command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
         {
-            var baseConfig = options.Read(parse);
+            var baseConfig = options.Read(parse, "cue");
             string[] rs = parse.GetValue(rules) is { Length: > 0 } r ? r : ["hebbian", "hebbian-neuromod", "oja-neuromod", "none"];
             float[] ns = parse.GetValue(noises) is { Length: > 0 } n ? n : [0f, 0.3f, 0.38f, 0.48f, 0.59f];
             var grid = (from rule in rs from noise in ns select (baseConfig with { Rule = rule, Noise = noise }).Validated()).ToArray();
@@ -123,13 +138,13 @@ public static class CueCommands
             {
                 if (stop.IsCancellationRequested) break;
                 string dir = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{c.Rule}-n{c.Noise}"));
-                var s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => CueExperiment.Train(c, dir, progress, stop.Token));
-                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.Length},{c.Noise},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
+                var s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
+                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.SequenceLength},{c.Noise},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
                 results.Add((c.Rule, c.Noise, s.TestAccuracy));
             }
             string png = Path.Combine(directory, "accuracy-vs-noise.png");
-            CuePlots.AccuracyVersusNoise(results, baseConfig.Task.Chance, string.Create(CultureInfo.InvariantCulture,
-                $"cue task, {baseConfig.Length} presentations, {baseConfig.Trainer}, {baseConfig.Steps} steps"), png);
+            CuePlots.AccuracyVersusNoise(results, baseConfig.CueTask.Chance, string.Create(CultureInfo.InvariantCulture,
+                $"cue task, {baseConfig.SequenceLength} presentations, {baseConfig.Trainer}, {baseConfig.Steps} steps"), png);
             AnsiConsole.MarkupLineInterpolated($"Results: {csv}, {png}");
             return 0;
         })));

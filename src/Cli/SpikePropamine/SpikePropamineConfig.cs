@@ -2,20 +2,27 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using PdlfFast.Cli.Copy;
 using PdlfFast.Rules.SpikePropamine;
+using PdlfFast.Tasks.Copy;
 using PdlfFast.Tasks.Cue;
 using PdlfFast.Training.Gradient;
 
-namespace PdlfFast.Cli.Cue;
+namespace PdlfFast.Cli.SpikePropamine;
 
 /// <summary>
-/// Everything that defines a cue-association training run (SpikePropamine network, BPTT or ES). Defaults are
-/// <c>pdlf train cue</c>'s built-in budget. Setters, not init, for the JSON source generator (see <see cref="CopyConfig"/>).
+/// Everything that defines a SpikePropamine training run (plastic SNN, BPTT or ES) on the cue-association task or
+/// the copy task. Defaults are <c>pdlf train cue</c>'s built-in budget. Setters, not init, for the JSON source generator (see <see cref="CopyConfig"/>).
 /// </summary>
-public sealed record CueConfig
+public sealed record SpikePropamineConfig
 {
     public string Rule { get; set; } = "hebbian";
     public string Trainer { get; set; } = "bptt";
-    public int Length { get; set; } = 16;
+    /// <summary>cue (noisy cue association) or copy (the working-memory copy task).</summary>
+    public string Task { get; set; } = "cue";
+    /// <summary>Cue presentations (cue task) or bits to copy (copy task); null = the task's default.</summary>
+    public int? Length { get; set; }
+    /// <summary>Copy task only: empty steps between presentation and recall.</summary>
+    public int Latency { get; set; } = 8;
+    /// <summary>Cue task only: Gaussian noise on the cue bits.</summary>
     public float Noise { get; set; } = 0.38f;
     public int Cues { get; set; } = 4;
     public int Bits { get; set; } = 20;
@@ -49,9 +56,27 @@ public sealed record CueConfig
     public static readonly string[] Rules =
         ["none", "hebbian", "oja", "bcm", "hebbian-neuromod", "oja-neuromod", "bcm-neuromod", "hebbian-retroactive"];
     public static readonly string[] Trainers = ["bptt", "es"];
+    public static readonly string[] TaskNames = ["cue", "copy"];
 
     [JsonIgnore]
-    public CueTask Task => new(Length, Noise, Cues, Bits);
+    public int SequenceLength => Length ?? (Task == "copy" ? 8 : 16);
+
+    [JsonIgnore]
+    public CueTask CueTask => new(SequenceLength, Noise, Cues, Bits);
+
+    [JsonIgnore]
+    public CopySequenceTask CopyTask => new(SequenceLength, Latency);
+
+    [JsonIgnore]
+    public (int Inputs, int Outputs, float Chance) TaskShape => Task == "copy"
+        ? (CopyTask.Inputs, CopyTask.Outputs, CopyTask.Chance)
+        : (CueTask.Inputs, CueTask.Outputs, CueTask.Chance);
+
+    /// <summary>Plot and log title of the task.</summary>
+    [JsonIgnore]
+    public string TaskTitle => Task == "copy"
+        ? $"copy task, Len {SequenceLength}, Lat {Latency}"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cue task, {SequenceLength} presentations, noise {Noise}");
 
     [JsonIgnore]
     public bool Plastic => Rule != "none";
@@ -62,8 +87,8 @@ public sealed record CueConfig
         var rule = parts[0] switch { "oja" => TraceRule.Oja, "bcm" => TraceRule.Bcm, _ => TraceRule.Hebbian };
         var modulation = parts.Length < 2 ? TraceModulation.None
             : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
-        var task = Task;
-        return new PlasticSnnSpec(task.Inputs, Hidden, task.Outputs, rule, modulation, Plastic, Plastic) { SurrogateSlope = 1f, Threshold = 0.5f, MembraneDecay = 0.5f, TraceDecay = 0.5f };
+        var (inputs, outputs, _) = TaskShape;
+        return new PlasticSnnSpec(inputs, Hidden, outputs, rule, modulation, Plastic, Plastic) { SurrogateSlope = 1f, Threshold = 0.5f, MembraneDecay = 0.5f, TraceDecay = 0.5f };
     }
 
     /// <summary>Initial parameters: the layout's start with this config's alpha and eta.</summary>
@@ -93,7 +118,9 @@ public sealed record CueConfig
         return checks
             .OneOf("--rule", Rule, Rules)
             .OneOf("--trainer", Trainer, Trainers)
-            .Range("--length", Length, 1, 100_000)
+            .OneOf("task", Task, TaskNames)
+            .Range("--length", SequenceLength, 1, Task == "copy" ? global::PdlfFast.Tasks.Copy.CopyTask.MaxLength : 100_000)
+            .Range("--latency", Latency, 0, 16 * global::PdlfFast.Tasks.Copy.CopyTask.MaxLength)
             .Range("--noise", Noise, 0, 10)
             .Range("--cues", Cues, 2, 64)
             .Range("--bits", Bits, 1, 1024)
@@ -112,17 +139,17 @@ public sealed record CueConfig
             .Problems;
     }
 
-    public CueConfig Validated()
+    public SpikePropamineConfig Validated()
     {
         var problems = Problems();
         return problems.Count == 0 ? this : throw new ConfigException(string.Join(Environment.NewLine, problems));
     }
 
-    public static CueConfig FromFile(string path)
+    public static SpikePropamineConfig FromFile(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.CueConfig) ?? throw new ConfigException($"config '{path}' is empty.");
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.SpikePropamineConfig) ?? throw new ConfigException($"config '{path}' is empty.");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -130,12 +157,12 @@ public sealed record CueConfig
         }
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.CueConfig);
+    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.SpikePropamineConfig);
 }
 
 /// <summary>One test line of a cue run's log (step = BPTT step or ES generation).</summary>
 /// <remarks>ES reports no training accuracy (its fitness is the loss): null there.</remarks>
-public sealed record CueLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
+public sealed record SequenceLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
 
-/// <summary>The outcome of a cue run.</summary>
-public sealed record CueSummary(string Rule, string Trainer, int Length, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds);
+/// <summary>The outcome of a run (Latency applies to the copy task, Noise to the cue task).</summary>
+public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds);

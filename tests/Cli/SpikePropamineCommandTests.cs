@@ -1,15 +1,15 @@
 using System.CommandLine;
 using PdlfFast.Cli.Commands;
-using PdlfFast.Cli.Cue;
+using PdlfFast.Cli.SpikePropamine;
 
 namespace PdlfFast.Tests.Cli;
 
-public class CueCommandTests
+public class SpikePropamineCommandTests
 {
     private static int Run(params string[] args)
     {
-        var train = new Command("train") { CueCommands.Train() };
-        var sweep = new Command("sweep") { CueCommands.Sweep() };
+        var train = new Command("train") { SpikePropamineCommands.Train(), SpikePropamineCommands.Train("copy") };
+        var sweep = new Command("sweep") { SpikePropamineCommands.Sweep() };
         return new RootCommand { train, sweep }.Parse(args).Invoke();
     }
 
@@ -25,8 +25,8 @@ public class CueCommandTests
                 "--hidden", "8", "--length", "4", "--test-every", "2", "--test-episodes", "16", "--threads", "2", "--compare", "none", "--out", dir));
             foreach (var file in new[] { "log.jsonl", "summary.json", "parameters.bin", "curves.png", "none/summary.json" })
                 Assert.True(File.Exists(Path.Combine(dir, file)), file);
-            Assert.Equal(4, CueExperiment.ReadLog(dir).Count);
-            Assert.Equal(2, CueExperiment.ReadLog(dir).Count(l => l.TestAccuracy is not null));
+            Assert.Equal(4, SpikePropamineExperiment.ReadLog(dir).Count);
+            Assert.Equal(2, SpikePropamineExperiment.ReadLog(dir).Count(l => l.TestAccuracy is not null));
             Assert.Equal(2, Run("train", "cue", "--rule", "stdp", "--out", dir));
             Assert.Equal(2, Run("train", "cue", "--noise", "-1", "--out", dir));
             Assert.Equal(2, Run("train", "cue", "--freeze", "input-wieghts", "--out", dir));
@@ -38,18 +38,46 @@ public class CueCommandTests
     }
 
     [Fact]
+    public void Train_spikepropamine_copy_runs_the_copy_task_and_checks_its_options()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"pdlf-spcopy-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Equal(0, Run("train", "spikepropamine-copy", "--rule", "hebbian", "--length", "3", "--latency", "2", "--steps", "4", "--batch", "4",
+                "--hidden", "8", "--test-every", "2", "--test-episodes", "16", "--threads", "2", "--compare", "none", "--out", dir));
+            using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var root = summary.RootElement;
+            Assert.Equal(("copy", 3, 2, 0.5), (root.GetProperty("task").GetString(), root.GetProperty("length").GetInt32(),
+                root.GetProperty("latency").GetInt32(), root.GetProperty("chance").GetDouble()));
+            // Copy accuracy is the fraction of recalled bits right (thirds per episode), averaged over 16 episodes.
+            double accuracy = root.GetProperty("test-accuracy").GetDouble();
+            Assert.Equal(0, Math.Round(accuracy * 48) - accuracy * 48, 4);
+            Assert.True(File.Exists(Path.Combine(dir, "none", "summary.json")));
+            Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
+            Assert.Equal(2, Run("train", "spikepropamine-copy", "--latency", "-1", "--out", dir));
+            Assert.Equal(2, Run("train", "spikepropamine-copy", "--length", "5000", "--out", dir));
+            // --noise belongs to the cue task only.
+            Assert.NotEqual(0, Run("train", "spikepropamine-copy", "--noise", "0.3", "--out", dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Frozen_parts_keep_their_initial_values()
     {
-        var config = new CueConfig { Steps = 3, Batch = 2, Hidden = 8, Length = 3, TestEvery = 3, TestEpisodes = 4, Threads = 1,
+        var config = new SpikePropamineConfig { Steps = 3, Batch = 2, Hidden = 8, Length = 3, TestEvery = 3, TestEpisodes = 4, Threads = 1,
             Freeze = ["input-alpha", "output-weights"] };
         Assert.Empty(config.Problems());
         Assert.Equal(new HashSet<PdlfFast.Training.Gradient.PlasticSnnPart> { PdlfFast.Training.Gradient.PlasticSnnPart.InputAlpha,
             PdlfFast.Training.Gradient.PlasticSnnPart.OutputWeights }, config.FrozenParts);
-        Assert.Contains("modulation-fan-out", CueConfig.PartNames);
+        Assert.Contains("modulation-fan-out", SpikePropamineConfig.PartNames);
         string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-freeze-{Guid.NewGuid():N}");
         try
         {
-            CueExperiment.Train(config, dir, null, TestContext.Current.CancellationToken);
+            SpikePropamineExperiment.Train(config, dir, null, TestContext.Current.CancellationToken);
             var trained = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "parameters.bin"))).ToArray();
             var initial = config.InitialParameters();
             var layout = new PdlfFast.Training.Gradient.PlasticSnnLayout(config.Spec());
