@@ -103,6 +103,16 @@ public class SpikePropamineCommandTests
             var rows = File.ReadAllLines(Path.Combine(dir, "results.csv"));
             Assert.Equal(["hebbian,0", "hebbian,0.5", "none,0", "none,0.5"], rows.Skip(1).Select(r => string.Join(',', r.Split(',')[0], r.Split(',')[3])));
             Assert.True(new FileInfo(Path.Combine(dir, "accuracy-vs-noise.png")).Length > 1000);
+            // Run again on another thread count: every grid point is reused, with the same figures; a changed budget is not.
+            string log = File.ReadAllText(Path.Combine(dir, "hebbian-n0", "log.jsonl"));
+            Assert.Equal(0, Run("sweep", "cue", "--rules", "hebbian", "none", "--noises", "0", "0.5", "--steps", "2", "--batch", "2", "--hidden", "8",
+                "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "2", "--out", dir));
+            Assert.Equal(rows.Select(r => r[..r.LastIndexOf(',')]), File.ReadAllLines(Path.Combine(dir, "results.csv")).Select(r => r[..r.LastIndexOf(',')]));
+            Assert.Equal(log, File.ReadAllText(Path.Combine(dir, "hebbian-n0", "log.jsonl")));
+            Assert.Null(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 3, Batch = 2, Hidden = 8, Length = 3,
+                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0")));
+            Assert.NotNull(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 2, Batch = 2, Hidden = 8, Length = 3,
+                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0")));
         }
         finally
         {

@@ -117,7 +117,7 @@ public static class SpikePropamineCommands
         var rules = new Option<string[]>("--rules") { Description = "Rules to train at every grid point. Default hebbian hebbian-neuromod oja-neuromod none.", AllowMultipleArgumentsPerToken = true };
         var noises = new Option<float[]>("--noises") { Description = "Noise levels. Default 0 0.3 0.38 0.48 0.59.", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Sweep directory; results.csv and accuracy-vs-noise.png.", DefaultValueFactory = _ => Path.Combine("runs", "cue-sweep") };
-        var command = new Command("cue", "Train every rule at every noise level; writes results.csv and accuracy-vs-noise.png.");
+        var command = new Command("cue", "Train every rule at every noise level; writes results.csv and accuracy-vs-noise.png. Grid points already finished in --out with the same config are reused.");
         foreach (var o in options.All("cue")) command.Options.Add(o);
         command.Options.Add(rules);
         command.Options.Add(noises);
@@ -138,7 +138,10 @@ public static class SpikePropamineCommands
             {
                 if (stop.IsCancellationRequested) break;
                 string dir = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{c.Rule}-n{c.Noise}"));
-                var s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
+                // A grid point finished before (same config, complete run) is reused: an interrupted sweep picks up where it stopped.
+                var s = SpikePropamineExperiment.Finished(c, dir);
+                if (s is not null) AnsiConsole.MarkupLineInterpolated($"{c.Label} noise {c.Noise}: reused {dir} (test accuracy {s.TestAccuracy:F3})");
+                else s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
                 File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.SequenceLength},{c.Noise},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
                 results.Add((c.Rule, c.Noise, s.TestAccuracy));
             }

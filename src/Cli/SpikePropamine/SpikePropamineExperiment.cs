@@ -85,5 +85,24 @@ public static class SpikePropamineExperiment
         return summary;
     }
 
+    /// <summary>The summary of a complete run of <paramref name="config"/> (any thread count) in <paramref name="directory"/>, or null.</summary>
+    public static SequenceSummary? Finished(SpikePropamineConfig config, string directory)
+    {
+        string summaryPath = Path.Combine(directory, "summary.json"), configPath = Path.Combine(directory, "config.json");
+        if (!File.Exists(summaryPath) || !File.Exists(configPath)) return null;
+        try
+        {
+            // Threads do not change the result (same bits on any thread count), so they do not have to match.
+            var stored = JsonSerializer.Deserialize(File.ReadAllText(configPath), CliJson.Default.SpikePropamineConfig);
+            if (stored is null || (stored with { Threads = config.Threads }).ToJson() != config.ToJson()) return null;
+            var summary = JsonSerializer.Deserialize(File.ReadAllText(summaryPath), CliJson.Default.SequenceSummary);
+            return summary is not null && summary.Steps == config.Steps ? summary : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public static IReadOnlyList<SequenceLog> ReadLog(string directory) => JsonLines.Read(Path.Combine(directory, "log.jsonl"), CliJson.Default.SequenceLog);
 }
