@@ -46,18 +46,7 @@ public class CopySequenceTaskTests
         Assert.Equal(0.5f, accuracy);
         Assert.Equal((Math.Log(1 + Math.Exp(-2)) + Math.Log(1 + Math.Exp(0.5))) / 2, loss, 5);
         Assert.Equal([0f, 0f, 0f, 0f], gradient[..4]);
-        var data = new Seeded(4);
-        var random = data.Uniform(task.Steps, -3f, 3f);
-        task.Loss(random, targets, gradient, out _);
-        for (int k = 0; k < random.Length; k++)
-        {
-            var plus = random.ToArray();
-            var minus = random.ToArray();
-            plus[k] += 1e-2f;
-            minus[k] -= 1e-2f;
-            double numeric = (task.Loss(plus, targets, new float[task.Steps], out _) - task.Loss(minus, targets, new float[task.Steps], out _)) / (plus[k] - minus[k]);
-            Assert.Equal(numeric, gradient[k], 3);
-        }
+        SequenceLossChecks.GradientMatchesFiniteDifferences(task, new Seeded(4).Uniform(task.Steps, -3f, 3f), targets);
     }
 
     [Fact]

@@ -61,15 +61,7 @@ public class CueTaskTests
         var gradient = new float[task.Steps];
         task.Loss(outputs, targets, gradient, out float accuracy);
         Assert.Equal(outputs[task.AnswerStep(1)] == outputs.Where((_, i) => Enumerable.Range(0, 4).Select(task.AnswerStep).Contains(i)).Max() ? 1f : 0f, accuracy);
-        for (int k = 0; k < outputs.Length; k++)
-        {
-            var plus = outputs.ToArray();
-            var minus = outputs.ToArray();
-            plus[k] += 1e-2f;
-            minus[k] -= 1e-2f;
-            double numeric = (task.Loss(plus, targets, new float[task.Steps], out _) - task.Loss(minus, targets, new float[task.Steps], out _)) / (plus[k] - minus[k]);
-            Assert.Equal(numeric, gradient[k], 3);
-        }
+        SequenceLossChecks.GradientMatchesFiniteDifferences(task, outputs, targets);
         // A network that answers the same for every cue picks the first query: right when that is the rewarded cue.
         int right = 0;
         for (uint e = 0; e < 2000; e++)
