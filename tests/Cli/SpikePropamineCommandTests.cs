@@ -102,17 +102,24 @@ public class SpikePropamineCommandTests
                 "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "1", "--out", dir));
             var rows = File.ReadAllLines(Path.Combine(dir, "results.csv"));
             Assert.Equal(["hebbian,0", "hebbian,0.5", "none,0", "none,0.5"], rows.Skip(1).Select(r => string.Join(',', r.Split(',')[0], r.Split(',')[3])));
+            Assert.All(rows.Skip(1), r => Assert.Equal("1", r.Split(',')[4]));
             Assert.True(new FileInfo(Path.Combine(dir, "accuracy-vs-noise.png")).Length > 1000);
             // Run again on another thread count: every grid point is reused, with the same figures; a changed budget is not.
-            string log = File.ReadAllText(Path.Combine(dir, "hebbian-n0", "log.jsonl"));
+            string log = File.ReadAllText(Path.Combine(dir, "hebbian-n0-s1", "log.jsonl"));
             Assert.Equal(0, Run("sweep", "cue", "--rules", "hebbian", "none", "--noises", "0", "0.5", "--steps", "2", "--batch", "2", "--hidden", "8",
                 "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "2", "--out", dir));
             Assert.Equal(rows.Select(r => r[..r.LastIndexOf(',')]), File.ReadAllLines(Path.Combine(dir, "results.csv")).Select(r => r[..r.LastIndexOf(',')]));
-            Assert.Equal(log, File.ReadAllText(Path.Combine(dir, "hebbian-n0", "log.jsonl")));
+            Assert.Equal(log, File.ReadAllText(Path.Combine(dir, "hebbian-n0-s1", "log.jsonl")));
+            // A second seed adds a grid point per (rule, noise); seed 1's runs are reused.
+            Assert.Equal(0, Run("sweep", "cue", "--rules", "hebbian", "--noises", "0", "--seeds", "1", "2", "--steps", "2", "--batch", "2", "--hidden", "8",
+                "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "1", "--out", dir));
+            Assert.Equal(["1", "2"], File.ReadAllLines(Path.Combine(dir, "results.csv")).Skip(1).Select(r => r.Split(',')[4]));
+            Assert.Equal(log, File.ReadAllText(Path.Combine(dir, "hebbian-n0-s1", "log.jsonl")));
+            Assert.True(File.Exists(Path.Combine(dir, "hebbian-n0-s2", "summary.json")));
             Assert.Null(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 3, Batch = 2, Hidden = 8, Length = 3,
-                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0")));
+                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0-s1")));
             Assert.NotNull(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 2, Batch = 2, Hidden = 8, Length = 3,
-                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0")));
+                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0-s1")));
         }
         finally
         {

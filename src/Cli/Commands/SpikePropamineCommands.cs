@@ -116,38 +116,46 @@ public static class SpikePropamineCommands
         var options = new ConfigOptions();
         var rules = new Option<string[]>("--rules") { Description = "Rules to train at every grid point. Default hebbian hebbian-neuromod oja-neuromod none.", AllowMultipleArgumentsPerToken = true };
         var noises = new Option<float[]>("--noises") { Description = "Noise levels. Default 0 0.3 0.38 0.48 0.59.", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<ulong[]>("--seeds")
+        {
+            Description = "Seeds per grid point (the plot shows their mean: learning sets in abruptly, at a seed-dependent step). Default: --seed.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var output = new Option<string>("--out") { Description = "Sweep directory; results.csv and accuracy-vs-noise.png.", DefaultValueFactory = _ => Path.Combine("runs", "cue-sweep") };
-        var command = new Command("cue", "Train every rule at every noise level; writes results.csv and accuracy-vs-noise.png. Grid points already finished in --out with the same config are reused.");
+        var command = new Command("cue", "Train every rule at every noise level (and seed); writes results.csv and accuracy-vs-noise.png. Grid points already finished in --out with the same config are reused.");
         foreach (var o in options.All("cue")) command.Options.Add(o);
         command.Options.Add(rules);
         command.Options.Add(noises);
+        command.Options.Add(seeds);
         command.Options.Add(output);
         command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
         {
             var baseConfig = options.Read(parse, "cue");
             string[] rs = parse.GetValue(rules) is { Length: > 0 } r ? r : ["hebbian", "hebbian-neuromod", "oja-neuromod", "none"];
             float[] ns = parse.GetValue(noises) is { Length: > 0 } n ? n : [0f, 0.3f, 0.38f, 0.48f, 0.59f];
-            var grid = (from rule in rs from noise in ns select (baseConfig with { Rule = rule, Noise = noise }).Validated()).ToArray();
+            ulong[] ss = parse.GetValue(seeds) is { Length: > 0 } seedList ? seedList.Distinct().ToArray() : [baseConfig.Seed];
+            var grid = (from rule in rs from noise in ns from seed in ss select (baseConfig with { Rule = rule, Noise = noise, Seed = seed }).Validated()).ToArray();
             string directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);
             string csv = Path.Combine(directory, "results.csv");
-            File.WriteAllText(csv, "rule,trainer,length,noise,steps,test_accuracy,chance,wall_seconds\n");
+            File.WriteAllText(csv, "rule,trainer,length,noise,seed,steps,test_accuracy,chance,wall_seconds\n");
             var results = new List<(string Rule, float Noise, double Accuracy)>();
             using var stop = TrainingConsole.StopOnCtrlC(cancellation);
             foreach (var c in grid)
             {
                 if (stop.IsCancellationRequested) break;
-                string dir = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{c.Rule}-n{c.Noise}"));
+                string dir = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{c.Rule}-n{c.Noise}-s{c.Seed}"));
                 // A grid point finished before (same config, complete run) is reused: an interrupted sweep picks up where it stopped.
                 var s = SpikePropamineExperiment.Finished(c, dir);
-                if (s is not null) AnsiConsole.MarkupLineInterpolated($"{c.Label} noise {c.Noise}: reused {dir} (test accuracy {s.TestAccuracy:F3})");
-                else s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise}", "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
-                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.SequenceLength},{c.Noise},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
+                if (s is not null) AnsiConsole.MarkupLineInterpolated($"{c.Label} noise {c.Noise} seed {c.Seed}: reused {dir} (test accuracy {s.TestAccuracy:F3})");
+                else s = TrainingConsole.RunWithProgress($"{c.Label} noise {c.Noise} seed {c.Seed}", "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
+                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture, $"{c.Rule},{c.Trainer},{c.SequenceLength},{c.Noise},{c.Seed},{s.Steps},{s.TestAccuracy:F4},{s.Chance:F4},{s.WallSeconds:F1}\n"));
                 results.Add((c.Rule, c.Noise, s.TestAccuracy));
             }
+            results = results.GroupBy(x => (x.Rule, x.Noise)).Select(g => (g.Key.Rule, g.Key.Noise, g.Average(x => x.Accuracy))).ToList();
             string png = Path.Combine(directory, "accuracy-vs-noise.png");
             CuePlots.AccuracyVersusNoise(results, baseConfig.CueTask.Chance, string.Create(CultureInfo.InvariantCulture,
-                $"cue task, {baseConfig.SequenceLength} presentations, {baseConfig.Trainer}, {baseConfig.Steps} steps"), png);
+                $"cue task, {baseConfig.SequenceLength} presentations, {baseConfig.Trainer}, {baseConfig.Steps} steps{(ss.Length > 1 ? $", mean of {ss.Length} seeds" : "")}"), png);
             AnsiConsole.MarkupLineInterpolated($"Results: {csv}, {png}");
             return 0;
         })));
