@@ -52,6 +52,7 @@ public class SpikePropamineCommandTests
             // Copy accuracy is the fraction of recalled bits right (thirds per episode), averaged over 16 episodes.
             double accuracy = root.GetProperty("test-accuracy").GetDouble();
             Assert.Equal(0, Math.Round(accuracy * 48) - accuracy * 48, 4);
+            Assert.InRange(root.GetProperty("reset-accuracy").GetDouble(), 0.0, 1.0); // the activity-reset probe ran
             Assert.True(File.Exists(Path.Combine(dir, "none", "summary.json")));
             Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
             Assert.Equal(2, Run("train", "spikepropamine-copy", "--latency", "-1", "--out", dir));

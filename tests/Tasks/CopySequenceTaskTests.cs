@@ -87,3 +87,51 @@ public class CopySequenceTaskTests
         Assert.Equal(accuracy, evaluator.Accuracy(evaluator.CreateWorker(0), trainer.Parameters, 64, 3), 0.15);
     }
 }
+
+public class ActivityResetProbeTests
+{
+    private static float[] Run(PlasticSnnSpec spec, float[] parameters, float[] inputs, int steps, (int, int) silence)
+    {
+        var tape = new PlasticSnnTape(spec, steps);
+        var outputs = new float[steps * spec.Outputs];
+        tape.Forward(parameters, inputs, steps, outputs, silence);
+        return outputs;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Wiping_activity_during_the_delay_leaves_only_what_the_synapses_hold(bool plastic)
+    {
+        const int steps = 14, start = 5, end = 9;
+        var spec = new PlasticSnnSpec(3, 12, 2, TraceRule.Hebbian, TraceModulation.None, plastic, plastic) { Spikes = SpikeFunction.Smooth };
+        var layout = new PlasticSnnLayout(spec);
+        var parameters = layout.Initial(7);
+        if (plastic)
+        {
+            layout.Of(parameters.AsSpan(), PlasticSnnPart.InputAlpha).Fill(0.8f);
+            layout.Of(parameters.AsSpan(), PlasticSnnPart.RecurrentAlpha).Fill(0.8f);
+            layout.Of(parameters.AsSpan(), PlasticSnnPart.InputEta)[0] = 0.2f;
+            layout.Of(parameters.AsSpan(), PlasticSnnPart.RecurrentEta)[0] = 0.2f;
+        }
+        layout.Of(parameters.AsSpan(), PlasticSnnPart.OutputBias).Fill(0.25f);
+        // Two episodes that differ only before the delay.
+        var data = new Seeded(3);
+        var first = data.Uniform(steps * 3, -2f, 2f);
+        var second = first.ToArray();
+        for (int k = 0; k < start * 3; k++) second[k] = -first[k];
+        var a = Run(spec, parameters, first, steps, (start, end));
+        var b = Run(spec, parameters, second, steps, (start, end));
+        // During the delay the readout sees no activity: it is the output bias.
+        Assert.All(a[(start * 2)..(end * 2)], o => Assert.Equal(0.25f, o));
+        var afterA = a[(end * 2)..];
+        var afterB = b[(end * 2)..];
+        if (plastic) Assert.NotEqual(afterA, afterB); // the plastic traces carry the first inputs across the delay
+        else Assert.Equal(afterA, afterB);             // nothing else can
+        // Without the probe the activity itself carries them.
+        Assert.NotEqual(Run(spec, parameters, first, steps, default)[(end * 2)..], Run(spec, parameters, second, steps, default)[(end * 2)..]);
+        var tape = new PlasticSnnTape(spec, steps);
+        tape.Forward(parameters, first, steps, new float[steps * 2], (start, end));
+        Assert.Throws<InvalidOperationException>(() => tape.Backward(parameters, new float[steps * 2], new float[layout.Length]));
+    }
+}

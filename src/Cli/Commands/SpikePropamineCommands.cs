@@ -100,6 +100,8 @@ public static class SpikePropamineCommands
                 AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: {c.TaskTitle}, {c.Steps} steps -> {dir}");
                 var summary = TrainingConsole.RunWithProgress(c.Label, "test acc", c.Steps, c.TestEvery, progress => SpikePropamineExperiment.Train(c, dir, progress, stop.Token));
                 AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F3} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
+                if (summary.ResetAccuracy is { } reset)
+                    AnsiConsole.MarkupLineInterpolated($"  with all activity wiped during the delay: {reset:F3}");
                 if (stop.IsCancellationRequested) break;
             }
             string plot = Path.Combine(directory, "curves.png");

@@ -165,4 +165,8 @@ public sealed record SpikePropamineConfig
 public sealed record SequenceLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
 
 /// <summary>The outcome of a run (Latency applies to the copy task, Noise to the cue task).</summary>
-public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds);
+public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds)
+{
+    /// <summary>Copy task with a delay: test accuracy with all activity wiped during the delay (memory held by synapses only).</summary>
+    public double? ResetAccuracy { get; init; }
+}

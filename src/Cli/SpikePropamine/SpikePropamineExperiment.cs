@@ -20,10 +20,11 @@ public static class SpikePropamineExperiment
 
     public static SequenceSummary Train(SpikePropamineConfig config, string directory, IProgress<TrainingProgress>? progress, CancellationToken cancellation) =>
         config.Task == "copy"
-            ? Train(config, config.CopyTask, directory, progress, cancellation)
-            : Train(config, config.CueTask, directory, progress, cancellation);
+            ? Train(config, config.CopyTask, config.CopyTask.Delay, directory, progress, cancellation)
+            : Train(config, config.CueTask, null, directory, progress, cancellation);
 
-    private static SequenceSummary Train<TTask>(SpikePropamineConfig config, TTask task, string directory, IProgress<TrainingProgress>? progress,
+    /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity at the final test.</param>
+    private static SequenceSummary Train<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay, string directory, IProgress<TrainingProgress>? progress,
         CancellationToken cancellation) where TTask : struct, ISequenceTask
     {
         Directory.CreateDirectory(directory);
@@ -79,8 +80,9 @@ public static class SpikePropamineExperiment
         using (var file = File.Create(Path.Combine(directory, "parameters.bin")))
             file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()));
         double final = done % config.TestEvery == 0 || done == config.Steps ? lastTest : evaluator.Accuracy(tester, parameters, config.TestEpisodes, TestSeed);
+        double? reset = delay is { } d && d.End > d.Start ? evaluator.Accuracy(tester, parameters, config.TestEpisodes, TestSeed, d) : null;
         var summary = new SequenceSummary(config.Task, config.Rule, config.Trainer, config.SequenceLength, config.Latency, config.Noise, done, final,
-            config.TaskShape.Chance, stopwatch.Elapsed.TotalSeconds);
+            config.TaskShape.Chance, stopwatch.Elapsed.TotalSeconds) { ResetAccuracy = reset };
         File.WriteAllText(Path.Combine(directory, "summary.json"), JsonSerializer.Serialize(summary, CliJson.Default.SequenceSummary));
         return summary;
     }

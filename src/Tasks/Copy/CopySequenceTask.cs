@@ -22,6 +22,8 @@ public readonly struct CopySequenceTask : ISequenceTask
     /// <summary>Targets: the episode's bits (+1 / -1), recalled in order.</summary>
     public int TargetLength => _task.Length;
     public float Chance => 0.5f;
+    /// <summary>The delay's steps (Start inclusive, End exclusive): where the activity-reset probe wipes activity.</summary>
+    public (int Start, int End) Delay => (Length, Length + Latency);
 
     public void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets)
     {

@@ -71,6 +71,7 @@ public sealed class PlasticSnnTape
     public int MaxSteps { get; }
     /// <summary>Steps of the last forward pass.</summary>
     public int Steps { get; private set; }
+    private bool _silenced;
 
     /// <summary>Hidden spikes of step t (for tests and plots).</summary>
     public ReadOnlySpan<float> SpikesAt(int t) => _s.AsSpan(t * Spec.Hidden, Spec.Hidden);
@@ -84,10 +85,16 @@ public sealed class PlasticSnnTape
     /// Runs <paramref name="steps"/> steps on <paramref name="inputs"/> (steps x Inputs, row-major) from the episode
     /// start (all state and plastic traces zero) and writes the readout (steps x Outputs).
     /// </summary>
-    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
+    /// <param name="silence">
+    /// Activity-reset probe: in steps Start..End-1 every membrane, spike and spike trace is zeroed after the step
+    /// (the plastic traces H, E and the BCM threshold are kept), so only what the synapses hold survives. Such a
+    /// pass is for evaluation: <see cref="Backward"/> refuses it.
+    /// </param>
+    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, int steps, Span<float> outputs, (int Start, int End) silence = default)
     {
         CheckEpisode(parameters, inputs, steps, outputs.Length);
         Steps = steps;
+        _silenced = silence.End > silence.Start;
         var spec = Spec;
         int nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
         inputs[..(steps * nIn)].CopyTo(_u);
@@ -113,6 +120,12 @@ public sealed class PlasticSnnTape
                 v[j] = MathF.FusedMultiplyAdd(beta, vPrevious, (1f - beta) * current) - threshold * sPrevious;
                 s[j] = Spike(v[j]);
                 tr[j] = MathF.FusedMultiplyAdd(lambda, trPrevious[j], (1f - lambda) * s[j]);
+            }
+            if (t >= silence.Start && t < silence.End)
+            {
+                v.Clear();
+                s.Clear();
+                tr.Clear();
             }
             var output = outputs.Slice(t * nOut, nOut);
             p.OutputBias.CopyTo(output);
@@ -207,6 +220,7 @@ public sealed class PlasticSnnTape
         var spec = Spec;
         int steps = Steps, nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
         if (steps == 0) throw new InvalidOperationException("Run Forward before Backward.");
+        if (_silenced) throw new InvalidOperationException("A forward pass with silenced activity (the reset probe) has no backward pass.");
         if (outputGradient.Length < steps * nOut) throw new ArgumentException($"Output gradient needs {steps * nOut} values.", nameof(outputGradient));
         if (gradient.Length != _layout.Length) throw new ArgumentException($"Gradient has {gradient.Length} values; the network has {_layout.Length}.", nameof(gradient));
         var p = new Parts(_layout, parameters);

@@ -40,22 +40,25 @@ public readonly struct SequenceEvaluator<TTask>(PlasticSnnSpec spec, TTask task)
     public float Evaluate(SequenceWorker worker, ReadOnlySpan<float> parameters, in EpisodeContext episode) =>
         -Run(worker, parameters, episode.Seed, 0, out _);
 
-    /// <summary>Runs episode <paramref name="index"/> of stream <paramref name="seed"/>; returns its loss.</summary>
-    public float Run(SequenceWorker worker, ReadOnlySpan<float> parameters, ulong seed, uint index, out float accuracy)
+    /// <summary>
+    /// Runs episode <paramref name="index"/> of stream <paramref name="seed"/>; returns its loss. <paramref name="silence"/>:
+    /// steps whose activity is wiped (see <see cref="PlasticSnnTape.Forward"/>).
+    /// </summary>
+    public float Run(SequenceWorker worker, ReadOnlySpan<float> parameters, ulong seed, uint index, out float accuracy, (int Start, int End) silence = default)
     {
         var random = new RandomStream(seed, new StreamId(0, 0, index, Purpose));
         Task.Sample(ref random, worker.Inputs, worker.Targets);
-        worker.Tape.Forward(parameters, worker.Inputs, Task.Steps, worker.Outputs);
+        worker.Tape.Forward(parameters, worker.Inputs, Task.Steps, worker.Outputs, silence);
         return Task.Loss(worker.Outputs, worker.Targets, worker.OutputGradient, out accuracy);
     }
 
     /// <summary>Mean accuracy of <paramref name="parameters"/> on <paramref name="episodes"/> held-out episodes.</summary>
-    public double Accuracy(SequenceWorker worker, ReadOnlySpan<float> parameters, int episodes, ulong seed)
+    public double Accuracy(SequenceWorker worker, ReadOnlySpan<float> parameters, int episodes, ulong seed, (int Start, int End) silence = default)
     {
         double sum = 0;
         for (int e = 0; e < episodes; e++)
         {
-            Run(worker, parameters, seed, (uint)e, out float accuracy);
+            Run(worker, parameters, seed, (uint)e, out float accuracy, silence);
             sum += accuracy;
         }
         return sum / episodes;
