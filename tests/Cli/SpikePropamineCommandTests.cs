@@ -55,6 +55,10 @@ public class SpikePropamineCommandTests
             Assert.InRange(root.GetProperty("reset-accuracy").GetDouble(), 0.0, 1.0); // the activity-reset probe ran
             Assert.True(File.Exists(Path.Combine(dir, "none", "summary.json")));
             Assert.True(new FileInfo(Path.Combine(dir, "curves.png")).Length > 1000);
+            Assert.Equal(0, Run("train", "spikepropamine-copy", "--length", "3", "--latency", "2", "--steps", "2", "--batch", "2", "--hidden", "8",
+                "--test-every", "2", "--test-episodes", "8", "--train-with-reset", "--out", Path.Combine(dir, "reset")));
+            Assert.Contains("\"train-with-reset\":true", File.ReadAllText(Path.Combine(dir, "reset", "config.json")));
+            Assert.Equal(2, Run("train", "spikepropamine-copy", "--train-with-reset", "--trainer", "es", "--out", dir));
             Assert.Equal(2, Run("train", "spikepropamine-copy", "--latency", "-1", "--out", dir));
             Assert.Equal(2, Run("train", "spikepropamine-copy", "--length", "5000", "--out", dir));
             // --noise belongs to the cue task only.

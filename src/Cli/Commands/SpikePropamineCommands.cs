@@ -37,7 +37,9 @@ public static class SpikePropamineCommands
             AllowMultipleArgumentsPerToken = true,
         };
 
-        public IEnumerable<Option> All(string task) => [Config, Rule, Trainer, Length, task == "copy" ? Latency : Noise, Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads, Freeze];
+        public readonly Option<bool?> TrainWithReset = new("--train-with-reset") { Description = "Copy task, BPTT: wipe all activity during the delay in training episodes too, so the memory must sit in the plastic synapses." };
+
+        public IEnumerable<Option> All(string task) => [Config, Rule, Trainer, Length, .. (task == "copy" ? new Option[] { Latency, TrainWithReset } : [Noise]), Hidden, Steps, Batch, LearningRate, Clip, Population, TestEvery, TestEpisodes, Seed, Threads, Freeze];
 
         public SpikePropamineConfig Read(ParseResult parse, string task)
         {
@@ -46,6 +48,7 @@ public static class SpikePropamineCommands
             {
                 Task = task,
                 Latency = parse.GetValue(Latency) ?? c.Latency,
+                TrainWithReset = parse.GetValue(TrainWithReset) ?? c.TrainWithReset,
                 Rule = parse.GetValue(Rule) ?? c.Rule,
                 Trainer = parse.GetValue(Trainer) ?? c.Trainer,
                 Length = parse.GetValue(Length) ?? c.Length,

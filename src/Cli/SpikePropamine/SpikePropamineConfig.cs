@@ -22,6 +22,8 @@ public sealed record SpikePropamineConfig
     public int? Length { get; set; }
     /// <summary>Copy task only: empty steps between presentation and recall.</summary>
     public int Latency { get; set; } = 8;
+    /// <summary>Copy task only: wipe all activity during the delay in training episodes too (memory must sit in synapses).</summary>
+    public bool TrainWithReset { get; set; }
     /// <summary>Cue task only: Gaussian noise on the cue bits.</summary>
     public float Noise { get; set; } = 0.38f;
     public int Cues { get; set; } = 4;
@@ -115,6 +117,8 @@ public sealed record SpikePropamineConfig
         var checks = new OptionChecks();
         foreach (var part in Freeze) checks.OneOf("--freeze", part, PartNames);
         if (Freeze.Length > 0 && Trainer == "es") checks.Add("--freeze applies to --trainer bptt (ES perturbs every parameter).");
+        if (TrainWithReset && Task != "copy") checks.Add("--train-with-reset applies to the copy task (it wipes activity during the delay).");
+        if (TrainWithReset && Trainer == "es") checks.Add("--train-with-reset applies to --trainer bptt.");
         return checks
             .OneOf("--rule", Rule, Rules)
             .OneOf("--trainer", Trainer, Trainers)

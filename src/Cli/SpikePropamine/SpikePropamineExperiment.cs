@@ -52,7 +52,11 @@ public static class SpikePropamineExperiment
             if (config.Trainer == "bptt")
             {
                 using var trainer = new GradientTrainer<TTask>(spec, task,
-                    new GradientOptions(config.Batch, config.LearningRate, config.Clip, config.Threads, config.Seed) { Frozen = config.FrozenParts },
+                    new GradientOptions(config.Batch, config.LearningRate, config.Clip, config.Threads, config.Seed)
+                    {
+                        Frozen = config.FrozenParts,
+                        Silence = config.TrainWithReset && delay is { } silence ? silence : default,
+                    },
                     config.InitialParameters());
                 while (done < config.Steps && !cancellation.IsCancellationRequested)
                 {

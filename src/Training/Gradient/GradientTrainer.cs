@@ -31,6 +31,12 @@ public sealed record GradientOptions(int BatchSize = 32, double LearningRate = 3
     /// <summary>Parts of the network not learned (their gradient is dropped), e.g. alpha for a non-plastic control.</summary>
     public IReadOnlySet<PlasticSnnPart> Frozen { get; init; } = new HashSet<PlasticSnnPart>();
 
+    /// <summary>
+    /// Steps whose activity is wiped in every training episode (the activity-reset probe, Start inclusive, End
+    /// exclusive; default none): what must survive them has to be held in the plastic traces.
+    /// </summary>
+    public (int Start, int End) Silence { get; init; }
+
     public void Validate()
     {
         if (BatchSize is < 1 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be in 1..65536.");
@@ -189,7 +195,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
             if (e >= _episodes) return;
             var random = new RandomStream(_streamSeed, new StreamId(_purpose == TrainPurpose ? (uint)_step : 0u, 0, (uint)e, _purpose));
             _task.Sample(ref random, inputs, targets);
-            tape.Forward(Parameters, inputs, steps, outputs);
+            tape.Forward(Parameters, inputs, steps, outputs, _backward ? Options.Silence : default);
             _episodeLoss[e] = _task.Loss(outputs, targets, outputGradient, out _episodeAccuracy[e]);
             if (!_backward) continue;
             var g = _episodeGradients[e];

@@ -71,7 +71,7 @@ public sealed class PlasticSnnTape
     public int MaxSteps { get; }
     /// <summary>Steps of the last forward pass.</summary>
     public int Steps { get; private set; }
-    private bool _silenced;
+    private (int Start, int End) _silence;
 
     /// <summary>Hidden spikes of step t (for tests and plots).</summary>
     public ReadOnlySpan<float> SpikesAt(int t) => _s.AsSpan(t * Spec.Hidden, Spec.Hidden);
@@ -87,14 +87,14 @@ public sealed class PlasticSnnTape
     /// </summary>
     /// <param name="silence">
     /// Activity-reset probe: in steps Start..End-1 every membrane, spike and spike trace is zeroed after the step
-    /// (the plastic traces H, E and the BCM threshold are kept), so only what the synapses hold survives. Such a
-    /// pass is for evaluation: <see cref="Backward"/> refuses it.
+    /// (the plastic traces H, E and the BCM threshold are kept), so only what the synapses hold survives. The wiped
+    /// values pass no gradient back: training through the probe teaches the network to keep its memory in synapses.
     /// </param>
     public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, int steps, Span<float> outputs, (int Start, int End) silence = default)
     {
         CheckEpisode(parameters, inputs, steps, outputs.Length);
         Steps = steps;
-        _silenced = silence.End > silence.Start;
+        _silence = silence;
         var spec = Spec;
         int nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
         inputs[..(steps * nIn)].CopyTo(_u);
@@ -220,7 +220,6 @@ public sealed class PlasticSnnTape
         var spec = Spec;
         int steps = Steps, nIn = spec.Inputs, h = spec.Hidden, nOut = spec.Outputs;
         if (steps == 0) throw new InvalidOperationException("Run Forward before Backward.");
-        if (_silenced) throw new InvalidOperationException("A forward pass with silenced activity (the reset probe) has no backward pass.");
         if (outputGradient.Length < steps * nOut) throw new ArgumentException($"Output gradient needs {steps * nOut} values.", nameof(outputGradient));
         if (gradient.Length != _layout.Length) throw new ArgumentException($"Gradient has {gradient.Length} values; the network has {_layout.Length}.", nameof(gradient));
         var p = new Parts(_layout, parameters);
@@ -286,7 +285,15 @@ public sealed class PlasticSnnTape
                     }
                 }
             }
-            // (d)-(f) Trace, spike, membrane.
+            // (d)-(f) Trace, spike, membrane. A silenced step's activity was overwritten with zeros: nothing flows
+            // back through it to the membrane, input current or earlier steps.
+            if (t >= _silence.Start && t < _silence.End)
+            {
+                _gI.AsSpan(0, h).Clear();
+                _gV.AsSpan(0, h).Clear();
+                _gS.AsSpan(0, h).Clear();
+                continue;
+            }
             for (int j = 0; j < h; j++)
             {
                 gTrPrevious[j] = MathF.FusedMultiplyAdd(lambda, gTr[j], gTrPrevious[j]);
