@@ -43,6 +43,11 @@ public class CommandLineTests
             Assert.Equal(0, Run("eval", Path.Combine(dir, "checkpoint.ckpt"), "--reset-during-delay", "--test-sequences", "8"));
             Assert.Equal(2, Run("train", "copy", "--length", "0", "--out", dir));
             Assert.Equal(2, Run("eval", Path.Combine(dir, "missing.ckpt")));
+            // A fresh run over a finished one is refused; the finished run's checkpoint stays as it was.
+            var before = File.ReadAllBytes(Path.Combine(dir, "checkpoint.ckpt"));
+            Assert.Equal(2, Run("train", "copy", "--generations", "3", "--population", "4", "--sequences", "2", "--hidden", "8",
+                "--test-sequences", "8", "--compare", "none", "--threads", "1", "--out", dir));
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, "checkpoint.ckpt")));
             // Resuming with a different model is refused rather than silently mixing runs.
             Assert.Equal(2, Run("train", "copy", "--model", "gru", "--generations", "4", "--population", "4", "--sequences", "2",
                 "--hidden", "8", "--compare", "none", "--threads", "1", "--out", dir, "--resume"));

@@ -118,6 +118,11 @@ public class LocomotionExperimentTests
             Assert.Equal(2, Run("eval", checkpoint, "--reset-during-delay"));
             Assert.Equal(2, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "1.5"));
             Assert.Equal(2, Run("train", "swimmer_dir", "--population", "3", "--out", dir));
+            // A fresh run (here with other episode lengths) over a finished one is refused rather than overwriting it.
+            var before = File.ReadAllBytes(checkpoint);
+            Assert.Equal(2, Run("train", "swimmer_dir", "--generations", "1", "--population", "4", "--hidden", "8", "--episode-steps", "300",
+                "--compare", "none", "--threads", "1", "--out", dir));
+            Assert.Equal(before, File.ReadAllBytes(checkpoint));
             Assert.Equal(2, Run("generalise", checkpoint, "--targets", "1"));
         }
         finally

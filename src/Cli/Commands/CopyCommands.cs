@@ -93,6 +93,7 @@ public static class CopyCommands
             var other = config with { Model = compare };
             runs.Add((Label(other), Path.Combine(directory, compare), other));
         }
+        TrainingConsole.RefuseToOverwrite(runs.Select(r => Path.Combine(r.Directory, CopyExperiment.CheckpointName)), resume, $"pdlf train copy --out {directory}");
         using var stop = TrainingConsole.StopOnCtrlC(cancellation);
         foreach (var (label, dir, c) in runs)
         {

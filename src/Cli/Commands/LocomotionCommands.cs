@@ -100,6 +100,8 @@ public static class LocomotionCommands
             };
             if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c));
         }
+        TrainingConsole.RefuseToOverwrite(runs.Select(r => Path.Combine(r.Directory, LocomotionExperiment.CheckpointName)), resume,
+            $"pdlf train {config.Task} --out {directory}");
         using var stop = TrainingConsole.StopOnCtrlC(cancellation);
         foreach (var (dir, c) in runs)
         {

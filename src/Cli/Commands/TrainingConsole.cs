@@ -60,6 +60,19 @@ public static class TrainingConsole
         return stop;
     }
 
+    /// <summary>
+    /// Refuses to start fresh runs over finished or interrupted ones: a run directory that already holds a
+    /// checkpoint is continued with --resume or left alone, never silently overwritten.
+    /// </summary>
+    public static void RefuseToOverwrite(IEnumerable<string> checkpoints, bool resume, string command)
+    {
+        if (resume) return;
+        foreach (var checkpoint in checkpoints)
+            if (File.Exists(checkpoint))
+                throw new Copy.ConfigException($"'{Path.GetDirectoryName(checkpoint)}' already holds a run ({Path.GetFileName(checkpoint)}): continue it with " +
+                    $"'{command} --resume' (same options), choose another --out, or delete the directory.");
+    }
+
     /// <summary>Turns expected failures (bad options, unreadable checkpoints, missing physics) into a message and exit code 2.</summary>
     public static int Guard(Func<int> action)
     {
