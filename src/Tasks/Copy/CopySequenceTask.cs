@@ -40,8 +40,7 @@ public readonly struct CopySequenceTask : ISequenceTask
         for (int k = 0; k < Length; k++)
         {
             float o = outputs[first + k], y = targets[k], margin = y * o;
-            // log(1 + exp(-margin)), stable for large |margin|.
-            loss += margin > 0 ? MathF.Log(1f + MathF.Exp(-margin)) : -margin + MathF.Log(1f + MathF.Exp(margin));
+            loss += LogisticLoss.Of(margin);
             outputGradient[first + k] = -y / (1f + MathF.Exp(margin)) * inverse;
             if (margin > 0) right++;
         }

@@ -99,8 +99,7 @@ public readonly struct CueTask : ISequenceTask
         {
             float o = outputs[AnswerStep(q)], y = targets[q];
             float margin = y * o;
-            // log(1 + exp(-margin)), stable for large |margin|.
-            loss += margin > 0 ? MathF.Log(1f + MathF.Exp(-margin)) : -margin + MathF.Log(1f + MathF.Exp(margin));
+            loss += LogisticLoss.Of(margin);
             outputGradient[AnswerStep(q)] = -y / (1f + MathF.Exp(margin)) / Cues;
             if (o > best)
             {
