@@ -47,6 +47,15 @@ public class LocomotionExperimentTests
             Assert.True(summary.TestReturn > initial + 5, $"trained {summary.TestReturn:F1} vs initial {initial:F1}");
             Assert.Equal(8, LocomotionExperiment.ReadLog(dir).Count);
             Assert.Equal(0, summary.Instabilities);
+
+            // Several test episodes per target: the first repeats the logged test exactly, later ones start from other
+            // reset states, and the thread count does not change a bit.
+            var policy = LocomotionExperiment.Load(Path.Combine(dir, LocomotionExperiment.CheckpointName));
+            var oneThread = LocomotionExperiment.TestEpisodes(policy, Injury.None, episodes: 3, threads: 1);
+            var twoThreads = LocomotionExperiment.TestEpisodes(policy, Injury.None, episodes: 3, threads: 2);
+            Assert.Equal(oneThread, twoThreads);
+            for (int k = 0; k < 8; k++) Assert.Equal(summary.TestReturnPerTarget[k], oneThread[k, 0]);
+            Assert.Contains(Enumerable.Range(0, 8), k => oneThread[k, 1] != oneThread[k, 0]);
         }
         finally
         {
@@ -103,6 +112,8 @@ public class LocomotionExperimentTests
             foreach (var file in new[] { "injury-temporary.png", "injury-weights.png", "injury-permanent.png", "embedding.png" })
                 Assert.True(new FileInfo(Path.Combine(figures, file)).Length > 1000, file);
             Assert.Equal(0, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "0.5"));
+            Assert.Equal(0, Run("eval", checkpoint, "--episodes", "3", "--threads", "2"));
+            Assert.Equal(2, Run("eval", checkpoint, "--episodes", "0"));
             Assert.Equal(0, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
             var rows = File.ReadAllLines(Path.Combine(dir, "generalisation.csv"));
             Assert.Equal("target,return,training_target", rows[0]);

@@ -143,9 +143,11 @@ public static class CopyCommands
         var injury = new Option<string>("--injury") { Description = "Locomotion: none, temporary (plastic weights zeroed for steps 501-549) or permanent (see --fraction). Default none.", DefaultValueFactory = _ => "none" };
         injury.AcceptOnlyFromAmong("none", "temporary", "permanent");
         var fraction = new Option<double>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5.", DefaultValueFactory = _ => 0.5 };
+        var episodes = new Option<int>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Locomotion: worker threads. Default: all cores.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (optionally with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
         {
-            checkpoint, reset, sequences, latency, plots, injury, fraction,
+            checkpoint, reset, sequences, latency, plots, injury, fraction, episodes, threads,
         };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
@@ -154,9 +156,11 @@ public static class CopyCommands
             {
                 if (parse.GetValue(reset) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
                     throw new ConfigException("--reset-during-delay, --test-sequences and --latency apply to copy-task checkpoints only.");
-                return LocomotionCommands.Evaluate(path, parse.GetValue(injury)!, parse.GetValue(fraction), parse.GetValue(plots));
+                return LocomotionCommands.Evaluate(path, parse.GetValue(injury)!, parse.GetValue(fraction), parse.GetValue(plots),
+                    parse.GetValue(episodes), parse.GetValue(threads));
             }
-            if (parse.GetValue(injury) != "none") throw new ConfigException("--injury applies to locomotion checkpoints only.");
+            if (parse.GetValue(injury) != "none" || parse.GetValue(episodes) != 1)
+                throw new ConfigException("--injury and --episodes apply to locomotion checkpoints only.");
             var (config, mean, generation) = CopyExperiment.Load(path);
             config = config with
             {

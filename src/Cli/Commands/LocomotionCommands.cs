@@ -136,8 +136,10 @@ public static class LocomotionCommands
     }
 
     /// <summary><c>pdlf eval</c> on a locomotion checkpoint: return per training target, optionally injured, and plots.</summary>
-    public static int Evaluate(string checkpoint, string injuryKind, double fraction, string? plots)
+    public static int Evaluate(string checkpoint, string injuryKind, double fraction, string? plots, int episodes, int threads)
     {
+        if (episodes is < 1 or > 10_000) throw new ConfigException($"--episodes must be in 1..10000 (got {episodes}).");
+        if (threads is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {threads}).");
         var policy = LocomotionExperiment.Load(checkpoint);
         var injury = injuryKind switch
         {
@@ -148,26 +150,39 @@ public static class LocomotionCommands
         if (injury.Kind == InjuryKind.Permanent && !(fraction is >= 0 and <= 1))
             throw new ConfigException($"--fraction must be in 0..1 (got {fraction}).");
         var setup = policy.Config.Setup();
-        using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
-        using var worker = new LocomotionWorker(setup, model) { Injury = injury };
-        var perTarget = new double[LocomotionTask.TrainingTargetCount];
-        double mean = LocomotionExperiment.TestTrainingTargets(worker, policy.Parameters, policy.Normaliser, perTarget);
+        var returns = LocomotionExperiment.TestEpisodes(policy, injury, episodes, threads);
+        int targets = returns.GetLength(0);
+        // The 8-target mean of each episode index is one sample of the multi-task return; its spread gives the error.
+        var perEpisode = Enumerable.Range(0, episodes).Select(e => Enumerable.Range(0, targets).Average(k => returns[k, e])).ToArray();
+        double mean = perEpisode.Average();
         string what = injury.Kind switch
         {
             InjuryKind.Temporary => $", plastic weights zeroed for steps {injury.FirstStep}-{injury.LastStep}",
             InjuryKind.Permanent => $", {fraction:P0} of output synapses blocked",
             _ => "",
         };
+        string error = episodes > 1 ? string.Create(CultureInfo.InvariantCulture, $" +- {StandardDeviation(perEpisode) / Math.Sqrt(episodes):F1} (standard error)") : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{policy.Config.Label} on {setup.Task.Name} after {policy.Generation} generations{what}: mean return {mean:F1}"));
-        for (int k = 0; k < perTarget.Length; k++)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  target {setup.Task.TrainingTarget(k),7:F3}: return {perTarget[k],9:F1}"));
+            $"{policy.Config.Label} on {setup.Task.Name} after {policy.Generation} generations{what}: mean return {mean:F1}{error}, {episodes} episode(s) per target"));
+        for (int k = 0; k < targets; k++)
+        {
+            var row = Enumerable.Range(0, episodes).Select(e => returns[k, e]).ToArray();
+            string spread = episodes > 1 ? string.Create(CultureInfo.InvariantCulture, $" (sd {StandardDeviation(row),7:F1})") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  target {setup.Task.TrainingTarget(k),7:F3}: return {row.Average(),9:F1}{spread}"));
+        }
         if (plots is not null)
         {
             Directory.CreateDirectory(plots);
+            using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
             foreach (var file in LocomotionFigures.WriteFigures(policy, model, plots)) Console.WriteLine($"wrote {file}");
         }
         return 0;
+    }
+
+    private static double StandardDeviation(IReadOnlyList<double> values)
+    {
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
     public static Command Generalise()

@@ -119,6 +119,33 @@ public static class LocomotionExperiment
         return sum / LocomotionTask.TrainingTargetCount;
     }
 
+    /// <summary>
+    /// Returns of <paramref name="policy"/> on every training target, <paramref name="episodes"/> episodes each:
+    /// episode e of target k starts from the reset seed <c>TestSeed + k + 8e</c>, so episode 0 is the test the
+    /// training log reports. Each episode is written to its own cell, so any thread count gives the same bits.
+    /// </summary>
+    public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var setup = policy.Config.Setup();
+        int targets = LocomotionTask.TrainingTargetCount, total = targets * episodes;
+        var returns = new double[targets, episodes];
+        using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+        Parallel.For(0, Math.Min(threads, total), new ParallelOptions { MaxDegreeOfParallelism = threads }, lane =>
+        {
+            using var worker = new LocomotionWorker(setup, model) { Injury = injury };
+            var recorder = new NoRecorder();
+            for (int i = lane; i < total; i += Math.Min(threads, total))
+            {
+                int k = i % targets, e = i / targets;
+                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestSeed + (ulong)(k + targets * e),
+                    policy.Normaliser, null, ref recorder);
+            }
+        });
+        return returns;
+    }
+
     private static byte[] Payload(LocomotionConfig config, ObservationNormaliser normaliser)
     {
         var state = new double[normaliser.StateLength];
