@@ -17,7 +17,8 @@ public class CopyExperimentTests
     [Fact]
     public void Bad_values_are_reported_with_the_option_and_its_range()
     {
-        var problems = (Small with { Length = 0, Population = 7, Model = "lstm", Sigma = -1f }).Problems();
+        var problems = (Small with { Length = 0, Population = 7, Model = "lstm", Sigma = -1f, Fitness = "mse" }).Problems();
+        Assert.Contains(problems, p => p.Contains("--fitness must be one of accuracy, squared-error (got 'mse')"));
         Assert.Contains(problems, p => p.StartsWith("--length must be in 1..1024 (got 0)"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
         Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));

@@ -63,6 +63,31 @@ public class CopyTaskTests
     }
 
     [Fact]
+    public void The_squared_error_fitness_is_minus_the_mean_squared_error_of_tanh_output()
+    {
+        var score = new CopyScore();
+        score.Add(0.5f, 1f);   // tanh 0.5 = 0.46212: error -0.53788
+        score.Add(-2f, -1f);   // tanh -2 = -0.96403: error 0.03597
+        score.Add(1f, -1f);    // tanh 1 = 0.76159: error 1.76159, a wrong sign
+        double expected = -(0.53788 * 0.53788 + 0.03597 * 0.03597 + 1.76159 * 1.76159) / 3;
+        Assert.Equal(expected, score.NegativeSquaredError, 4);
+        Assert.Equal(score.NegativeSquaredError, score.FitnessBy(CopyFitness.SquaredError));
+        Assert.Equal(score.Fitness, score.FitnessBy(CopyFitness.Accuracy));
+        Assert.Equal(2.0 / 3 - 0.01 * -expected, score.Fitness, 4);
+
+        // The evaluator hands the chosen fitness to evolution.
+        var task = new CopyTask(4, 2);
+        var byError = new CopyEvaluator(task, MemoryModel.Gru, 8, PdlfTermSet.Abcd, 5, fitness: CopyFitness.SquaredError);
+        var byAccuracy = new CopyEvaluator(task, MemoryModel.Gru, 8, PdlfTermSet.Abcd, 5);
+        var genome = new Seeded(3).Uniform(byError.Dimension, -0.5f, 0.5f);
+        var episode = new EpisodeContext(0, 0, 0, 77);
+        float error = byError.Evaluate(byError.CreateWorker(0), genome, episode);
+        float accuracy = byAccuracy.Evaluate(byAccuracy.CreateWorker(0), genome, episode);
+        Assert.InRange(error, -4f, 0f);
+        Assert.NotEqual(error, accuracy);
+    }
+
+    [Fact]
     public void Gru_step_matches_a_hand_computed_cell()
     {
         // One input, one unit. Wx = [r 0.5, z -1, n 2], Wh = [r 1, z 0.5, n -1], b = [0, 0.25, 0.1], bhn = 0.2,

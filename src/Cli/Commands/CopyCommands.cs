@@ -29,9 +29,10 @@ public static class CopyCommands
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 20." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy) or squared-error (minus the mean squared error of tanh(output)). Default accuracy." };
 
         public IEnumerable<Option> All => [Config, Model, Length, Latency, Hidden, Rule, Strategy, Population, Generations, Sequences,
-            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads];
+            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness];
 
         public CopyConfig Read(ParseResult parse)
         {
@@ -54,6 +55,7 @@ public static class CopyCommands
                 CheckpointEvery = parse.GetValue(CheckpointEvery) ?? c.CheckpointEvery,
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
+                Fitness = parse.GetValue(Fitness) ?? c.Fitness,
             };
         }
     }

@@ -28,6 +28,7 @@ public sealed record CopyConfig
     public int TestEvery { get; set; } = 20;
     public int CheckpointEvery { get; set; } = 20;
     public ulong Seed { get; set; } = 1;
+    public string Fitness { get; set; } = "accuracy";
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
     [JsonIgnore]
@@ -49,11 +50,15 @@ public sealed record CopyConfig
     [JsonIgnore]
     public CopyTask Task => new(Length, Latency);
 
-    public CopyEvaluator Evaluator(bool resetDuringDelay = false) => new(Task, MemoryModel, Hidden, Terms, Sequences, resetDuringDelay);
+    [JsonIgnore]
+    public CopyFitness FitnessKind => Fitness == "squared-error" ? CopyFitness.SquaredError : CopyFitness.Accuracy;
+
+    public CopyEvaluator Evaluator(bool resetDuringDelay = false) => new(Task, MemoryModel, Hidden, Terms, Sequences, resetDuringDelay, FitnessKind);
 
     public static readonly string[] Models = ["pdlf", "gru", "snn"];
     public static readonly string[] Rules = ["abcd", "acd", "bd"];
     public static readonly string[] Strategies = ["pgpe", "openai-es"];
+    public static readonly string[] Fitnesses = ["accuracy", "squared-error"];
 
     /// <summary>Every problem with the values, each naming its option and the allowed range; empty when valid.</summary>
     public IReadOnlyList<string> Problems()
@@ -62,6 +67,7 @@ public sealed record CopyConfig
             .OneOf("--model", Model, Models)
             .OneOf("--rule", Rule, Rules)
             .OneOf("--strategy", Strategy, Strategies)
+            .OneOf("--fitness", Fitness, Fitnesses)
             .Range("--length", Length, 1, CopyTask.MaxLength)
             .Range("--latency", Latency, 0, 16 * CopyTask.MaxLength)
             .Range("--hidden", Hidden, 1, 4096)

@@ -31,7 +31,7 @@ public sealed class CopyWorker
 /// A held-out test set comes from a separate stream that training never touches.
 /// </summary>
 public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hiddenSize, PdlfTermSet terms, int sequencesPerEvaluation,
-    bool resetDuringDelay = false) : IFitnessEvaluator<CopyWorker>
+    bool resetDuringDelay = false, CopyFitness fitness = CopyFitness.Accuracy) : IFitnessEvaluator<CopyWorker>
 {
     private const uint TrainPurpose = 0x434f5054; // "COPT"
     private const uint TestPurpose = 0x434f5058;  // "COPX"
@@ -43,6 +43,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     public int SequencesPerEvaluation { get; } = sequencesPerEvaluation > 0 ? sequencesPerEvaluation
         : throw new ArgumentOutOfRangeException(nameof(sequencesPerEvaluation), sequencesPerEvaluation, "Sequences per evaluation must be positive.");
     public bool ResetDuringDelay { get; } = resetDuringDelay;
+    public CopyFitness Fitness { get; } = fitness;
 
     public int Dimension => new WorkingMemoryNetwork(Model, HiddenSize, Terms).GenomeLength;
 
@@ -53,7 +54,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         worker.Network.Load(parameters);
         var score = new CopyScore();
         RunBatch(worker, episode.Seed, TrainPurpose, 0, SequencesPerEvaluation, ResetDuringDelay, ref score);
-        return score.Fitness;
+        return score.FitnessBy(Fitness);
     }
 
     /// <summary>Scores a genome on <paramref name="sequences"/> held-out sequences (the same ones for any genome).</summary>

@@ -76,4 +76,17 @@ public struct CopyScore
     public readonly double Accuracy => Recalled == 0 ? double.NaN : (double)Correct / Recalled;
     /// <summary>Fitness for evolution: accuracy plus a small smooth term so ties between equal accuracies still rank.</summary>
     public readonly float Fitness => Recalled == 0 ? float.NaN : (float)(Accuracy - 0.01 * SquaredError / Recalled);
+    /// <summary>Minus the mean squared error of tanh(output): graded even where a bit's sign does not change.</summary>
+    public readonly float NegativeSquaredError => Recalled == 0 ? float.NaN : (float)(-SquaredError / Recalled);
+
+    public readonly float FitnessBy(CopyFitness kind) => kind == CopyFitness.SquaredError ? NegativeSquaredError : Fitness;
+}
+
+/// <summary>What evolution maximises on the copy task.</summary>
+public enum CopyFitness
+{
+    /// <summary>Recall accuracy (with a 1 % squared-error tie-break): the reported metric itself.</summary>
+    Accuracy,
+    /// <summary>Minus the mean squared error of tanh(output) against the +-1 targets.</summary>
+    SquaredError,
 }
