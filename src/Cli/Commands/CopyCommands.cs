@@ -29,7 +29,7 @@ public static class CopyCommands
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 20." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
-        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy) or squared-error (minus the mean squared error of tanh(output)). Default squared-error (it ranks members by how close, not just whether, their answers are right)." };
+        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy) or squared-error (minus the mean squared error of tanh(output)). Default accuracy (squared-error learns PDLF and GRU faster but traps the plastic SNN alone in silence)." };
 
         public IEnumerable<Option> All => [Config, Model, Length, Latency, Hidden, Rule, Strategy, Population, Generations, Sequences,
             LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness];

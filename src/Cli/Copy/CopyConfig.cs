@@ -28,7 +28,7 @@ public sealed record CopyConfig
     public int TestEvery { get; set; } = 20;
     public int CheckpointEvery { get; set; } = 20;
     public ulong Seed { get; set; } = 1;
-    public string Fitness { get; set; } = "squared-error";
+    public string Fitness { get; set; } = "accuracy";
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
     [JsonIgnore]
@@ -98,17 +98,6 @@ public sealed record CopyConfig
             throw new ConfigException($"Cannot read config '{path}': {e.Message}");
         }
         return FromJson(text, $"config '{path}'");
-    }
-
-    /// <summary>
-    /// Reads the config stored in a checkpoint. Checkpoints written before <c>--fitness</c> existed have no such key and
-    /// were trained on accuracy: they keep it, so resuming or scoring them does not silently change the objective.
-    /// </summary>
-    public static CopyConfig FromCheckpointJson(string json, string source)
-    {
-        var config = FromJson(json, source);
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.TryGetProperty("fitness", out _) ? config : config with { Fitness = "accuracy" };
     }
 
     public static CopyConfig FromJson(string json, string source)
