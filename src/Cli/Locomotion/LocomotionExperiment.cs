@@ -131,12 +131,13 @@ public static class LocomotionExperiment
         var setup = policy.Config.Setup();
         int targets = LocomotionTask.TrainingTargetCount, total = targets * episodes;
         var returns = new double[targets, episodes];
+        int lanes = Math.Min(threads, total);
         using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
-        Parallel.For(0, Math.Min(threads, total), new ParallelOptions { MaxDegreeOfParallelism = threads }, lane =>
+        Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = lanes }, lane =>
         {
             using var worker = new LocomotionWorker(setup, model) { Injury = injury };
             var recorder = new NoRecorder();
-            for (int i = lane; i < total; i += Math.Min(threads, total))
+            for (int i = lane; i < total; i += lanes)
             {
                 int k = i % targets, e = i / targets;
                 returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestSeed + (ulong)(k + targets * e),
