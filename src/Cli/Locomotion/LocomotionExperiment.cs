@@ -113,15 +113,19 @@ public static class LocomotionExperiment
     {
         var recorder = new NoRecorder();
         for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
-            perTarget[k] = worker.RunEpisode(parameters, worker.Setup.Task.TrainingTarget(k), TestSeed + (ulong)k, normaliser, null, ref recorder);
+            perTarget[k] = worker.RunEpisode(parameters, worker.Setup.Task.TrainingTarget(k), TestEpisodeSeed(k, 0), normaliser, null, ref recorder);
         double sum = 0;
         foreach (var r in perTarget[..LocomotionTask.TrainingTargetCount]) sum += r;
         return sum / LocomotionTask.TrainingTargetCount;
     }
 
+    /// <summary>Reset seed of test episode <paramref name="episode"/> on training target <paramref name="target"/>.</summary>
+    private static ulong TestEpisodeSeed(int target, int episode) =>
+        TestSeed + (ulong)(target + LocomotionTask.TrainingTargetCount * episode);
+
     /// <summary>
     /// Returns of <paramref name="policy"/> on every training target, <paramref name="episodes"/> episodes each:
-    /// episode e of target k starts from the reset seed <c>TestSeed + k + 8e</c>, so episode 0 is the test the
+    /// episode e of target k starts from <see cref="TestEpisodeSeed"/>(k, e), so episode 0 is the test the
     /// training log reports. Each episode is written to its own cell, so any thread count gives the same bits.
     /// </summary>
     public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads)
@@ -140,7 +144,7 @@ public static class LocomotionExperiment
             for (int i = lane; i < total; i += lanes)
             {
                 int k = i % targets, e = i / targets;
-                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestSeed + (ulong)(k + targets * e),
+                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestEpisodeSeed(k, e),
                     policy.Normaliser, null, ref recorder);
             }
         });
