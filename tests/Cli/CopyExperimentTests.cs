@@ -24,12 +24,14 @@ public class CopyExperimentTests
         Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--sigma must be in"));
         Assert.Empty(Small.Problems());
+        Assert.Contains((Small with { TrainWithReset = true, Latency = 0 }).Problems(), p => p.StartsWith("--train-with-reset needs --latency >= 1"));
+        Assert.Empty((Small with { TrainWithReset = true }).Problems());
     }
 
     [Fact]
     public void Configs_round_trip_through_json_and_unknown_keys_are_refused()
     {
-        var config = Small with { Model = "gru", Seed = 42 };
+        var config = Small with { Model = "gru", Seed = 42, TrainWithReset = true };
         Assert.Equal(config, CopyConfig.FromJson(config.ToJson(), "test"));
         // Keys a file leaves out keep their defaults; computed properties are not written.
         var partial = CopyConfig.FromJson("{\"model\": \"snn\", \"length\": 4}", "partial");

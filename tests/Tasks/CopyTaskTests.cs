@@ -171,6 +171,29 @@ public class CopyTaskTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Training_evaluations_score_the_training_sequences_with_the_chosen_reset(bool trainWithReset)
+    {
+        var evaluator = new CopyEvaluator(new CopyTask(4, 3), MemoryModel.Pdlf, 16, PdlfTermSet.Abcd, sequencesPerEvaluation: 5,
+            resetDuringDelay: trainWithReset);
+        var worker = evaluator.CreateWorker(0);
+        var genome = new Seeded(31).Uniform(evaluator.Dimension, -0.5f, 0.5f);
+        float fitness = evaluator.Evaluate(worker, genome, new EpisodeContext(0, 0, 0, Seed: 77));
+        var expected = new CopyScore();
+        var other = new CopyScore();
+        for (int s = 0; s < 5; s++)
+        {
+            var random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
+            evaluator.RunSequence(worker, ref random, trainWithReset, ref expected, recorder: null);
+            random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
+            evaluator.RunSequence(worker, ref random, !trainWithReset, ref other, recorder: null);
+        }
+        Assert.Equal(expected.Fitness, fitness);
+        Assert.NotEqual(expected.SquaredError, other.SquaredError); // the reset changes what the network outputs
+    }
+
+    [Theory]
     [InlineData(MemoryModel.Pdlf)]
     [InlineData(MemoryModel.Gru)]
     [InlineData(MemoryModel.PlasticSnn)]

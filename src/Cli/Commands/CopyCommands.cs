@@ -30,9 +30,10 @@ public static class CopyCommands
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
         public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy) or squared-error (minus the mean squared error of tanh(output)). Default accuracy (squared-error learns PDLF and GRU faster but traps the plastic SNN alone in silence)." };
+        public readonly Option<bool?> TrainWithReset = new("--train-with-reset") { Description = "Wipe membranes, traces and GRU state during the delay in training evaluations too, so evolution must keep the memory in the plastic synapses. Default off." };
 
         public IEnumerable<Option> All => [Config, Model, Length, Latency, Hidden, Rule, Strategy, Population, Generations, Sequences,
-            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness];
+            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness, TrainWithReset];
 
         public CopyConfig Read(ParseResult parse)
         {
@@ -56,6 +57,7 @@ public static class CopyCommands
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
                 Fitness = parse.GetValue(Fitness) ?? c.Fitness,
+                TrainWithReset = parse.GetValue(TrainWithReset) ?? c.TrainWithReset,
             };
         }
     }
@@ -168,6 +170,7 @@ public static class CopyCommands
             {
                 TestSequences = parse.GetValue(sequences) ?? config.TestSequences,
                 Latency = parse.GetValue(latency) ?? config.Latency,
+                TrainWithReset = false, // eval trains nothing; --reset-during-delay chooses the probe
             };
             Validated(config);
             var evaluator = config.Evaluator();

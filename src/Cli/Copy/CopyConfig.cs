@@ -29,6 +29,7 @@ public sealed record CopyConfig
     public int CheckpointEvery { get; set; } = 20;
     public ulong Seed { get; set; } = 1;
     public string Fitness { get; set; } = "accuracy";
+    public bool TrainWithReset { get; set; }
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
     [JsonIgnore]
@@ -53,7 +54,11 @@ public sealed record CopyConfig
     [JsonIgnore]
     public CopyFitness FitnessKind => Fitness == "squared-error" ? CopyFitness.SquaredError : CopyFitness.Accuracy;
 
-    public CopyEvaluator Evaluator(bool resetDuringDelay = false) => new(Task, MemoryModel, Hidden, Terms, Sequences, resetDuringDelay, FitnessKind);
+    /// <summary>
+    /// The run's evaluator. Its training evaluations wipe activity during the delay when <see cref="TrainWithReset"/> is
+    /// set; tests choose the reset per call.
+    /// </summary>
+    public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainWithReset, FitnessKind);
 
     public static readonly string[] Models = ["pdlf", "gru", "snn"];
     public static readonly string[] Rules = ["abcd", "acd", "bd"];
@@ -63,7 +68,9 @@ public sealed record CopyConfig
     /// <summary>Every problem with the values, each naming its option and the allowed range; empty when valid.</summary>
     public IReadOnlyList<string> Problems()
     {
-        return new OptionChecks()
+        var checks = new OptionChecks();
+        if (TrainWithReset && Latency == 0) checks.Add("--train-with-reset needs --latency >= 1: with no delay there is no activity to wipe (got --latency 0).");
+        return checks
             .OneOf("--model", Model, Models)
             .OneOf("--rule", Rule, Rules)
             .OneOf("--strategy", Strategy, Strategies)
