@@ -1,4 +1,5 @@
 using PdlfFast.Cli.Copy;
+using PdlfFast.Tasks.Copy;
 using PdlfFast.Tests.Support;
 using PdlfFast.Training.Checkpoints;
 
@@ -18,7 +19,7 @@ public class CopyExperimentTests
     public void Bad_values_are_reported_with_the_option_and_its_range()
     {
         var problems = (Small with { Length = 0, Population = 7, Model = "lstm", Sigma = -1f, Fitness = "mse" }).Problems();
-        Assert.Contains(problems, p => p.Contains("--fitness must be one of accuracy, squared-error (got 'mse')"));
+        Assert.Contains(problems, p => p.Contains("--fitness must be one of auto, accuracy, squared-error (got 'mse')"));
         Assert.Contains(problems, p => p.StartsWith("--length must be in 1..1024 (got 0)"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
         Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));
@@ -40,6 +41,27 @@ public class CopyExperimentTests
         var ex = Assert.Throws<ConfigException>(() => CopyConfig.FromJson("{\"lenght\": 8}", "config 'x.json'"));
         Assert.Contains("config 'x.json'", ex.Message);
 
+        // A config file without "fitness" takes today's default; a checkpoint without it was trained on accuracy.
+        Assert.Equal("auto", partial.Fitness);
+        Assert.Equal(partial with { Fitness = "accuracy" }, CopyConfig.FromCheckpointJson("{\"model\": \"snn\", \"length\": 4}", "old checkpoint"));
+        Assert.Equal(config, CopyConfig.FromCheckpointJson(config.ToJson(), "new checkpoint"));
+
+    }
+
+    [Theory]
+    [InlineData("pdlf", false, CopyFitness.SquaredError)]
+    [InlineData("gru", false, CopyFitness.SquaredError)]
+    [InlineData("snn", false, CopyFitness.Accuracy)]
+    [InlineData("pdlf", true, CopyFitness.Accuracy)]
+    [InlineData("gru", true, CopyFitness.Accuracy)]
+    public void Auto_fitness_is_squared_error_unless_the_memory_must_sit_in_synapses(string model, bool trainWithReset, CopyFitness expected)
+    {
+        var config = Small with { Model = model, TrainWithReset = trainWithReset };
+        Assert.Equal("auto", new CopyConfig().Fitness);
+        Assert.Equal(expected, config.FitnessKind);
+        Assert.Equal(expected, config.Evaluator().Fitness);
+        Assert.Equal(CopyFitness.Accuracy, (config with { Fitness = "accuracy" }).FitnessKind);
+        Assert.Equal(CopyFitness.SquaredError, (config with { Fitness = "squared-error" }).FitnessKind);
     }
 
     [Fact]

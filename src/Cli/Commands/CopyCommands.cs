@@ -19,7 +19,7 @@ public static class CopyCommands
         public readonly Option<int?> Hidden = new("--hidden") { Description = "Hidden LIF neurons and GRU units. Default 128." };
         public readonly Option<string?> Rule = new("--rule") { Description = "PDLF terms: abcd, acd or bd. Default abcd." };
         public readonly Option<string?> Strategy = new("--strategy") { Description = "pgpe or openai-es. Default pgpe." };
-        public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 64." };
+        public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 256." };
         public readonly Option<int?> Generations = new("--generations") { Description = "Generations to train (a resumed run continues up to it). Default 2000." };
         public readonly Option<int?> Sequences = new("--sequences") { Description = "Training sequences per member per generation (shared by all members). Default 32." };
         public readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam step size on the mean. Default 0.01." };
@@ -29,7 +29,7 @@ public static class CopyCommands
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 20." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
-        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy) or squared-error (minus the mean squared error of tanh(output)). Default accuracy (squared-error learns PDLF and GRU faster but traps the plastic SNN alone in silence)." };
+        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy), squared-error (minus the mean squared error of tanh(output)) or auto. Default auto: squared-error for pdlf and gru (it learns them faster), accuracy for snn and with --train-with-reset (squared error traps a network that must remember in its synapses in silence)." };
         public readonly Option<bool?> TrainWithReset = new("--train-with-reset") { Description = "Wipe membranes, traces and GRU state during the delay in training evaluations too, so evolution must keep the memory in the plastic synapses. Default off." };
 
         public IEnumerable<Option> All => [Config, Model, Length, Latency, Hidden, Rule, Strategy, Population, Generations, Sequences,

@@ -100,7 +100,7 @@ public sealed class CopyExperiment
     public static (CopyConfig Config, float[] Mean, int Generation) Load(string checkpoint)
     {
         var payload = EvolutionRun<CopyEvaluator, CopyWorker>.ReadCheckpointPayload(checkpoint);
-        var config = CopyConfig.FromJson(Encoding.UTF8.GetString(payload), $"the config inside '{checkpoint}'");
+        var config = CopyConfig.FromCheckpointJson(Encoding.UTF8.GetString(payload), $"the config inside '{checkpoint}'");
         var evaluator = config.Evaluator();
         var strategy = CreateStrategy(config, evaluator.Dimension);
         using var run = new EvolutionRun<CopyEvaluator, CopyWorker>(strategy, evaluator, new EvaluationOptions(Threads: 1, Seed: config.Seed));
