@@ -170,6 +170,36 @@ public class CopyTaskTests
         Assert.Equal(single.SquaredError, batched.SquaredError, 1e-9 * (1 + single.SquaredError));
     }
 
+    [Fact]
+    public void Recall_counts_by_position_add_up_to_the_score_and_match_single_sequences()
+    {
+        var task = new CopyTask(6, 2);
+        var evaluator = new CopyEvaluator(task, MemoryModel.Pdlf, 16, PdlfTermSet.Abcd, sequencesPerEvaluation: 4);
+        var worker = evaluator.CreateWorker(0);
+        var genome = new Seeded(5).Uniform(evaluator.Dimension, -0.5f, 0.5f);
+        var byPosition = new int[task.Length];
+        var score = evaluator.Test(worker, genome, 11, 123, resetDuringDelay: true, byPosition);
+        Assert.Equal(score.Correct, byPosition.Sum());
+        var expected = new int[task.Length];
+        var single = new CopyScore();
+        for (int s = 0; s < 11; s++)
+        {
+            var random = new RandomStream(123, new StreamId(0, 0, (uint)s, 0x434f5058));
+            evaluator.RunSequence(worker, ref random, true, ref single, new PositionCounter(task, worker, expected));
+        }
+        Assert.Equal(expected, byPosition);
+        Assert.Throws<ArgumentException>(() => evaluator.Test(worker, genome, 11, 123, false, new int[task.Length + 1]));
+    }
+
+    private sealed class PositionCounter(CopyTask task, CopyWorker worker, int[] counts) : ICopyRecorder
+    {
+        public void Record(int step, ReadOnlySpan<float> input, float output, WorkingMemoryState state)
+        {
+            if (step < task.FirstRecallStep) return;
+            if (output * worker.Bits[step - task.FirstRecallStep] > 0f) counts[step - task.FirstRecallStep]++;
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

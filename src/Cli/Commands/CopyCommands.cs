@@ -176,9 +176,11 @@ public static class CopyCommands
             var evaluator = config.Evaluator();
             var worker = evaluator.CreateWorker(0);
             bool probe = parse.GetValue(reset);
-            var score = evaluator.Test(worker, mean, config.TestSequences, CopyExperiment.TestSeed, probe);
+            var correct = new int[config.Length];
+            var score = evaluator.Test(worker, mean, config.TestSequences, CopyExperiment.TestSeed, probe, correct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Label(config)} after {generation} generations, {config.Task}{(probe ? ", activity reset during the delay" : "")}: test accuracy {score.Accuracy:F4} over {score.Recalled} recalled bits"));
+            Console.WriteLine("accuracy by position: " + string.Join(" ", correct.Select(c => ((double)c / config.TestSequences).ToString("F3", CultureInfo.InvariantCulture))));
             if (parse.GetValue(plots) is { } dir)
             {
                 Directory.CreateDirectory(dir);

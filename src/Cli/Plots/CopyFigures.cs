@@ -61,7 +61,21 @@ public static class CopyFigures
         string raster = Path.Combine(directory, "activity.png");
         CopyPlots.ActivityRaster(panels, raster);
         files.Add(raster);
+        string positions = Path.Combine(directory, "recall-by-position.png");
+        CopyPlots.RecallByPosition(
+            [("no reset", RecallByPosition(config, mean, resetDuringDelay: false)), ("activity reset during the delay", RecallByPosition(config, mean, resetDuringDelay: true))],
+            $"{config.Task}: which bits the {config.Model} model recalls ({config.TestSequences} held-out sequences)", positions);
+        files.Add(positions);
         return files;
+    }
+
+    /// <summary>Test accuracy of each sequence position on the run's held-out sequences.</summary>
+    public static double[] RecallByPosition(CopyConfig config, float[] mean, bool resetDuringDelay)
+    {
+        var evaluator = config.Evaluator();
+        var correct = new int[config.Length];
+        evaluator.Test(evaluator.CreateWorker(0), mean, config.TestSequences, CopyExperiment.TestSeed, resetDuringDelay, correct);
+        return correct.Select(c => (double)c / config.TestSequences).ToArray();
     }
 
     private sealed class SnapshotRecorder(int step) : ICopyRecorder

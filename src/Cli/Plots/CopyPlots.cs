@@ -29,6 +29,28 @@ public static class CopyPlots
         plot.SavePng(path, 900, 560);
     }
 
+    /// <summary>Recall accuracy of each sequence position, one line per condition (e.g. with and without the reset).</summary>
+    public static void RecallByPosition(IReadOnlyList<(string Label, double[] Accuracy)> conditions, string title, string path)
+    {
+        var plot = new Plot();
+        foreach (var (label, accuracy) in conditions)
+        {
+            var line = plot.Add.Scatter(Enumerable.Range(1, accuracy.Length).Select(p => (double)p).ToArray(), accuracy);
+            line.LegendText = label;
+            line.MarkerSize = 7;
+            line.LineWidth = 2;
+        }
+        var chance = plot.Add.HorizontalLine(0.5);
+        chance.LinePattern = LinePattern.Dashed;
+        chance.LegendText = "chance";
+        plot.Title(title);
+        plot.XLabel("position in the sequence (1 = first bit presented)");
+        plot.YLabel("recall accuracy (held-out sequences)");
+        plot.Axes.SetLimitsY(0.3, 1.02);
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 900, 520);
+    }
+
     /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>
     public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path) =>
         Heatmaps(snapshots, title, "hidden neuron", "input channel", 260, path);

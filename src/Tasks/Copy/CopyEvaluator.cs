@@ -57,13 +57,21 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         return score.FitnessBy(Fitness);
     }
 
-    /// <summary>Scores a genome on <paramref name="sequences"/> held-out sequences (the same ones for any genome).</summary>
-    public CopyScore Test(CopyWorker worker, ReadOnlySpan<float> parameters, int sequences, ulong testSeed, bool resetDuringDelay)
+    /// <summary>
+    /// Scores a genome on <paramref name="sequences"/> held-out sequences (the same ones for any genome). If
+    /// <paramref name="correctByPosition"/> is given (one counter per bit of the sequence), it also counts the correct
+    /// recalls of each position, which shows which bits a model remembers.
+    /// </summary>
+    public CopyScore Test(CopyWorker worker, ReadOnlySpan<float> parameters, int sequences, ulong testSeed, bool resetDuringDelay,
+        Span<int> correctByPosition = default)
     {
+        if (!correctByPosition.IsEmpty && correctByPosition.Length != Task.Length)
+            throw new ArgumentException($"Need one counter per position ({Task.Length}), got {correctByPosition.Length}.", nameof(correctByPosition));
         worker.Network.Load(parameters);
         var score = new CopyScore();
         for (int first = 0; first < sequences; first += worker.Batch.Batch)
-            RunBatch(worker, testSeed, TestPurpose, first, Math.Min(worker.Batch.Batch, sequences - first), resetDuringDelay, ref score);
+            RunBatch(worker, testSeed, TestPurpose, first, Math.Min(worker.Batch.Batch, sequences - first), resetDuringDelay, ref score,
+                correctByPosition);
         return score;
     }
 
@@ -71,7 +79,8 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     /// Runs sequences first .. first+count-1 of a stream family in lock-step; each sequence's numbers are exactly what
     /// <see cref="RunSequence"/> computes for it alone. Allocates nothing.
     /// </summary>
-    private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, bool resetDuringDelay, ref CopyScore score)
+    private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, bool resetDuringDelay, ref CopyScore score,
+        Span<int> correctByPosition = default)
     {
         var task = Task;
         var batch = worker.Batch;
@@ -91,7 +100,12 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
                 task.Input(bits.Slice(b * length, length), t, batch.Inputs.AsSpan(b * channels, channels));
             batch.Step();
             if (t < task.FirstRecallStep) continue;
-            for (int b = 0; b < count; b++) score.Add(batch.Outputs[b], task.Target(bits.Slice(b * length, length), t));
+            for (int b = 0; b < count; b++)
+            {
+                float target = task.Target(bits.Slice(b * length, length), t);
+                score.Add(batch.Outputs[b], target);
+                if (!correctByPosition.IsEmpty && CopyScore.IsCorrect(batch.Outputs[b], target)) correctByPosition[t - task.FirstRecallStep]++;
+            }
         }
     }
 

@@ -68,10 +68,13 @@ public struct CopyScore
     public void Add(float output, float target)
     {
         Recalled++;
-        if (output * target > 0f) Correct++;
+        if (IsCorrect(output, target)) Correct++;
         double e = Math.Tanh(output) - target;
         SquaredError += e * e;
     }
+
+    /// <summary>A recall is correct when the output has the target's sign; 0 counts as wrong.</summary>
+    public static bool IsCorrect(float output, float target) => output * target > 0f;
 
     public readonly double Accuracy => Recalled == 0 ? double.NaN : (double)Correct / Recalled;
     /// <summary>Fitness for evolution: accuracy plus a small smooth term so ties between equal accuracies still rank.</summary>
