@@ -18,15 +18,7 @@ public static class CopyPlots
             line.LegendText = label;
             line.MarkerSize = 4;
         }
-        var chance = plot.Add.HorizontalLine(0.5);
-        chance.LinePattern = LinePattern.Dashed;
-        chance.LegendText = "chance";
-        plot.Title(title);
-        plot.XLabel("generation");
-        plot.YLabel("test accuracy (held-out sequences)");
-        plot.Axes.SetLimitsY(0.3, 1.02);
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, 900, 560);
+        AccuracyPlot.Save(plot, 0.5, title, "generation", "test accuracy (held-out sequences)", 0.3, path);
     }
 
     /// <summary>Recall accuracy of each sequence position, one line per condition (e.g. with and without the reset).</summary>
@@ -40,15 +32,7 @@ public static class CopyPlots
             line.MarkerSize = 7;
             line.LineWidth = 2;
         }
-        var chance = plot.Add.HorizontalLine(0.5);
-        chance.LinePattern = LinePattern.Dashed;
-        chance.LegendText = "chance";
-        plot.Title(title);
-        plot.XLabel("position in the sequence (1 = first bit presented)");
-        plot.YLabel("recall accuracy (held-out sequences)");
-        plot.Axes.SetLimitsY(0.3, 1.02);
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, 900, 520);
+        AccuracyPlot.Save(plot, 0.5, title, "position in the sequence (1 = first bit presented)", "recall accuracy (held-out sequences)", 0.3, path, 520);
     }
 
     /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>

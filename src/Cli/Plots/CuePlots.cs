@@ -17,15 +17,7 @@ public static class CuePlots
             line.LegendText = label;
             line.MarkerSize = 4;
         }
-        var chanceLine = plot.Add.HorizontalLine(chance);
-        chanceLine.LinePattern = LinePattern.Dashed;
-        chanceLine.LegendText = "chance";
-        plot.Title(title);
-        plot.XLabel("training step");
-        plot.YLabel("test accuracy (held-out episodes)");
-        plot.Axes.SetLimitsY(0, 1.02);
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, 900, 560);
+        AccuracyPlot.Save(plot, chance, title, "training step", "test accuracy (held-out episodes)", 0, path);
     }
 
     /// <summary>
