@@ -32,6 +32,8 @@ public static class CopyPlots
             line.MarkerSize = 7;
             line.LineWidth = 2;
         }
+        int positions = conditions.Count == 0 ? 1 : conditions.Max(c => c.Accuracy.Length);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Math.Max(1, positions / 16));
         AccuracyPlot.Save(plot, 0.5, title, "position in the sequence (1 = first bit presented)", "recall accuracy (held-out sequences)", 0.3, path, 520);
     }
 
