@@ -25,14 +25,15 @@ public class CopyExperimentTests
         Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--sigma must be in"));
         Assert.Empty(Small.Problems());
-        Assert.Contains((Small with { TrainWithReset = true, Latency = 0 }).Problems(), p => p.StartsWith("--train-with-reset needs --latency >= 1"));
-        Assert.Empty((Small with { TrainWithReset = true }).Problems());
+        Assert.Contains((Small with { TrainResetFraction = 0.5f, Latency = 0 }).Problems(), p => p.StartsWith("--train-reset-fraction 0.5 needs --latency >= 1"));
+        Assert.Contains((Small with { TrainResetFraction = 1.5f }).Problems(), p => p.StartsWith("--train-reset-fraction must be in 0..1 (got 1.5)"));
+        Assert.Empty((Small with { TrainResetFraction = 1f }).Problems());
     }
 
     [Fact]
     public void Configs_round_trip_through_json_and_unknown_keys_are_refused()
     {
-        var config = Small with { Model = "gru", Seed = 42, TrainWithReset = true };
+        var config = Small with { Model = "gru", Seed = 42, TrainResetFraction = 0.25f };
         Assert.Equal(config, CopyConfig.FromJson(config.ToJson(), "test"));
         // Keys a file leaves out keep their defaults; computed properties are not written.
         var partial = CopyConfig.FromJson("{\"model\": \"snn\", \"length\": 4}", "partial");
@@ -49,14 +50,14 @@ public class CopyExperimentTests
     }
 
     [Theory]
-    [InlineData("pdlf", false, CopyFitness.SquaredError)]
-    [InlineData("gru", false, CopyFitness.SquaredError)]
-    [InlineData("snn", false, CopyFitness.Accuracy)]
-    [InlineData("pdlf", true, CopyFitness.Accuracy)]
-    [InlineData("gru", true, CopyFitness.Accuracy)]
-    public void Auto_fitness_is_squared_error_unless_the_memory_must_sit_in_synapses(string model, bool trainWithReset, CopyFitness expected)
+    [InlineData("pdlf", 0f, CopyFitness.SquaredError)]
+    [InlineData("gru", 0f, CopyFitness.SquaredError)]
+    [InlineData("snn", 0f, CopyFitness.Accuracy)]
+    [InlineData("pdlf", 0.5f, CopyFitness.Accuracy)]
+    [InlineData("gru", 1f, CopyFitness.Accuracy)]
+    public void Auto_fitness_is_squared_error_unless_the_memory_must_sit_in_synapses(string model, float trainResetFraction, CopyFitness expected)
     {
-        var config = Small with { Model = model, TrainWithReset = trainWithReset };
+        var config = Small with { Model = model, TrainResetFraction = trainResetFraction };
         Assert.Equal("auto", new CopyConfig().Fitness);
         Assert.Equal(expected, config.FitnessKind);
         Assert.Equal(expected, config.Evaluator().Fitness);

@@ -201,26 +201,30 @@ public class CopyTaskTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Training_evaluations_score_the_training_sequences_with_the_chosen_reset(bool trainWithReset)
+    [InlineData(0f, 0)]
+    [InlineData(0.4f, 2)]
+    [InlineData(0.5f, 3)] // 2.5 sequences round away from zero
+    [InlineData(1f, 5)]
+    public void Training_evaluations_wipe_activity_in_the_chosen_fraction_of_their_sequences(float fraction, int wiped)
     {
         var evaluator = new CopyEvaluator(new CopyTask(4, 3), MemoryModel.Pdlf, 16, PdlfTermSet.Abcd, sequencesPerEvaluation: 5,
-            resetDuringDelay: trainWithReset);
+            trainResetFraction: fraction);
+        Assert.Equal(wiped, evaluator.TrainResetSequences);
         var worker = evaluator.CreateWorker(0);
         var genome = new Seeded(31).Uniform(evaluator.Dimension, -0.5f, 0.5f);
         float fitness = evaluator.Evaluate(worker, genome, new EpisodeContext(0, 0, 0, Seed: 77));
         var expected = new CopyScore();
-        var other = new CopyScore();
+        var unwiped = new CopyScore();
         for (int s = 0; s < 5; s++)
         {
             var random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
-            evaluator.RunSequence(worker, ref random, trainWithReset, ref expected, recorder: null);
+            evaluator.RunSequence(worker, ref random, s < wiped, ref expected, recorder: null);
             random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
-            evaluator.RunSequence(worker, ref random, !trainWithReset, ref other, recorder: null);
+            evaluator.RunSequence(worker, ref random, false, ref unwiped, recorder: null);
         }
-        Assert.Equal(expected.Fitness, fitness);
-        Assert.NotEqual(expected.SquaredError, other.SquaredError); // the reset changes what the network outputs
+        Assert.Equal(expected.Fitness, fitness, 1e-6f); // sums in another order: equal up to rounding
+        if (wiped > 0) Assert.NotEqual(unwiped.SquaredError, expected.SquaredError); // the reset changes what the network outputs
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CopyEvaluator(new CopyTask(4, 3), MemoryModel.Pdlf, 16, PdlfTermSet.Abcd, 5, trainResetFraction: 1.5f));
     }
 
     [Theory]

@@ -29,11 +29,11 @@ public static class CopyCommands
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 20." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
-        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy), squared-error (minus the mean squared error of tanh(output)) or auto. Default auto: squared-error for pdlf and gru (it learns them faster), accuracy for snn and with --train-with-reset (squared error traps a network that must remember in its synapses in silence)." };
-        public readonly Option<bool?> TrainWithReset = new("--train-with-reset") { Description = "Wipe membranes, traces and GRU state during the delay in training evaluations too, so evolution must keep the memory in the plastic synapses. Default off." };
+        public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy), squared-error (minus the mean squared error of tanh(output)) or auto. Default auto: squared-error for pdlf and gru (it learns them faster), accuracy for snn and with --train-reset-fraction above 0 (squared error can trap a network that must remember in its synapses in silence)." };
+        public readonly Option<float?> TrainResetFraction = new("--train-reset-fraction") { Description = "Fraction of training sequences (0..1) whose membranes, traces and GRU state are wiped during the delay, so evolution is paid for memory kept in the plastic synapses. Default 0." };
 
         public IEnumerable<Option> All => [Config, Model, Length, Latency, Hidden, Rule, Strategy, Population, Generations, Sequences,
-            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness, TrainWithReset];
+            LearningRate, Sigma, TestSequences, TestEvery, CheckpointEvery, Seed, Threads, Fitness, TrainResetFraction];
 
         public CopyConfig Read(ParseResult parse)
         {
@@ -57,7 +57,7 @@ public static class CopyCommands
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
                 Fitness = parse.GetValue(Fitness) ?? c.Fitness,
-                TrainWithReset = parse.GetValue(TrainWithReset) ?? c.TrainWithReset,
+                TrainResetFraction = parse.GetValue(TrainResetFraction) ?? c.TrainResetFraction,
             };
         }
     }
@@ -170,7 +170,7 @@ public static class CopyCommands
             {
                 TestSequences = parse.GetValue(sequences) ?? config.TestSequences,
                 Latency = parse.GetValue(latency) ?? config.Latency,
-                TrainWithReset = false, // eval trains nothing; --reset-during-delay chooses the probe
+                TrainResetFraction = 0f, // eval trains nothing; --reset-during-delay chooses the probe
             };
             Validated(config);
             var evaluator = config.Evaluator();

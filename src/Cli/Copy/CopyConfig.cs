@@ -29,7 +29,7 @@ public sealed record CopyConfig
     public int CheckpointEvery { get; set; } = 20;
     public ulong Seed { get; set; } = 1;
     public string Fitness { get; set; } = "auto";
-    public bool TrainWithReset { get; set; }
+    public float TrainResetFraction { get; set; }
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
     [JsonIgnore]
@@ -57,16 +57,16 @@ public sealed record CopyConfig
         "squared-error" => CopyFitness.SquaredError,
         "accuracy" => CopyFitness.Accuracy,
         // Squared error learns PDLF and the GRU faster (0.917 vs 0.756 at Lat 8), but any symmetric loss scores a
-        // silent output above a guess: the plastic SNN alone, and PDLF trained with its GRU memory wiped, fall into
-        // that silence, so they keep accuracy.
-        _ => MemoryModel != MemoryModel.PlasticSnn && !TrainWithReset ? CopyFitness.SquaredError : CopyFitness.Accuracy,
+        // silent output above a guess: the plastic SNN alone, and PDLF trained with its GRU memory wiped, can fall
+        // into that silence, so they keep accuracy.
+        _ => MemoryModel != MemoryModel.PlasticSnn && TrainResetFraction == 0f ? CopyFitness.SquaredError : CopyFitness.Accuracy,
     };
 
     /// <summary>
-    /// The run's evaluator. Its training evaluations wipe activity during the delay when <see cref="TrainWithReset"/> is
-    /// set; tests choose the reset per call.
+    /// The run's evaluator. Its training evaluations wipe activity during the delay in a fraction
+    /// <see cref="TrainResetFraction"/> of their sequences; tests choose the reset per call.
     /// </summary>
-    public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainWithReset, FitnessKind);
+    public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainResetFraction, FitnessKind);
 
     public static readonly string[] Models = ["pdlf", "gru", "snn"];
     public static readonly string[] Rules = ["abcd", "acd", "bd"];
@@ -77,7 +77,8 @@ public sealed record CopyConfig
     public IReadOnlyList<string> Problems()
     {
         var checks = new OptionChecks();
-        if (TrainWithReset && Latency == 0) checks.Add("--train-with-reset needs --latency >= 1: with no delay there is no activity to wipe (got --latency 0).");
+        if (TrainResetFraction > 0f && Latency == 0)
+            checks.Add($"--train-reset-fraction {TrainResetFraction} needs --latency >= 1: with no delay there is no activity to wipe (got --latency 0).");
         return checks
             .OneOf("--model", Model, Models)
             .OneOf("--rule", Rule, Rules)
@@ -95,6 +96,7 @@ public sealed record CopyConfig
             .Range("--test-every", TestEvery, 1, 1_000_000)
             .Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000)
             .Range("--threads", Threads, 1, 1024)
+            .Range("--train-reset-fraction", TrainResetFraction, 0, 1)
             .Problems;
     }
 

@@ -31,7 +31,7 @@ public sealed class CopyWorker
 /// A held-out test set comes from a separate stream that training never touches.
 /// </summary>
 public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hiddenSize, PdlfTermSet terms, int sequencesPerEvaluation,
-    bool resetDuringDelay = false, CopyFitness fitness = CopyFitness.Accuracy) : IFitnessEvaluator<CopyWorker>
+    float trainResetFraction = 0f, CopyFitness fitness = CopyFitness.Accuracy) : IFitnessEvaluator<CopyWorker>
 {
     private const uint TrainPurpose = 0x434f5054; // "COPT"
     private const uint TestPurpose = 0x434f5058;  // "COPX"
@@ -42,7 +42,14 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     public PdlfTermSet Terms { get; } = terms;
     public int SequencesPerEvaluation { get; } = sequencesPerEvaluation > 0 ? sequencesPerEvaluation
         : throw new ArgumentOutOfRangeException(nameof(sequencesPerEvaluation), sequencesPerEvaluation, "Sequences per evaluation must be positive.");
-    public bool ResetDuringDelay { get; } = resetDuringDelay;
+    /// <summary>
+    /// Fraction of each training evaluation's sequences whose activity is wiped during the delay (0 = none, 1 = all):
+    /// only a memory held in the plastic synapses scores on those.
+    /// </summary>
+    public float TrainResetFraction { get; } = trainResetFraction is >= 0f and <= 1f ? trainResetFraction
+        : throw new ArgumentOutOfRangeException(nameof(trainResetFraction), trainResetFraction, "The training reset fraction must be in 0..1.");
+    /// <summary>Training sequences per evaluation that run with the reset: the first ones, whose bits are as random as any.</summary>
+    public int TrainResetSequences => (int)Math.Round(TrainResetFraction * SequencesPerEvaluation, MidpointRounding.AwayFromZero);
     public CopyFitness Fitness { get; } = fitness;
 
     public int Dimension => new WorkingMemoryNetwork(Model, HiddenSize, Terms).GenomeLength;
@@ -53,7 +60,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     {
         worker.Network.Load(parameters);
         var score = new CopyScore();
-        RunBatch(worker, episode.Seed, TrainPurpose, 0, SequencesPerEvaluation, ResetDuringDelay, ref score);
+        RunBatch(worker, episode.Seed, TrainPurpose, 0, SequencesPerEvaluation, TrainResetSequences, ref score);
         return score.FitnessBy(Fitness);
     }
 
@@ -70,16 +77,19 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         worker.Network.Load(parameters);
         var score = new CopyScore();
         for (int first = 0; first < sequences; first += worker.Batch.Batch)
-            RunBatch(worker, testSeed, TestPurpose, first, Math.Min(worker.Batch.Batch, sequences - first), resetDuringDelay, ref score,
-                correctByPosition);
+        {
+            int count = Math.Min(worker.Batch.Batch, sequences - first);
+            RunBatch(worker, testSeed, TestPurpose, first, count, resetDuringDelay ? count : 0, ref score, correctByPosition);
+        }
         return score;
     }
 
     /// <summary>
     /// Runs sequences first .. first+count-1 of a stream family in lock-step; each sequence's numbers are exactly what
-    /// <see cref="RunSequence"/> computes for it alone. Allocates nothing.
+    /// <see cref="RunSequence"/> computes for it alone; the first <paramref name="resetCount"/> of them have their activity
+    /// wiped at every delay step. Allocates nothing.
     /// </summary>
-    private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, bool resetDuringDelay, ref CopyScore score,
+    private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, int resetCount, ref CopyScore score,
         Span<int> correctByPosition = default)
     {
         var task = Task;
@@ -95,7 +105,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         batch.Reset();
         for (int t = 0; t < task.Steps; t++)
         {
-            if (resetDuringDelay && task.IsDelayStep(t)) batch.ResetActivity();
+            if (resetCount > 0 && task.IsDelayStep(t)) batch.ResetActivity(resetCount);
             for (int b = 0; b < batch.Batch; b++)
                 task.Input(bits.Slice(b * length, length), t, batch.Inputs.AsSpan(b * channels, channels));
             batch.Step();

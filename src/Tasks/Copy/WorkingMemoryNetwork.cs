@@ -147,10 +147,15 @@ public sealed class WorkingMemoryBatch
         Gru?.Reset();
     }
 
-    public void ResetActivity()
+    /// <summary>The activity-reset probe for the first <paramref name="sequences"/> sequences of the batch (all by default).</summary>
+    public void ResetActivity(int sequences = int.MaxValue)
     {
-        if (Snn is not null) foreach (var s in Snn) s.ResetActivity();
-        Gru?.Reset();
+        sequences = Math.Min(sequences, Batch);
+        for (int b = 0; b < sequences; b++)
+        {
+            Snn?[b].ResetActivity();
+            Gru?.ResetSequence(b);
+        }
     }
 
     /// <summary>Steps every sequence once, reading <see cref="Inputs"/> and writing <see cref="Outputs"/>. Allocates nothing.</summary>
