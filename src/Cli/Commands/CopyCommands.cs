@@ -198,7 +198,7 @@ public static class CopyCommands
         var latencies = new Option<int[]>("--latencies") { Description = "Lat values. Default 0 8 16 32.", AllowMultipleArgumentsPerToken = true };
         var models = new Option<string[]>("--models") { Description = "Models to train at every grid point. Default pdlf gru.", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Sweep directory; results.csv collects the grid.", DefaultValueFactory = _ => Path.Combine("runs", "copy-sweep") };
-        var copy = new Command("copy", "Train over a Len x Lat grid and write results.csv (accuracy, with reset, generations, wall time).");
+        var copy = new Command("copy", "Train over a Len x Lat grid and write results.csv (accuracy, with reset, generations, wall time) and sweep.png.");
         foreach (var o in options.All) copy.Options.Add(o);
         copy.Options.Add(lengths);
         copy.Options.Add(latencies);
@@ -216,6 +216,7 @@ public static class CopyCommands
             Directory.CreateDirectory(directory);
             string csv = Path.Combine(directory, "results.csv");
             File.WriteAllText(csv, "length,latency,model,generations,population,sequences,test_accuracy,test_accuracy_with_reset,wall_seconds\n");
+            var cells = new List<(string, int, int, double, double)>();
             foreach (var c in grid)
             {
                 if (cancellation.IsCancellationRequested) break;
@@ -224,8 +225,15 @@ public static class CopyCommands
                 var s = RunWithProgress(c, dir, resume: File.Exists(Path.Combine(dir, CopyExperiment.CheckpointName)), Label(c), cancellation);
                 File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture,
                     $"{c.Length},{c.Latency},{c.Model},{s.Generations},{c.Population},{c.Sequences},{s.TestAccuracy:F4},{s.TestAccuracyWithReset:F4},{s.WallSeconds:F1}\n"));
+                cells.Add((Label(c), c.Length, c.Latency, s.TestAccuracy, s.TestAccuracyWithReset));
             }
             AnsiConsole.MarkupLineInterpolated($"Results: {csv}");
+            if (cells.Count > 0)
+            {
+                string plot = Path.Combine(directory, "sweep.png");
+                CopyPlots.SweepGrid(cells, plot);
+                AnsiConsole.MarkupLineInterpolated($"Figure: {plot}");
+            }
             return 0;
         })));
         var sweep = new Command("sweep", "Run a grid of trainings (tasks: copy).");

@@ -37,6 +37,49 @@ public static class CopyPlots
         AccuracyPlot.Save(plot, 0.5, title, "position in the sequence (1 = first bit presented)", "recall accuracy (held-out sequences)", 0.3, path, 520);
     }
 
+    /// <summary>
+    /// A Len x Lat sweep: one panel per model, test accuracy against latency with one colour per sequence length,
+    /// solid without and dashed with the activity reset.
+    /// </summary>
+    public static void SweepGrid(IReadOnlyList<(string Model, int Length, int Latency, double Accuracy, double WithReset)> cells, string path)
+    {
+        var models = cells.Select(c => c.Model).Distinct().ToArray();
+        var latencies = cells.Select(c => (double)c.Latency).Distinct().Order().ToArray();
+        var palette = new ScottPlot.Palettes.Category10();
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(Math.Max(1, models.Length));
+        for (int m = 0; m < models.Length; m++)
+        {
+            var plot = multiplot.GetPlot(m);
+            var lengths = cells.Where(c => c.Model == models[m]).GroupBy(c => c.Length).OrderBy(g => g.Key).ToArray();
+            for (int l = 0; l < lengths.Length; l++)
+            {
+                var points = lengths[l].OrderBy(c => c.Latency).ToArray();
+                double[] xs = points.Select(c => (double)c.Latency).ToArray();
+                var plain = plot.Add.Scatter(xs, points.Select(c => c.Accuracy).ToArray());
+                plain.LegendText = $"Len {lengths[l].Key}";
+                var reset = plot.Add.Scatter(xs, points.Select(c => c.WithReset).ToArray());
+                reset.LegendText = $"Len {lengths[l].Key}, reset";
+                reset.LinePattern = LinePattern.Dashed;
+                plain.Color = reset.Color = palette.GetColor(l);
+                plain.MarkerSize = reset.MarkerSize = 7;
+                reset.MarkerShape = MarkerShape.OpenCircle;
+            }
+            if (latencies.Length > 0)
+                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(latencies, latencies.Select(x => x.ToString("0")).ToArray());
+            var chance = plot.Add.HorizontalLine(0.5);
+            chance.LinePattern = LinePattern.Dotted;
+            chance.Color = Colors.Gray;
+            plot.Title($"copy task sweep: {models[m]} (solid: test accuracy, dashed: with the activity reset)");
+            plot.XLabel("latency Lat (empty steps before recall)");
+            plot.YLabel("test accuracy");
+            plot.Axes.SetLimitsY(0.3, 1.02);
+            plot.ShowLegend(Alignment.UpperRight);
+        }
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        multiplot.SavePng(path, 1000, 480 * Math.Max(1, models.Length));
+    }
+
     /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>
     public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path) =>
         Heatmaps(snapshots, title, "hidden neuron", "input channel", 260, path);
