@@ -63,18 +63,18 @@ public static class CopyFigures
         files.Add(raster);
         string positions = Path.Combine(directory, "recall-by-position.png");
         CopyPlots.RecallByPosition(
-            [("no reset", RecallByPosition(config, mean, resetDuringDelay: false)), ("activity reset during the delay", RecallByPosition(config, mean, resetDuringDelay: true))],
+            [("no reset", RecallByPosition(evaluator, worker, config, mean, resetDuringDelay: false)),
+             ("activity reset during the delay", RecallByPosition(evaluator, worker, config, mean, resetDuringDelay: true))],
             $"{config.Task}: which bits the {config.Model} model recalls ({config.TestSequences} held-out sequences)", positions);
         files.Add(positions);
         return files;
     }
 
     /// <summary>Test accuracy of each sequence position on the run's held-out sequences.</summary>
-    public static double[] RecallByPosition(CopyConfig config, float[] mean, bool resetDuringDelay)
+    private static double[] RecallByPosition(CopyEvaluator evaluator, CopyWorker worker, CopyConfig config, float[] mean, bool resetDuringDelay)
     {
-        var evaluator = config.Evaluator();
         var correct = new int[config.Length];
-        evaluator.Test(evaluator.CreateWorker(0), mean, config.TestSequences, CopyExperiment.TestSeed, resetDuringDelay, correct);
+        evaluator.Test(worker, mean, config.TestSequences, CopyExperiment.TestSeed, resetDuringDelay, correct);
         return correct.Select(c => (double)c / config.TestSequences).ToArray();
     }
 
