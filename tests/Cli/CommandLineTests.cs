@@ -1,15 +1,11 @@
-using System.CommandLine;
-using PdlfFast.Cli.Commands;
+using PdlfFast.Tests.Support;
 
 namespace PdlfFast.Tests.Cli;
 
+[Trait("Category", "EndToEnd")]
 public class CommandLineTests
 {
-    private static int Run(params string[] args)
-    {
-        var root = new RootCommand { CopyCommands.Train(), CopyCommands.Eval(), CopyCommands.Sweep() };
-        return root.Parse(args).Invoke();
-    }
+    private static int Run(params string[] args) => Runs.Cli(args);
 
     [Fact]
     public void Sweep_writes_one_csv_row_per_grid_point_and_model()

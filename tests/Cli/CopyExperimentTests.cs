@@ -1,4 +1,5 @@
-using PdlfFast.Cli.Copy;
+using PdlfFast.Tasks.Runs;
+using PdlfFast.Training.Runs;
 using PdlfFast.Tasks.Copy;
 using PdlfFast.Tests.Support;
 using PdlfFast.Training.Checkpoints;
@@ -71,17 +72,17 @@ public class CopyExperimentTests
         string root = Path.Combine(Path.GetTempPath(), $"pdlf-copy-{Guid.NewGuid():N}");
         try
         {
-            var straight = CopyExperiment.Train(Small, Path.Combine(root, "a"), resume: false, null, Ct);
-            CopyExperiment.Train(Small with { Generations = 3 }, Path.Combine(root, "b"), resume: false, null, Ct);
-            var resumed = CopyExperiment.Train(Small, Path.Combine(root, "b"), resume: true, null, Ct);
-            var (configA, meanA, generationA) = CopyExperiment.Load(Path.Combine(root, "a", CopyExperiment.CheckpointName));
-            var (_, meanB, generationB) = CopyExperiment.Load(Path.Combine(root, "b", CopyExperiment.CheckpointName));
+            var straight = Runs.Train(Small, Path.Combine(root, "a"));
+            Runs.Train(Small with { Generations = 3 }, Path.Combine(root, "b"));
+            var resumed = Runs.Train(Small, Path.Combine(root, "b"), resume: true);
+            var (configA, meanA, generationA) = CopyRun.Load(Path.Combine(root, "a", RunDirectory.CheckpointName));
+            var (_, meanB, generationB) = CopyRun.Load(Path.Combine(root, "b", RunDirectory.CheckpointName));
             Assert.Equal(6, generationA);
             Assert.Equal(6, generationB);
             Bits.Equal(meanA, meanB, "trained mean");
             Assert.Equal(straight.TestAccuracy, resumed.TestAccuracy);
-            Assert.Equal(Small, configA);
-            Assert.Equal(6, CopyExperiment.ReadLog(Path.Combine(root, "b")).Count);
+            Assert.Equal(Small with { Threads = 1 }, configA);
+            Assert.Equal(6, CopyRun.ReadLog(Path.Combine(root, "b")).Count);
             Assert.True(File.Exists(Path.Combine(root, "a", "summary.json")));
         }
         finally
@@ -97,7 +98,7 @@ public class CopyExperimentTests
         File.WriteAllText(path, "not a checkpoint");
         try
         {
-            var ex = Assert.Throws<CheckpointException>(() => CopyExperiment.Load(path));
+            var ex = Assert.Throws<CheckpointException>(() => CopyRun.Load(path));
             Assert.Contains(path, ex.Message);
         }
         finally

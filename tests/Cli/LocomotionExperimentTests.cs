@@ -1,13 +1,12 @@
-using System.CommandLine;
-using PdlfFast.Cli.Commands;
-using PdlfFast.Cli.Copy;
-using PdlfFast.Cli.Locomotion;
+using PdlfFast.Tasks.Runs;
+using PdlfFast.Training.Runs;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
 using PdlfFast.Tests.Support;
 
 namespace PdlfFast.Tests.Cli;
 
+[Trait("Category", "EndToEnd")]
 public class LocomotionExperimentTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -37,22 +36,22 @@ public class LocomotionExperimentTests
         string dir = TempDirectory("hc");
         try
         {
-            var summary = LocomotionExperiment.Train(Small, dir, resume: false, null, Ct);
+            var summary = Runs.Train(Small, dir);
             // The initial mean is all zeros: no plasticity, weights stay zero, the runner stands still.
             var setup = Small.Setup();
             using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
             using var worker = new LocomotionWorker(setup, model);
-            var initial = LocomotionExperiment.TestTrainingTargets(worker, new float[setup.Dimension],
-                LocomotionExperiment.Load(Path.Combine(dir, LocomotionExperiment.CheckpointName)).Normaliser, new double[8]);
+            var initial = LocomotionRun.TestTrainingTargets(worker, new float[setup.Dimension],
+                LocomotionRun.Load(Path.Combine(dir, RunDirectory.CheckpointName)).Normaliser, new double[8]);
             Assert.True(summary.TestReturn > initial + 5, $"trained {summary.TestReturn:F1} vs initial {initial:F1}");
-            Assert.Equal(8, LocomotionExperiment.ReadLog(dir).Count);
+            Assert.Equal(8, LocomotionRun.ReadLog(dir).Count);
             Assert.Equal(0, summary.Instabilities);
 
             // Several test episodes per target: the first repeats the logged test exactly, later ones start from other
             // reset states, and the thread count does not change a bit.
-            var policy = LocomotionExperiment.Load(Path.Combine(dir, LocomotionExperiment.CheckpointName));
-            var oneThread = LocomotionExperiment.TestEpisodes(policy, Injury.None, episodes: 3, threads: 1);
-            var twoThreads = LocomotionExperiment.TestEpisodes(policy, Injury.None, episodes: 3, threads: 2);
+            var policy = LocomotionRun.Load(Path.Combine(dir, RunDirectory.CheckpointName));
+            var oneThread = LocomotionRun.TestEpisodes(policy, Injury.None, episodes: 3, threads: 1);
+            var twoThreads = LocomotionRun.TestEpisodes(policy, Injury.None, episodes: 3, threads: 2);
             Assert.Equal(oneThread, twoThreads);
             for (int k = 0; k < 8; k++) Assert.Equal(summary.TestReturnPerTarget[k], oneThread[k, 0]);
             Assert.Contains(Enumerable.Range(0, 8), k => oneThread[k, 1] != oneThread[k, 0]);
@@ -70,17 +69,17 @@ public class LocomotionExperimentTests
         var config = Small with { Task = "swimmer_dir", Policy = "direct-weight", Generations = 4, Population = 6, EpisodeSteps = 20 };
         try
         {
-            var straight = LocomotionExperiment.Train(config, Path.Combine(root, "a"), resume: false, null, Ct);
-            LocomotionExperiment.Train(config with { Generations = 2 }, Path.Combine(root, "b"), resume: false, null, Ct);
-            var resumed = LocomotionExperiment.Train(config, Path.Combine(root, "b"), resume: true, null, Ct);
-            var a = LocomotionExperiment.Load(Path.Combine(root, "a", LocomotionExperiment.CheckpointName));
-            var b = LocomotionExperiment.Load(Path.Combine(root, "b", LocomotionExperiment.CheckpointName));
+            var straight = Runs.Train(config, Path.Combine(root, "a"));
+            Runs.Train(config with { Generations = 2 }, Path.Combine(root, "b"));
+            var resumed = Runs.Train(config, Path.Combine(root, "b"), resume: true);
+            var a = LocomotionRun.Load(Path.Combine(root, "a", RunDirectory.CheckpointName));
+            var b = LocomotionRun.Load(Path.Combine(root, "b", RunDirectory.CheckpointName));
             Assert.Equal((4, 4), (a.Generation, b.Generation));
             Bits.Equal(a.Parameters, b.Parameters, "trained mean");
             Assert.Equal(a.Normaliser.Mean.ToArray(), b.Normaliser.Mean.ToArray());
             Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
             Assert.Equal(straight.TestReturn, resumed.TestReturn);
-            Assert.Equal(config, a.Config);
+            Assert.Equal(config with { Threads = 1 }, a.Config);
         }
         finally
         {
@@ -88,13 +87,7 @@ public class LocomotionExperimentTests
         }
     }
 
-    private static int Run(params string[] args)
-    {
-        var train = CopyCommands.Train();
-        foreach (var task in LocomotionCommands.TrainCommands()) train.Subcommands.Add(task);
-        var root = new RootCommand { train, CopyCommands.Eval(), LocomotionCommands.Generalise(), LocomotionCommands.Steer() };
-        return root.Parse(args).Invoke();
-    }
+    private static int Run(params string[] args) => Runs.Cli(args);
 
     [Fact]
     public void Train_eval_with_injuries_and_generalise_work_from_the_command_line()

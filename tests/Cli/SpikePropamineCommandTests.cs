@@ -1,17 +1,12 @@
-using System.CommandLine;
-using PdlfFast.Cli.Commands;
-using PdlfFast.Cli.SpikePropamine;
+using PdlfFast.Tasks.Runs;
+using PdlfFast.Tests.Support;
 
 namespace PdlfFast.Tests.Cli;
 
+[Trait("Category", "EndToEnd")]
 public class SpikePropamineCommandTests
 {
-    private static int Run(params string[] args)
-    {
-        var train = new Command("train") { SpikePropamineCommands.Train(), SpikePropamineCommands.Train("copy") };
-        var sweep = new Command("sweep") { SpikePropamineCommands.Sweep() };
-        return new RootCommand { train, sweep }.Parse(args).Invoke();
-    }
+    private static int Run(params string[] args) => Runs.Cli(args);
 
     [Theory]
     [InlineData("bptt")]
@@ -25,8 +20,8 @@ public class SpikePropamineCommandTests
                 "--hidden", "8", "--length", "4", "--test-every", "2", "--test-episodes", "16", "--threads", "2", "--compare", "none", "--out", dir));
             foreach (var file in new[] { "log.jsonl", "summary.json", "parameters.bin", "curves.png", "none/summary.json" })
                 Assert.True(File.Exists(Path.Combine(dir, file)), file);
-            Assert.Equal(4, SpikePropamineExperiment.ReadLog(dir).Count);
-            Assert.Equal(2, SpikePropamineExperiment.ReadLog(dir).Count(l => l.TestAccuracy is not null));
+            Assert.Equal(4, SequenceRun.ReadLog(dir).Count);
+            Assert.Equal(2, SequenceRun.ReadLog(dir).Count(l => l.TestAccuracy is not null));
             Assert.Equal(2, Run("train", "cue", "--rule", "stdp", "--out", dir));
             Assert.Equal(2, Run("train", "cue", "--noise", "-1", "--out", dir));
             Assert.Equal(2, Run("train", "cue", "--freeze", "input-wieghts", "--out", dir));
@@ -82,7 +77,7 @@ public class SpikePropamineCommandTests
         string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-freeze-{Guid.NewGuid():N}");
         try
         {
-            SpikePropamineExperiment.Train(config, dir, null, TestContext.Current.CancellationToken);
+            Runs.Train(config, dir);
             var trained = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "parameters.bin"))).ToArray();
             var initial = config.InitialParameters();
             var layout = new PdlfFast.Training.Gradient.PlasticSnnLayout(config.Spec());
@@ -121,10 +116,11 @@ public class SpikePropamineCommandTests
             Assert.Equal(["1", "2"], File.ReadAllLines(Path.Combine(dir, "results.csv")).Skip(1).Select(r => r.Split(',')[4]));
             Assert.Equal(log, File.ReadAllText(Path.Combine(dir, "hebbian-n0-s1", "log.jsonl")));
             Assert.True(File.Exists(Path.Combine(dir, "hebbian-n0-s2", "summary.json")));
-            Assert.Null(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 3, Batch = 2, Hidden = 8, Length = 3,
-                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0-s1")));
-            Assert.NotNull(SpikePropamineExperiment.Finished(new SpikePropamineConfig { Rule = "hebbian", Noise = 0f, Steps = 2, Batch = 2, Hidden = 8, Length = 3,
-                TestEvery = 2, TestEpisodes = 8 }, Path.Combine(dir, "hebbian-n0-s1")));
+            // Re-run with an option the finished points were not trained with: refused, naming it, and results.csv untouched.
+            var table = File.ReadAllText(Path.Combine(dir, "results.csv"));
+            Assert.Equal(2, Run("sweep", "cue", "--rules", "hebbian", "--noises", "0", "--seeds", "1", "2", "--steps", "2", "--batch", "2", "--hidden", "8",
+                "--length", "3", "--test-every", "2", "--test-episodes", "8", "--threads", "1", "--learning-rate", "0.02", "--out", dir));
+            Assert.Equal(table, File.ReadAllText(Path.Combine(dir, "results.csv")));
         }
         finally
         {

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using PdlfFast.Cli.Copy;
 using PdlfFast.Cli.Plots;
+using PdlfFast.Tasks.Runs;
 using PdlfFast.Training.Checkpoints;
+using PdlfFast.Training.Runs;
 using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
@@ -28,7 +29,7 @@ public static class CopyCommands
         public readonly Option<int?> TestEvery = new("--test-every") { Description = "Generations between tests of the mean. Default 20." };
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 20." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
-        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads (results do not depend on it). Default: all cores." };
         public readonly Option<string?> Fitness = new("--fitness") { Description = "What evolution maximises: accuracy (recall accuracy), squared-error (minus the mean squared error of tanh(output)) or auto. Default auto: squared-error for pdlf and gru (it learns them faster), accuracy for snn and with --train-reset-fraction above 0 (squared error can trap a network that must remember in its synapses in silence)." };
         public readonly Option<float?> TrainResetFraction = new("--train-reset-fraction") { Description = "Fraction of training sequences (0..1) whose membranes, traces and GRU state are wiped during the delay, so evolution is paid for memory kept in the plastic synapses. Default 0." };
 
@@ -62,189 +63,218 @@ public static class CopyCommands
         }
     }
 
-    public static Command Train()
+    public static Command Train(StopSignals stop)
     {
         var options = new ConfigOptions();
-        var output = new Option<string?>("--out") { Description = "Run directory (log.jsonl, checkpoint, plots). Default runs/copy-L<len>-D<lat>-<model>-s<seed>." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, exactly where it stopped." };
-        var compare = new Option<string>("--compare")
+        var output = new Option<string?>("--out") { Description = "Run directory (config.json, log.jsonl, checkpoint.ckpt, summary.json, curves.png, weights.png, activity.png, recall-by-position.png; the comparison run in a subfolder named after its model, e.g. gru/). Default runs/copy-L<len>-D<lat>-<model>-s<seed>." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, exactly where it stopped (same options; only --generations, --threads, --test-every and --checkpoint-every may change)." };
+        var compare = new Option<string?>("--compare")
         {
-            Description = "Also train this model with the same budget for the comparison plot: gru, snn or none. Default gru (none for --model gru).",
+            Description = "Also train this model with the same budget, in a subfolder, for the comparison plot: gru, snn or none. Default gru (none for --model gru).",
         };
         compare.AcceptOnlyFromAmong("gru", "snn", "none");
-        var copy = new Command("copy", "Train a working-memory network on the copy task; writes log.jsonl, checkpoints, summary.json and curves.png.");
+        var copy = new Command("copy", "Train a working-memory network on the copy task (PDLF, then the GRU baseline by default); writes a run directory with log, checkpoints, summary and figures.");
         foreach (var o in options.All) copy.Options.Add(o);
         copy.Options.Add(output);
         copy.Options.Add(resume);
         copy.Options.Add(compare);
-        copy.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        copy.SetAction(parse => TrainingConsole.Guard(() =>
         {
-            var config = Validated(options.Read(parse));
+            var config = options.Read(parse).Validated();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"copy-L{config.Length}-D{config.Latency}-{config.Model}-s{config.Seed}");
             string second = parse.GetValue(compare) ?? (config.Model == "gru" ? "none" : "gru");
-            return TrainWithComparison(config, directory, parse.GetValue(resume), second, cancellation);
-        })));
-        var train = new Command("train", "Train a model (tasks: copy).");
-        train.Subcommands.Add(copy);
-        return train;
+            return TrainWithComparison(config, directory, parse.GetValue(resume), second, ResumeCommand(parse), stop);
+        }));
+        return copy;
     }
 
-    private static int TrainWithComparison(CopyConfig config, string directory, bool resume, string compare, CancellationToken cancellation)
+    /// <summary>The command line that resumes this run, as the user started pdlf (AOT binary or dotnet run).</summary>
+    internal static string ResumeCommand(ParseResult parse) =>
+        $"{PdlfApp.Invoker} {string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ') ? $"'{t.Value}'" : t.Value).Where(t => t != "--resume"))} --resume";
+
+    private static int TrainWithComparison(CopyConfig config, string directory, bool resume, string compare, string resumeCommand, StopSignals stop)
     {
         var runs = new List<(string Label, string Directory, CopyConfig Config)> { (Label(config), directory, config) };
         if (compare != "none" && compare != config.Model)
         {
-            var other = config with { Model = compare };
+            var other = (config with { Model = compare }).Validated();
             runs.Add((Label(other), Path.Combine(directory, compare), other));
         }
-        TrainingConsole.RefuseToOverwrite(runs.Select(r => Path.Combine(r.Directory, CopyExperiment.CheckpointName)), resume, $"pdlf train copy --out {directory}");
-        using var stop = TrainingConsole.StopOnCtrlC(cancellation);
-        foreach (var (label, dir, c) in runs)
+        // Open (lock) and check every run of the job before training any: a refusal touches nothing.
+        var opened = new List<RunDirectory>();
+        try
         {
-            bool resumeThis = resume && File.Exists(Path.Combine(dir, CopyExperiment.CheckpointName));
-            if (resume && !resumeThis)
-                AnsiConsole.MarkupLineInterpolated($"[yellow]No checkpoint in {dir}: starting {label} from scratch.[/]");
-            if (resumeThis) CheckResumable(c, Path.Combine(dir, CopyExperiment.CheckpointName));
-            AnsiConsole.MarkupLineInterpolated($"[bold]{label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.Sequences} sequences each, {c.Threads} thread(s) -> {dir}");
-            var summary = RunWithProgress(c, dir, resumeThis, label, stop.Token);
-            AnsiConsole.MarkupLineInterpolated($"  {label}: test accuracy {summary.TestAccuracy:F3}, with activity reset during the delay {summary.TestAccuracyWithReset:F3}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
-            if (stop.IsCancellationRequested)
+            foreach (var (label, dir, c) in runs)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped. Resume with: pdlf train copy --out {directory} --resume[/]");
-                break;
+                var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
+                var run = RunDirectory.Open(dir, start, resumeCommand);
+                opened.Add(run);
+                if (run.Resuming) CopyRun.EnsureResumable(c, run.CheckpointPath);
             }
+            var job = runs.Select(r => new JobPart(r.Label, r.Config.Generations)).ToArray();
+            for (int i = 0; i < runs.Count; i++)
+            {
+                var (label, dir, c) = runs[i];
+                var run = opened[i];
+                AnsiConsole.MarkupLineInterpolated($"[bold]{label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.Sequences} sequences each, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test", c.TestEvery,
+                    progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                AnsiConsole.MarkupLineInterpolated($"  {label}: test accuracy {summary.TestAccuracy:F4}, with activity reset during the delay {summary.TestAccuracyWithReset:F4}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
+                if (outcome.Stopped)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
+                    return stop.ExitCode;
+                }
+            }
+            string plot = Path.Combine(directory, "curves.png");
+            CopyPlots.TrainingCurves(runs.Select(r => (r.Label, CopyRun.ReadLog(r.Directory, TrainingConsole.Warn))), $"copy task, Len {config.Length}, Lat {config.Latency}", plot);
+            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+            // The trained model's own figures go next to its log: fast weights per sequence, activity with and without reset.
+            var (_, mean, _) = CopyRun.Load(opened[0].CheckpointPath);
+            var figures = new List<string> { plot };
+            foreach (var file in CopyFigures.Write(config, mean, directory))
+            {
+                figures.Add(file);
+                AnsiConsole.MarkupLineInterpolated($"Figure: {file}");
+            }
+            opened[0].WriteFigures(figures);
+            return RunExitCodes.Done;
         }
-        string plot = Path.Combine(directory, "curves.png");
-        CopyPlots.TrainingCurves(runs.Select(r => (r.Label, CopyExperiment.ReadLog(r.Directory))), $"copy task, Len {config.Length}, Lat {config.Latency}", plot);
-        AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
-        // The trained model's own figures go next to its log: fast weights per sequence, activity with and without reset.
-        var (_, mean, _) = CopyExperiment.Load(Path.Combine(directory, CopyExperiment.CheckpointName));
-        foreach (var file in CopyFigures.Write(config, mean, directory)) AnsiConsole.MarkupLineInterpolated($"Figure: {file}");
-        return 0;
+        finally
+        {
+            foreach (var run in opened) run.Dispose();
+        }
     }
-
-    private static void CheckResumable(CopyConfig requested, string checkpoint)
-    {
-        var (stored, _, _) = CopyExperiment.Load(checkpoint);
-        // Only the budget and the thread count may change on resume: the rest defines the run.
-        if (stored with { Generations = requested.Generations, Threads = requested.Threads, TestEvery = requested.TestEvery, CheckpointEvery = requested.CheckpointEvery } != requested)
-            throw new ConfigException($"The checkpoint in '{checkpoint}' was made with a different configuration ({stored.ToJson()}); pass the same options (only --generations, --threads, --test-every and --checkpoint-every may change).");
-    }
-
-    private static CopySummary RunWithProgress(CopyConfig config, string directory, bool resume, string label, CancellationToken cancellation) =>
-        TrainingConsole.RunWithProgress(label, "test", config.Generations, config.TestEvery,
-            progress => CopyExperiment.Train(config, directory, resume, progress, cancellation));
 
     private static string Label(CopyConfig c) => c.Model switch { "pdlf" => "PDLF", "gru" => "GRU baseline", _ => "plastic SNN" };
 
     public static Command Eval()
     {
-        var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint written by pdlf train (its configuration is inside)." };
-        var reset = new Option<bool>("--reset-during-delay") { Description = "Zero membranes, traces and GRU state at every delay step (the activity-reset probe)." };
-        var sequences = new Option<int?>("--test-sequences") { Description = "Held-out sequences to score. Default: the run's setting." };
-        var latency = new Option<int?>("--latency") { Description = "Evaluate at another latency than the run was trained with." };
-        var plots = new Option<string?>("--plots") { Description = "Directory for the figures (copy: weight snapshots, activity rasters; locomotion: injury plots)." };
-        var injury = new Option<string>("--injury") { Description = "Locomotion: none, temporary (plastic weights zeroed for steps 501-549) or permanent (see --fraction). Default none.", DefaultValueFactory = _ => "none" };
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint written by pdlf train (copy or locomotion; its configuration is inside)." };
+        var reset = new Option<bool>("--reset-during-delay") { Description = "Copy: also score with membranes, traces and GRU state zeroed at every delay step (the activity-reset probe), beside the intact score." };
+        var sequences = new Option<int?>("--test-sequences") { Description = "Copy: held-out sequences to score. Default: the run's setting." };
+        var latency = new Option<int?>("--latency") { Description = "Copy: evaluate at another latency than the run was trained with." };
+        var plots = new Option<string?>("--plots") { Description = "Directory for the figures (copy: weights.png, activity.png, recall-by-position.png; locomotion: injury plots)." };
+        var injury = new Option<string?>("--injury") { Description = "Locomotion: none, temporary (plastic weights zeroed for steps 501-549) or permanent (see --fraction). Default none." };
         injury.AcceptOnlyFromAmong("none", "temporary", "permanent");
-        var fraction = new Option<double>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5.", DefaultValueFactory = _ => 0.5 };
-        var episodes = new Option<int>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Locomotion: worker threads. Default: all cores.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (optionally with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
+        var fraction = new Option<double?>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5." };
+        var episodes = new Option<int?>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1." };
+        var threads = new Option<int?>("--threads") { Description = "Locomotion: worker threads (results do not depend on it). Default: all cores." };
+        var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (intact, and with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
         {
             checkpoint, reset, sequences, latency, plots, injury, fraction, episodes, threads,
         };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             string path = parse.GetValue(checkpoint)!;
-            if (Locomotion.LocomotionExperiment.IsLocomotionCheckpoint(path))
+            string? plotDirectory = parse.GetValue(plots);
+            var payload = CheckpointFile.Read(path);
+            if (GradientSession<Tasks.Cue.CueTask>.IsGradientCheckpoint(payload))
+                throw new ConfigException("this is a SpikePropamine checkpoint (pdlf train cue / spikepropamine-copy); eval scores copy and locomotion checkpoints, and the run's summary.json holds its test accuracy", path);
+            if (LocomotionRun.IsLocomotionCheckpoint(path))
             {
                 if (parse.GetValue(reset) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
-                    throw new ConfigException("--reset-during-delay, --test-sequences and --latency apply to copy-task checkpoints only.");
-                return LocomotionCommands.Evaluate(path, parse.GetValue(injury)!, parse.GetValue(fraction), parse.GetValue(plots),
-                    parse.GetValue(episodes), parse.GetValue(threads));
+                    throw new ConfigException("--reset-during-delay, --test-sequences and --latency apply to copy-task checkpoints only");
+                return LocomotionCommands.Evaluate(path, parse.GetValue(injury) ?? "none", parse.GetValue(fraction), plotDirectory,
+                    parse.GetValue(episodes) ?? 1, parse.GetValue(threads) ?? Environment.ProcessorCount);
             }
-            if (parse.GetValue(injury) != "none" || parse.GetValue(episodes) != 1)
-                throw new ConfigException("--injury and --episodes apply to locomotion checkpoints only.");
-            var (config, mean, generation) = CopyExperiment.Load(path);
-            config = config with
+            var given = new[] { ("--injury", parse.GetValue(injury) is not null), ("--fraction", parse.GetValue(fraction) is not null),
+                ("--episodes", parse.GetValue(episodes) is not null), ("--threads", parse.GetValue(threads) is not null) }.Where(g => g.Item2).Select(g => g.Item1).ToArray();
+            if (given.Length > 0) throw new ConfigException($"{string.Join(", ", given)} apply to locomotion checkpoints only; this is a copy-task checkpoint");
+            if (plotDirectory is not null) Outputs.EnsureDirectory(plotDirectory, "--plots");
+            var (config, mean, generation) = CopyRun.Load(path);
+            config = (config with
             {
                 TestSequences = parse.GetValue(sequences) ?? config.TestSequences,
                 Latency = parse.GetValue(latency) ?? config.Latency,
-                TrainResetFraction = 0f, // eval trains nothing; --reset-during-delay chooses the probe
-            };
-            Validated(config);
+                TrainResetFraction = 0f, // eval trains nothing; --reset-during-delay adds the probe
+            }).Validated();
             var evaluator = config.Evaluator();
             var worker = evaluator.CreateWorker(0);
-            bool probe = parse.GetValue(reset);
-            var correct = new int[config.Length];
-            var score = evaluator.Test(worker, mean, config.TestSequences, CopyExperiment.TestSeed, probe, correct);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Label(config)} after {generation} generations, {config.Task}{(probe ? ", activity reset during the delay" : "")}: test accuracy {score.Accuracy:F4} over {score.Recalled} recalled bits"));
-            Console.WriteLine("accuracy by position: " + string.Join(" ", correct.Select(c => ((double)c / config.TestSequences).ToString("F3", CultureInfo.InvariantCulture))));
-            if (parse.GetValue(plots) is { } dir)
+            var conditions = parse.GetValue(reset) ? new[] { false, true } : [false];
+            foreach (bool probe in conditions)
             {
-                Directory.CreateDirectory(dir);
-                foreach (var file in CopyFigures.Write(config, mean, dir)) Console.WriteLine($"wrote {file}");
+                var correct = new int[config.Length];
+                var score = evaluator.Test(worker, mean, config.TestSequences, CopyRun.TestSeed, probe, correct);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{Label(config)} after {generation} generations, {config.Task}{(probe ? ", activity reset during the delay" : ", intact")}: test accuracy {score.Accuracy:F4} over {score.Recalled} recalled bits"));
+                Console.WriteLine("  accuracy by position: " + string.Join(" ", correct.Select(c => ((double)c / config.TestSequences).ToString("F4", CultureInfo.InvariantCulture))));
             }
-            return 0;
+            if (plotDirectory is not null)
+                foreach (var file in CopyFigures.Write(config, mean, plotDirectory)) Console.WriteLine($"wrote {file}");
+            return RunExitCodes.Done;
         }));
         return command;
     }
 
-    public static Command Sweep()
+    public static Command Sweep(StopSignals stop)
     {
         var options = new ConfigOptions();
         var lengths = new Option<int[]>("--lengths") { Description = "Len values. Default 8 16 32 64.", AllowMultipleArgumentsPerToken = true };
         var latencies = new Option<int[]>("--latencies") { Description = "Lat values. Default 0 8 16 32.", AllowMultipleArgumentsPerToken = true };
         var models = new Option<string[]>("--models") { Description = "Models to train at every grid point. Default pdlf gru.", AllowMultipleArgumentsPerToken = true };
-        var output = new Option<string>("--out") { Description = "Sweep directory; results.csv collects the grid.", DefaultValueFactory = _ => Path.Combine("runs", "copy-sweep") };
-        var copy = new Command("copy", "Train over a Len x Lat grid and write results.csv (accuracy, with reset, generations, wall time) and sweep.png.");
+        var output = new Option<string?>("--out") { Description = "Sweep directory; results.csv collects the grid, sweep.png draws it. Default runs/copy-sweep." };
+        var copy = new Command("copy", "Train over a Len x Lat grid and write results.csv (accuracy, with reset, generations, wall time) and sweep.png. Grid points found in --out are checked against the options and continued or reused.");
         foreach (var o in options.All) copy.Options.Add(o);
         copy.Options.Add(lengths);
         copy.Options.Add(latencies);
         copy.Options.Add(models);
         copy.Options.Add(output);
-        copy.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        copy.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var baseConfig = options.Read(parse);
-            int[] lens = parse.GetValue(lengths) is { Length: > 0 } l ? l : [8, 16, 32, 64];
-            int[] lats = parse.GetValue(latencies) is { Length: > 0 } d ? d : [0, 8, 16, 32];
-            string[] ms = parse.GetValue(models) is { Length: > 0 } m ? m : ["pdlf", "gru"];
-            var grid = (from len in lens from lat in lats from model in ms select baseConfig with { Length = len, Latency = lat, Model = model }).ToArray();
-            foreach (var c in grid) Validated(c);
-            string directory = parse.GetValue(output)!;
-            Directory.CreateDirectory(directory);
-            string csv = Path.Combine(directory, "results.csv");
-            File.WriteAllText(csv, "length,latency,model,generations,population,sequences,test_accuracy,test_accuracy_with_reset,wall_seconds\n");
-            var cells = new List<(string, int, int, double, double)>();
-            foreach (var c in grid)
+            int[] lens = parse.GetValue(lengths) is { Length: > 0 } l ? l.Distinct().ToArray() : [8, 16, 32, 64];
+            int[] lats = parse.GetValue(latencies) is { Length: > 0 } d ? d.Distinct().ToArray() : [0, 8, 16, 32];
+            string[] ms = parse.GetValue(models) is { Length: > 0 } m ? m.Distinct().ToArray() : ["pdlf", "gru"];
+            var grid = (from len in lens from lat in lats from model in ms select (baseConfig with { Length = len, Latency = lat, Model = model }).Validated()).ToArray();
+            string directory = parse.GetValue(output) ?? Path.Combine("runs", "copy-sweep");
+            Outputs.EnsureDirectory(directory, "--out");
+            string resumeCommand = $"{PdlfApp.Invoker} {string.Join(' ', parse.Tokens.Select(t => t.Value))}";
+            // Open and check every grid point before training any, and before results.csv is touched: a refused
+            // re-run (other options than the finished points were trained with) leaves the sweep as it was.
+            var cells = new List<(CopyConfig Config, RunDirectory Run)>();
+            try
             {
-                if (cancellation.IsCancellationRequested) break;
-                string dir = Path.Combine(directory, $"L{c.Length}-D{c.Latency}-{c.Model}");
-                AnsiConsole.MarkupLineInterpolated($"[bold]{Label(c)}[/] {c.Task} -> {dir}");
-                var s = RunWithProgress(c, dir, resume: File.Exists(Path.Combine(dir, CopyExperiment.CheckpointName)), Label(c), cancellation);
-                File.AppendAllText(csv, string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Length},{c.Latency},{c.Model},{s.Generations},{c.Population},{c.Sequences},{s.TestAccuracy:F4},{s.TestAccuracyWithReset:F4},{s.WallSeconds:F1}\n"));
-                cells.Add((Label(c), c.Length, c.Latency, s.TestAccuracy, s.TestAccuracyWithReset));
+                foreach (var c in grid)
+                {
+                    var run = RunDirectory.Open(Path.Combine(directory, $"L{c.Length}-D{c.Latency}-{c.Model}"), RunStart.ResumeIfPresent, resumeCommand);
+                    cells.Add((c, run));
+                    if (run.Resuming) CopyRun.EnsureResumable(c, run.CheckpointPath);
+                }
+                string csv = Path.Combine(directory, "results.csv");
+                var rows = new List<string> { "length,latency,model,generations,population,sequences,test_accuracy,test_accuracy_with_reset,wall_seconds" };
+                var points = new List<(string, int, int, double, double)>();
+                var job = cells.Select(x => new JobPart($"{Label(x.Config)} L{x.Config.Length} D{x.Config.Latency}", x.Config.Generations)).ToArray();
+                for (int i = 0; i < cells.Count && !stop.StopRequested; i++)
+                {
+                    var (c, run) = cells[i];
+                    AnsiConsole.MarkupLineInterpolated($"[bold]{Label(c)}[/] {c.Task} -> {run.Path}{(run.Resuming ? " (continuing or reusing)" : "")}");
+                    var (outcome, s) = TrainingConsole.RunPart(job, i, "test", c.TestEvery, progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                    if (outcome.Stopped) break;
+                    rows.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{c.Length},{c.Latency},{c.Model},{s.Generations},{c.Population},{c.Sequences},{s.TestAccuracy:F4},{s.TestAccuracyWithReset:F4},{s.WallSeconds:F1}"));
+                    AtomicFile.WriteText(csv, string.Concat(rows.Select(r => r + "\n")), "results table");
+                    points.Add((Label(c), c.Length, c.Latency, s.TestAccuracy, s.TestAccuracyWithReset));
+                }
+                if (points.Count > 0)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"Results: {csv}");
+                    string plot = Path.Combine(directory, "sweep.png");
+                    CopyPlots.SweepGrid(points, plot);
+                    AnsiConsole.MarkupLineInterpolated($"Figure: {plot}");
+                }
+                if (stop.StopRequested)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped; the point in training is checkpointed. Continue with: {resumeCommand}[/]");
+                    return stop.ExitCode;
+                }
+                return RunExitCodes.Done;
             }
-            AnsiConsole.MarkupLineInterpolated($"Results: {csv}");
-            if (cells.Count > 0)
+            finally
             {
-                string plot = Path.Combine(directory, "sweep.png");
-                CopyPlots.SweepGrid(cells, plot);
-                AnsiConsole.MarkupLineInterpolated($"Figure: {plot}");
+                foreach (var (_, run) in cells) run.Dispose();
             }
-            return 0;
-        })));
-        var sweep = new Command("sweep", "Run a grid of trainings (tasks: copy).");
-        sweep.Subcommands.Add(copy);
-        return sweep;
-    }
-
-    private static CopyConfig Validated(CopyConfig config)
-    {
-        var problems = config.Problems();
-        if (problems.Count > 0) throw new ConfigException(string.Join(Environment.NewLine, problems));
-        return config;
+        }));
+        return copy;
     }
 }

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
-using PdlfFast.Cli.Copy;
 using PdlfFast.Cli.Locomotion;
 using PdlfFast.Cli.Plots;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
+using PdlfFast.Tasks.Runs;
+using PdlfFast.Training.Runs;
 using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
@@ -28,7 +29,7 @@ public static class LocomotionCommands
         public readonly Option<int?> TestEvery = new("--test-every") { Description = "Generations between tests of the mean on the 8 targets. Default 10." };
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 5." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
-        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads. Default: all cores." };
+        public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads (results do not depend on it). Default: all cores." };
 
         public IEnumerable<Option> All => [Config, Policy, Rule, Hidden, Strategy, Population, Generations, EpisodesPerTarget, EpisodeSteps,
             LearningRate, Sigma, TestEvery, CheckpointEvery, Seed, Threads];
@@ -58,36 +59,36 @@ public static class LocomotionCommands
     }
 
     /// <summary>One <c>pdlf train TASK</c> subcommand per built-in locomotion task.</summary>
-    public static IEnumerable<Command> TrainCommands() => LocomotionTasks.All.Select(TrainCommand);
+    public static IEnumerable<Command> TrainCommands(StopSignals stop) => LocomotionTasks.All.Select(task => TrainCommand(task, stop));
 
-    private static Command TrainCommand(LocomotionTask task)
+    private static Command TrainCommand(LocomotionTask task, StopSignals stop)
     {
         var options = new ConfigOptions();
-        var output = new Option<string?>("--out") { Description = $"Run directory (log.jsonl, checkpoint, plots). Default runs/{task.Name}-<policy>-s<seed>." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped." };
+        var output = new Option<string?>("--out") { Description = $"Run directory (config.json, log.jsonl, checkpoint.ckpt, summary.json, curves.png; comparison runs in subfolders named after them, e.g. direct-weight/). Default runs/{task.Name}-<policy>-s<seed>." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped (same options; only --generations, --threads, --test-every and --checkpoint-every may change)." };
         var compare = new Option<string[]>("--compare")
         {
-            Description = "Also train these with the same budget, for the comparison plot: direct-weight, acd, bd, or none. Default direct-weight.",
+            Description = "Also train these with the same budget, in subfolders, for the comparison plot: direct-weight, acd, bd, or none. Default direct-weight.",
             AllowMultipleArgumentsPerToken = true,
         };
         compare.AcceptOnlyFromAmong("direct-weight", "acd", "bd", "none");
-        var command = new Command(task.Name, $"Train on {task.Name} ({task.Description}); writes log.jsonl, checkpoints, summary.json and curves.png.");
+        var command = new Command(task.Name, $"Train on {task.Name} ({task.Description}); writes a run directory with log, checkpoints, summary and curves.png.");
         foreach (var o in options.All) command.Options.Add(o);
         command.Options.Add(output);
         command.Options.Add(resume);
         command.Options.Add(compare);
-        command.SetAction((parse, cancellation) => Task.FromResult(TrainingConsole.Guard(() =>
+        command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var config = options.Read(parse, task.Name).Validated();
             MuJoCoAvailability.Ensure();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"{task.Name}-{config.Policy}-s{config.Seed}");
             string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list : ["direct-weight"];
-            return TrainWithComparison(config, directory, parse.GetValue(resume), others, cancellation);
-        })));
+            return TrainWithComparison(config, directory, parse.GetValue(resume), others, CopyCommands.ResumeCommand(parse), stop);
+        }));
         return command;
     }
 
-    private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, CancellationToken cancellation)
+    private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, string resumeCommand, StopSignals stop)
     {
         var runs = new List<(string Directory, LocomotionConfig Config)> { (directory, config) };
         foreach (var other in compare.Distinct())
@@ -98,59 +99,67 @@ public static class LocomotionCommands
                 "acd" or "bd" => config with { Policy = "pdlf", Rule = other },
                 _ => null,
             };
-            if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c));
+            if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c.Validated()));
         }
-        TrainingConsole.RefuseToOverwrite(runs.Select(r => Path.Combine(r.Directory, LocomotionExperiment.CheckpointName)), resume,
-            $"pdlf train {config.Task} --out {directory}");
-        using var stop = TrainingConsole.StopOnCtrlC(cancellation);
-        foreach (var (dir, c) in runs)
+        // Open (lock) and check every run of the job before training any: a refusal touches nothing.
+        var opened = new List<RunDirectory>();
+        try
         {
-            string checkpoint = Path.Combine(dir, LocomotionExperiment.CheckpointName);
-            bool resumeThis = resume && File.Exists(checkpoint);
-            if (resume && !resumeThis) AnsiConsole.MarkupLineInterpolated($"[yellow]No checkpoint in {dir}: starting {c.Label} from scratch.[/]");
-            if (resumeThis) CheckResumable(c, checkpoint);
-            AnsiConsole.MarkupLineInterpolated(
-                $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}");
-            var summary = TrainingConsole.RunWithProgress(c.Label, "test return", c.Generations, c.TestEvery,
-                progress => LocomotionExperiment.Train(c, dir, resumeThis, progress, stop.Token));
-            AnsiConsole.MarkupLineInterpolated(
-                $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
-            if (stop.IsCancellationRequested)
+            foreach (var (dir, c) in runs)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped. Resume with: pdlf train {config.Task} --out {directory} --resume[/]");
-                break;
+                var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
+                var run = RunDirectory.Open(dir, start, resumeCommand);
+                opened.Add(run);
+                if (run.Resuming) LocomotionRun.EnsureResumable(c, run.CheckpointPath);
             }
+            var job = runs.Select(r => new JobPart(r.Config.Label, r.Config.Generations)).ToArray();
+            for (int i = 0; i < runs.Count; i++)
+            {
+                var (dir, c) = runs[i];
+                var run = opened[i];
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
+                    progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                AnsiConsole.MarkupLineInterpolated(
+                    $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
+                if (outcome.Stopped)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
+                    return stop.ExitCode;
+                }
+            }
+            string plot = Path.Combine(directory, "curves.png");
+            LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionRun.ReadLog(r.Directory, TrainingConsole.Warn))),
+                $"{config.Task}: mean return over the 8 training targets", plot);
+            opened[0].WriteFigures([plot]);
+            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+            return RunExitCodes.Done;
         }
-        string plot = Path.Combine(directory, "curves.png");
-        LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionExperiment.ReadLog(r.Directory))),
-            $"{config.Task}: mean return over the 8 training targets", plot);
-        AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
-        return 0;
-    }
-
-    private static void CheckResumable(LocomotionConfig requested, string checkpoint)
-    {
-        var stored = LocomotionExperiment.Load(checkpoint).Config;
-        if (stored with { Generations = requested.Generations, Threads = requested.Threads, TestEvery = requested.TestEvery, CheckpointEvery = requested.CheckpointEvery } != requested)
-            throw new ConfigException($"The checkpoint in '{checkpoint}' was made with a different configuration ({stored.ToJson()}); pass the same options (only --generations, --threads, --test-every and --checkpoint-every may change).");
+        finally
+        {
+            foreach (var run in opened) run.Dispose();
+        }
     }
 
     /// <summary><c>pdlf eval</c> on a locomotion checkpoint: return per training target, optionally injured, and plots.</summary>
-    public static int Evaluate(string checkpoint, string injuryKind, double fraction, string? plots, int episodes, int threads)
+    public static int Evaluate(string checkpoint, string injuryKind, double? givenFraction, string? plots, int episodes, int threads)
     {
-        if (episodes is < 1 or > 10_000) throw new ConfigException($"--episodes must be in 1..10000 (got {episodes}).");
-        if (threads is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {threads}).");
-        var policy = LocomotionExperiment.Load(checkpoint);
+        if (episodes is < 1 or > 10_000) throw new ConfigException($"--episodes must be in 1..10000 (got {episodes})");
+        if (threads is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {threads})");
+        if (givenFraction is not null && injuryKind != "permanent") throw new ConfigException("--fraction applies to --injury permanent");
+        double fraction = givenFraction ?? 0.5;
+        if (!(fraction is >= 0 and <= 1)) throw new ConfigException($"--fraction must be in 0..1 (got {fraction})");
+        if (plots is not null) Outputs.EnsureDirectory(plots, "--plots");
+        var policy = LocomotionRun.Load(checkpoint);
         var injury = injuryKind switch
         {
             "temporary" => Injury.Temporary,
             "permanent" => Injury.Permanent(fraction),
             _ => Injury.None,
         };
-        if (injury.Kind == InjuryKind.Permanent && !(fraction is >= 0 and <= 1))
-            throw new ConfigException($"--fraction must be in 0..1 (got {fraction}).");
         var setup = policy.Config.Setup();
-        var returns = LocomotionExperiment.TestEpisodes(policy, injury, episodes, threads);
+        var returns = LocomotionRun.TestEpisodes(policy, injury, episodes, threads);
         int targets = returns.GetLength(0);
         // The 8-target mean of each episode index is one sample of the multi-task return; its spread gives the error.
         var perEpisode = Enumerable.Range(0, episodes).Select(e => Enumerable.Range(0, targets).Average(k => returns[k, e])).ToArray();
@@ -172,11 +181,17 @@ public static class LocomotionCommands
         }
         if (plots is not null)
         {
-            Directory.CreateDirectory(plots);
             using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
             foreach (var file in LocomotionFigures.WriteFigures(policy, model, plots)) Console.WriteLine($"wrote {file}");
         }
         return 0;
+    }
+
+    /// <summary>The directory of a checkpoint (default output of generalise and steer); an empty path is a usage error.</summary>
+    private static string CheckpointDirectory(string checkpoint)
+    {
+        if (string.IsNullOrWhiteSpace(checkpoint)) throw new ConfigException("the checkpoint path is empty");
+        return Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
     }
 
     private static double StandardDeviation(IReadOnlyList<double> values)
@@ -198,14 +213,13 @@ public static class LocomotionCommands
         {
             string path = parse.GetValue(checkpoint)!;
             int count = parse.GetValue(targets);
-            if (count is < 2 or > 100_000) throw new ConfigException($"--targets must be in 2..100000 (got {count}).");
-            var policy = LocomotionExperiment.Load(path);
-            string dir = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(dir);
+            if (count is < 2 or > 100_000) throw new ConfigException($"--targets must be in 2..100000 (got {count})");
+            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
+            var policy = LocomotionRun.Load(path);
             var result = LocomotionFigures.Generalisation(policy, count);
             string csv = Path.Combine(dir, "generalisation.csv");
-            File.WriteAllLines(csv, new[] { "target,return,training_target" }
-                .Concat(result.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Target:F4},{r.Return:F2},{r.Trained}"))));
+            AtomicFile.WriteText(csv, string.Concat(new[] { "target,return,training_target" }
+                .Concat(result.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Target:F4},{r.Return:F2},{r.Trained}"))).Select(l => l + "\n")), "generalisation table");
             string png = Path.Combine(dir, "generalisation.png");
             LocomotionPlots.Generalisation(policy, result, png);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -233,16 +247,15 @@ public static class LocomotionCommands
         {
             double meters = parse.GetValue(size);
             int count = parse.GetValue(steps);
-            if (!(meters is >= 0.5 and <= 100)) throw new ConfigException($"--size must be in 0.5..100 (got {meters}).");
-            if (count is < 1 or > 100_000) throw new ConfigException($"--steps must be in 1..100000 (got {count}).");
+            if (!(meters is >= 0.5 and <= 100)) throw new ConfigException($"--size must be in 0.5..100 (got {meters})");
+            if (count is < 1 or > 100_000) throw new ConfigException($"--steps must be in 1..100000 (got {count})");
             string path = parse.GetValue(checkpoint)!;
-            var policy = LocomotionExperiment.Load(path);
+            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
+            var policy = LocomotionRun.Load(path);
             var waypoints = SteeringPaths.Waypoints(parse.GetValue(shape)!, meters);
             var (trace, reached) = SteeringRecorder.Run(policy, waypoints, count);
-            string dir = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(dir);
             string csv = Path.Combine(dir, "steer.csv"), png = Path.Combine(dir, "steer.png");
-            File.WriteAllLines(csv, new[] { "step,x,y" }.Concat(trace.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{i + 1},{p.X:F4},{p.Y:F4}"))));
+            AtomicFile.WriteText(csv, string.Concat(new[] { "step,x,y" }.Concat(trace.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{i + 1},{p.X:F4},{p.Y:F4}"))).Select(l => l + "\n")), "steering trace");
             LocomotionPlots.Steering($"{policy.Config.Label} on {policy.Config.Task} steered along a {parse.GetValue(shape)} ({reached}/{waypoints.Length} waypoints)",
                 waypoints, trace, png);
             Console.WriteLine($"{policy.Config.Label}: reached {reached} of {waypoints.Length} waypoints in {trace.Count} steps");

@@ -1,95 +1,102 @@
 using System.Globalization;
-using PdlfFast.Training.Checkpoints;
+using PdlfFast.Training.Runs;
 using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
 
-/// <summary>What a training run reports after each generation (for the progress display).</summary>
-public readonly record struct TrainingProgress(int Generation, int Generations, float BestFitness, float MeanFitness, double? Test,
-    double EvaluationsPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
+/// <summary>One run of a job (e.g. PDLF, then its GRU comparison): its label and its steps.</summary>
+public sealed record JobPart(string Label, int Total);
 
-/// <summary>Console plumbing shared by the training commands: progress display, Ctrl+C handling, error exit codes.</summary>
+/// <summary>Console plumbing shared by the commands: the job's progress display, one-line errors and exit codes.</summary>
 public static class TrainingConsole
 {
     /// <summary>
-    /// Runs <paramref name="train"/> with a live progress bar on a terminal, or one line every
-    /// <paramref name="lineEvery"/> generations when output is redirected (logs, CI).
+    /// Runs part <paramref name="index"/> of a job with a live display of the run and of the whole job (bars and ETAs) on a
+    /// terminal, or one line every <paramref name="lineEvery"/> steps when output is redirected (logs, CI). The job's
+    /// ETA assumes the parts still to come take as long per step as this one.
     /// </summary>
-    public static T RunWithProgress<T>(string label, string testName, int generations, int lineEvery, Func<IProgress<TrainingProgress>, T> train)
+    public static T RunPart<T>(IReadOnlyList<JobPart> job, int index, string testName, int lineEvery, Func<IProgress<RunProgress>, T> train)
     {
+        var part = job[index];
+        int before = job.Take(index).Sum(p => p.Total), jobTotal = job.Sum(p => p.Total), after = jobTotal - before - part.Total;
+        string Line(RunProgress p, double? test) => Describe(part.Label, testName, p with { Test = test }) +
+            (job.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" | job {before + p.Completed}/{jobTotal} eta {Clock(p.Remaining + TimeSpan.FromSeconds(after * p.Step.Seconds))}") : "");
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             int every = Math.Max(1, lineEvery);
+            double? last = null;
             return train(new InlineProgress(p =>
             {
-                if (p.Generation % every == 0 || p.Generation == p.Generations) Console.WriteLine(Describe(label, testName, p));
+                last = p.Test ?? last;
+                if (p.Completed % every == 0 || p.Completed == p.Total) Console.WriteLine(Line(p, p.Test));
             }));
         }
         T result = default!;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
+        var columns = new ProgressColumn[] { new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn() };
+        AnsiConsole.Progress().Columns(columns).Start(context =>
+        {
+            var run = context.AddTask(part.Label, maxValue: part.Total);
+            var whole = job.Count > 1 ? context.AddTask($"job: {string.Join(", then ", job.Select(p => p.Label))}", maxValue: jobTotal) : null;
+            double? lastTest = null;
+            result = train(new InlineProgress(p =>
             {
-                var task = context.AddTask(label, maxValue: generations);
-                double? lastTest = null;
-                result = train(new InlineProgress(p =>
-                {
-                    lastTest = p.Test ?? lastTest;
-                    task.Value = p.Generation;
-                    task.Description = Describe(label, testName, p with { Test = lastTest });
-                }));
-                task.Value = task.MaxValue;
-            });
+                lastTest = p.Test ?? lastTest;
+                run.Value = p.Completed;
+                run.Description = Markup.Escape(Describe(part.Label, testName, p with { Test = lastTest }));
+                if (whole is not null) whole.Value = before + p.Completed;
+            }));
+            run.StopTask();
+            whole?.StopTask();
+        });
         return result;
     }
 
-    public static string Describe(string label, string testName, TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"{label} gen {p.Generation}/{p.Generations} best {p.BestFitness:F3} mean {p.MeanFitness:F3} {testName} {(p.Test is { } a ? a.ToString("F3", CultureInfo.InvariantCulture) : "-")} {p.EvaluationsPerSecond:F0} eval/s elapsed {p.Elapsed:hh\\:mm\\:ss} eta {p.Remaining:hh\\:mm\\:ss}");
+    /// <summary>One progress line: the generation's best member, the mean, the best ever, the last test (4 decimals, as eval prints).</summary>
+    public static string Describe(string label, string testName, RunProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"{label} {p.Completed}/{p.Total} gen-best {p.Step.BestFitness:F4} mean {p.Step.MeanFitness:F4}{(float.IsNaN(p.Step.BestEverFitness) ? "" : $" best-ever {p.Step.BestEverFitness:F4}")} {testName} {(p.Test is { } a ? a.ToString("F4", CultureInfo.InvariantCulture) : "-")} {p.Step.ItemsPerSecond:F0} eval/s elapsed {Clock(p.Elapsed)} eta {Clock(p.Remaining)}");
 
-    /// <summary>A token cancelled by the first Ctrl+C (the run checkpoints and stops); a second one ends the process.</summary>
-    public static CancellationTokenSource StopOnCtrlC(CancellationToken outer)
-    {
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        Console.CancelKeyPress += (_, e) =>
-        {
-            if (stop.IsCancellationRequested) return;
-            e.Cancel = true;
-            stop.Cancel();
-            AnsiConsole.MarkupLine("[yellow]Stopping after the current generation; the checkpoint will be saved.[/]");
-        };
-        return stop;
-    }
+    private static string Clock(TimeSpan t) => t.TotalDays >= 1 ? $"{(int)t.TotalDays}d{t:hh\\:mm\\:ss}" : t.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Refuses to start fresh runs over finished or interrupted ones: a run directory that already holds a
-    /// checkpoint is continued with --resume or left alone, never silently overwritten.
+    /// Runs a command body and turns expected failures into one line on stderr, <c>error: what (path)</c>, with the
+    /// documented exit code: 1 runtime (I/O, damaged files, physics), 2 usage (options, configs, resume mismatches).
     /// </summary>
-    public static void RefuseToOverwrite(IEnumerable<string> checkpoints, bool resume, string command)
-    {
-        if (resume) return;
-        foreach (var checkpoint in checkpoints)
-            if (File.Exists(checkpoint))
-                throw new Copy.ConfigException($"'{Path.GetDirectoryName(checkpoint)}' already holds a run ({Path.GetFileName(checkpoint)}): continue it with " +
-                    $"'{command} --resume' (same options), choose another --out, or delete the directory.");
-    }
-
-    /// <summary>Turns expected failures (bad options, unreadable checkpoints, missing physics) into a message and exit code 2.</summary>
     public static int Guard(Func<int> action)
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is Copy.ConfigException or CheckpointException or Tasks.Physics.PhysicsUnavailableException
-                                      or Tasks.Physics.MuJoCoException)
+        catch (RunException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return Fail(e.Message, (int)e.Kind);
+        }
+        catch (OutOfMemoryException)
+        {
+            return Fail("out of memory: this configuration needs more memory than the machine offers; reduce --population, --hidden or --threads",
+                RunExitCodes.RuntimeError);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(e.Message, RunExitCodes.RuntimeError);
         }
     }
 
-    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    public static int Fail(string message, int exitCode)
     {
-        public void Report(TrainingProgress value) => report(value);
+        Console.Error.WriteLine("error: " + OneLine(message));
+        return exitCode;
+    }
+
+    /// <summary>Joins a multi-line message (several option problems) into one line.</summary>
+    public static string OneLine(string message) =>
+        string.Join("; ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>Prints warnings from the run pipeline (e.g. a torn last log line was dropped).</summary>
+    public static void Warn(string message) => AnsiConsole.MarkupLineInterpolated($"[yellow]warning: {message}[/]");
+
+    private sealed class InlineProgress(Action<RunProgress> report) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value) => report(value);
     }
 }

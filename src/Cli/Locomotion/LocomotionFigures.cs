@@ -1,3 +1,4 @@
+using PdlfFast.Tasks.Runs;
 using PdlfFast.Cli.Plots;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
@@ -24,7 +25,7 @@ public static class LocomotionFigures
         Parallel.For(0, targets.Length, () => new LocomotionWorker(setup, model), (i, _, worker) =>
         {
             var recorder = new NoRecorder();
-            double r = worker.RunEpisode(policy.Parameters, targets[i].Target, LocomotionExperiment.TestSeed + (ulong)i,
+            double r = worker.RunEpisode(policy.Parameters, targets[i].Target, LocomotionRun.TestSeed + (ulong)i,
                 policy.Normaliser, null, ref recorder);
             results[i] = new GeneralisationPoint(targets[i].Target, r, targets[i].Trained);
             return worker;
@@ -65,7 +66,7 @@ public static class LocomotionFigures
         {
             using var worker = new LocomotionWorker(setup, model) { Injury = Injury.Permanent(fractions[i]) };
             var perTarget = new double[LocomotionTask.TrainingTargetCount];
-            points[i] = (fractions[i], LocomotionExperiment.TestTrainingTargets(worker, policy.Parameters, policy.Normaliser, perTarget));
+            points[i] = (fractions[i], LocomotionRun.TestTrainingTargets(worker, policy.Parameters, policy.Normaliser, perTarget));
         });
         string permanent = Path.Combine(directory, "injury-permanent.png");
         LocomotionPlots.PermanentInjury($"{policy.Config.Label} on {setup.Task.Name}: permanent injury", points, permanent);
@@ -87,7 +88,7 @@ public static class LocomotionFigures
         for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
         {
             var recorder = new TraceRecorder(samples, labels, k);
-            worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionExperiment.TestSeed + (ulong)k, policy.Normaliser, null, ref recorder);
+            worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionRun.TestSeed + (ulong)k, policy.Normaliser, null, ref recorder);
         }
         string file = Path.Combine(directory, "embedding.png");
         if (samples.Count < 2) return file;
@@ -122,7 +123,7 @@ public static class LocomotionFigures
         for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
         {
             var recorder = new RewardRecorder(sum, k == 0 ? weights : null);
-            worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionExperiment.TestSeed + (ulong)k,
+            worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionRun.TestSeed + (ulong)k,
                 policy.Normaliser, null, ref recorder);
         }
         for (int t = 0; t < sum.Length; t++) sum[t] /= LocomotionTask.TrainingTargetCount;

@@ -1,3 +1,4 @@
+using PdlfFast.Tasks.Runs;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
 
@@ -51,13 +52,13 @@ public struct SteeringRecorder((double X, double Y)[] waypoints, double reachedW
     {
         var setup = policy.Config.Setup() with { EpisodeSteps = steps };
         if (setup.Task is not (AntDirection or SwimmerDirection))
-            throw new Copy.ConfigException($"steer needs a direction task (ant_dir or swimmer_dir); this checkpoint is {setup.Task.Name}.");
+            throw new PdlfFast.Training.Runs.ConfigException($"steer needs a direction task (ant_dir or swimmer_dir); this checkpoint is {setup.Task.Name}");
         using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
         using var worker = new LocomotionWorker(setup, model);
         var path = new List<(double X, double Y)>(steps);
         var recorder = new SteeringRecorder(waypoints, reachedWithin, path);
         var (wx, wy) = waypoints[0];
-        worker.RunEpisode(policy.Parameters, (float)Math.Atan2(wy, wx), LocomotionExperiment.TestSeed, policy.Normaliser, null, ref recorder);
+        worker.RunEpisode(policy.Parameters, (float)Math.Atan2(wy, wx), LocomotionRun.TestSeed, policy.Normaliser, null, ref recorder);
         return (path, recorder.Waypoint);
     }
 }

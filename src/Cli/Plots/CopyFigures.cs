@@ -1,4 +1,4 @@
-using PdlfFast.Cli.Copy;
+using PdlfFast.Tasks.Runs;
 using PdlfFast.Kernel.Random;
 using PdlfFast.Tasks.Copy;
 
@@ -21,7 +21,7 @@ public static class CopyFigures
             for (uint s = 0; s < 3; s++)
             {
                 var recorder = new SnapshotRecorder(task.Length + task.Latency - 1);
-                var random = new RandomStream(CopyExperiment.TestSeed, new StreamId(0, 0, s, 0x46494753)); // "FIGS"
+                var random = new RandomStream(CopyRun.TestSeed, new StreamId(0, 0, s, 0x46494753)); // "FIGS"
                 var score = new CopyScore();
                 evaluator.RunSequence(worker, ref random, false, ref score, recorder);
                 string bits = string.Concat(worker.Bits.Select(b => b > 0 ? '1' : '0'));
@@ -50,7 +50,7 @@ public static class CopyFigures
         foreach (bool reset in new[] { false, true })
         {
             var recorder = new ActivityRecorder(task.Steps, config.Hidden);
-            var random = new RandomStream(CopyExperiment.TestSeed, new StreamId(0, 0, 0, 0x46494753));
+            var random = new RandomStream(CopyRun.TestSeed, new StreamId(0, 0, 0, 0x46494753));
             var score = new CopyScore();
             evaluator.RunSequence(worker, ref random, reset, ref score, recorder);
             var target = Enumerable.Range(0, task.Steps).Select(t => (double)task.Target(worker.Bits, t)).ToArray();
@@ -74,7 +74,7 @@ public static class CopyFigures
     private static double[] RecallByPosition(CopyEvaluator evaluator, CopyWorker worker, CopyConfig config, float[] mean, bool resetDuringDelay)
     {
         var correct = new int[config.Length];
-        evaluator.Test(worker, mean, config.TestSequences, CopyExperiment.TestSeed, resetDuringDelay, correct);
+        evaluator.Test(worker, mean, config.TestSequences, CopyRun.TestSeed, resetDuringDelay, correct);
         return correct.Select(c => (double)c / config.TestSequences).ToArray();
     }
 

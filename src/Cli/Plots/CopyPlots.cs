@@ -1,4 +1,4 @@
-using PdlfFast.Cli.Copy;
+using PdlfFast.Tasks.Runs;
 using ScottPlot;
 
 namespace PdlfFast.Cli.Plots;

@@ -1,3 +1,4 @@
+using PdlfFast.Tasks.Runs;
 using PdlfFast.Cli.Locomotion;
 using ScottPlot;
 

@@ -38,6 +38,11 @@ public sealed class WorkingMemoryNetwork
     public PdlfCoefficients? Rule { get; }
     public GruParameters? Gru { get; }
 
+    /// <summary>The genome length of a network, computed without building it (for memory estimates).</summary>
+    public static long GenomeLengthOf(MemoryModel model, int hiddenSize, PdlfTermSet terms) =>
+        (model != MemoryModel.Gru ? (long)PdlfCoefficients.GenomeLength(new NetworkSpec(CopyTask.Channels, hiddenSize, 1), terms) : 0)
+        + (model != MemoryModel.PlasticSnn ? GruParameters.GenomeLength(CopyTask.Channels, hiddenSize) : 0);
+
     public int RuleLength => Rule?.GenomeLength() ?? 0;
     public int GenomeLength => RuleLength + (Gru?.GenomeLength() ?? 0);
 

@@ -3,10 +3,10 @@ using System.Runtime.InteropServices;
 namespace PdlfFast.Tasks.Physics;
 
 /// <summary>Thrown when the physics engine cannot be used on this machine; the message says what to install.</summary>
-public sealed class PhysicsUnavailableException(string message) : Exception(message);
+public sealed class PhysicsUnavailableException(string message) : PdlfFast.Training.Runs.RunException(message);
 
 /// <summary>Thrown when MuJoCo rejects a model or fails inside a call; carries MuJoCo's own text.</summary>
-public sealed class MuJoCoException(string message) : Exception(message);
+public sealed class MuJoCoException(string message) : PdlfFast.Training.Runs.RunException(message);
 
 /// <summary>
 /// Checks, once per process, that the MuJoCo runtime and our shim can be loaded, so a missing package is reported by

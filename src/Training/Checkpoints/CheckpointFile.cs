@@ -1,32 +1,38 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using PdlfFast.Training.Runs;
 
 namespace PdlfFast.Training.Checkpoints;
 
-/// <summary>A checkpoint that cannot be used, with the file and the reason in the message.</summary>
-public sealed class CheckpointException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>A checkpoint that cannot be used: what is wrong, and the file (message <c>what (path)</c>).</summary>
+public sealed class CheckpointException(string what, string? path = null, Exception? inner = null)
+    : RunException(what, path, RunErrorKind.Runtime, inner);
 
 /// <summary>
 /// Versioned, checksummed checkpoint container:
 /// <code>"PDLFCKPT" | format version (int32) | payload length (int64) | payload | XxHash64(payload) (uint64)</code>
 /// Writes go to a temporary file in the same directory, are flushed to disk and renamed over the target, so a crash
-/// at any moment leaves either the old checkpoint or the new one, never a torn file.
+/// at any moment leaves either the old checkpoint or the new one, never a torn file. Reads trust nothing: they read
+/// the header first and then exactly the bytes it declares (never a whole device such as /dev/zero), within the
+/// file's size and <see cref="MaxPayloadBytes"/>.
 /// </summary>
 public static class CheckpointFile
 {
     public const int FormatVersion = 1;
+    /// <summary>Largest payload a checkpoint may declare (a .NET array's limit; real ones are megabytes).</summary>
+    public const long MaxPayloadBytes = int.MaxValue - 64;
     private static ReadOnlySpan<byte> Magic => "PDLFCKPT"u8;
     private const int HeaderLength = 8 + 4 + 8, TrailerLength = 8;
 
     public static void Write(string path, ReadOnlySpan<byte> payload)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the checkpoint path is empty");
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}{AtomicFile.TemporarySuffix}");
         try
         {
+            Directory.CreateDirectory(directory);
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 Span<byte> header = stackalloc byte[HeaderLength];
@@ -42,39 +48,50 @@ public static class CheckpointFile
             }
             File.Move(temporary, full, overwrite: true);
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try { File.Delete(temporary); } catch (IOException) { }
-            throw;
+            try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
+            throw new RunException($"cannot write the checkpoint: {e.Message}", full, inner: e);
         }
     }
 
     /// <summary>Reads and verifies a checkpoint; throws <see cref="CheckpointException"/> naming the file and the problem.</summary>
     public static byte[] Read(string path)
     {
-        byte[] bytes;
+        if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the checkpoint path is empty");
+        if (Directory.Exists(path)) throw new ConfigException("this is a directory, not a checkpoint", path);
+        if (!File.Exists(path)) throw new ConfigException("no such checkpoint", path);
         try
         {
-            bytes = File.ReadAllBytes(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            Span<byte> header = stackalloc byte[HeaderLength];
+            int got = stream.ReadAtLeast(header, HeaderLength, throwOnEndOfStream: false);
+            if (got < HeaderLength || !header[..8].SequenceEqual(Magic))
+                throw new CheckpointException($"not a PdlfFast checkpoint (no PDLFCKPT header in its first {got} bytes)", path);
+            int version = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+            if (version != FormatVersion)
+                throw new CheckpointException($"checkpoint format version {version}; this build reads version {FormatVersion}", path);
+            long length = BinaryPrimitives.ReadInt64LittleEndian(header[12..]);
+            long expected = HeaderLength + length + TrailerLength;
+            if (length < 0 || length > MaxPayloadBytes)
+                throw new CheckpointException($"the header declares an impossible payload of {length} bytes", path);
+            // Only regular files have a trustworthy length; anything else is read no further than the header declares.
+            if (stream.CanSeek && stream.Length != 0 && stream.Length != expected)
+                throw new CheckpointException($"truncated or padded: its header promises {expected} bytes, the file has {stream.Length}", path);
+            var payload = new byte[length];
+            Span<byte> trailer = stackalloc byte[TrailerLength];
+            if (stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false) != payload.Length
+                || stream.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false) != TrailerLength)
+                throw new CheckpointException($"truncated: its header promises {expected} bytes", path);
+            ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(trailer);
+            ulong actual = XxHash64.HashToUInt64(payload);
+            if (stored != actual)
+                throw new CheckpointException($"corrupted: checksum {actual:x16} does not match the stored {stored:x16}", path);
+            return payload;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CheckpointException($"Cannot read checkpoint '{path}': {e.Message}", e);
+            throw new CheckpointException($"cannot read the checkpoint: {e.Message}", path, e);
         }
-        if (bytes.Length < HeaderLength || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
-            throw new CheckpointException($"'{path}' is not a PdlfFast checkpoint (no PDLFCKPT header; {bytes.Length} bytes).");
-        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
-        if (version != FormatVersion)
-            throw new CheckpointException($"Checkpoint '{path}' has format version {version}; this build reads version {FormatVersion}.");
-        long length = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(12));
-        long expected = HeaderLength + length + TrailerLength;
-        if (length < 0 || bytes.Length != expected)
-            throw new CheckpointException($"Checkpoint '{path}' is truncated or padded: its header promises {expected} bytes, the file has {bytes.Length}.");
-        var payload = bytes.AsSpan(HeaderLength, (int)length);
-        ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(HeaderLength + (int)length));
-        ulong actual = XxHash64.HashToUInt64(payload);
-        if (stored != actual)
-            throw new CheckpointException($"Checkpoint '{path}' is corrupted: checksum {actual:x16} does not match the stored {stored:x16}.");
-        return payload.ToArray();
     }
 }

@@ -5,7 +5,11 @@ namespace PdlfFast.Training.Evolution;
 
 /// <summary>One generation's figures, as a progress display or a log line wants them.</summary>
 public readonly record struct GenerationReport(int Generation, float BestFitness, float MeanFitness, float BestEverFitness,
-    int NonFiniteEpisodes, double Seconds, double EpisodesPerSecond);
+    int NonFiniteEpisodes, double Seconds, double EpisodesPerSecond)
+{
+    /// <summary>Episodes evaluated in the generation.</summary>
+    public int Episodes { get; init; }
+}
 
 /// <summary>
 /// The generation loop: Ask into the driver's population, evaluate on all workers, Tell, keep the best member seen.
@@ -55,7 +59,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new GenerationReport(generation, told.BestFitness, told.MeanFiniteFitness, BestFitness,
-            evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9));
+            evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9)) { Episodes = evaluation.Episodes };
     }
 
     /// <summary>
@@ -99,7 +103,33 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     public static byte[] ReadCheckpointPayload(string path)
     {
         using var reader = OpenPayload(path, out _);
-        return ReadExtra(reader, path);
+        try
+        {
+            return ReadExtra(reader, path);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointException("the checkpoint's task payload is truncated", path, e);
+        }
+    }
+
+    /// <summary>Generations a checkpoint has done, read from its strategy header without restoring anything.</summary>
+    public static int ReadCheckpointGeneration(string path)
+    {
+        using var reader = OpenPayload(path, out _);
+        try
+        {
+            ReadExtra(reader, path);
+            reader.ReadString(); // strategy name
+            reader.ReadInt32(); // dimension
+            reader.ReadInt32(); // population
+            reader.ReadUInt64(); // seed
+            return reader.ReadInt32();
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or IOException)
+        {
+            throw new CheckpointException($"the checkpoint's strategy state is truncated: {e.Message}", path, e);
+        }
     }
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/>; returns its caller payload.</summary>
@@ -118,7 +148,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
         {
-            throw new CheckpointException($"Checkpoint '{path}' does not fit this run: {e.Message}", e);
+            throw new CheckpointException($"the checkpoint does not fit this run: {e.Message}", path, e);
         }
     }
 
@@ -131,19 +161,20 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         {
             tag = reader.ReadString();
         }
-        catch (EndOfStreamException e)
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
         {
-            throw new CheckpointException($"Checkpoint '{path}' has an empty payload.", e);
+            throw new CheckpointException("the checkpoint has an empty payload", path, e);
         }
-        if (tag != PayloadTag) throw new CheckpointException($"Checkpoint '{path}' holds '{tag}', not an evolution run ('{PayloadTag}').");
+        if (tag != PayloadTag) throw new CheckpointException($"the checkpoint holds '{tag}', not an evolution run ('{PayloadTag}')", path);
         return reader;
     }
 
     private static byte[] ReadExtra(BinaryReader reader, string path)
     {
         int length = reader.ReadInt32();
+        if (length > reader.BaseStream.Length - reader.BaseStream.Position) throw new CheckpointException("the checkpoint's task payload is truncated", path);
         var extra = reader.ReadBytes(Math.Max(0, length));
-        if (length < 0 || extra.Length != length) throw new CheckpointException($"Checkpoint '{path}': caller payload is truncated.");
+        if (length < 0 || extra.Length != length) throw new CheckpointException("the checkpoint's task payload is truncated", path);
         return extra;
     }
 

@@ -204,5 +204,23 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         }
     }
 
+    /// <summary>Writes what a restored trainer needs to continue bit for bit: the step count, parameters and Adam's state.</summary>
+    public void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_step);
+        StrategyChecks.WriteFloats(writer, Parameters);
+        Optimiser.WriteState(writer);
+    }
+
+    /// <summary>Restores what <see cref="WriteState"/> wrote; throws <see cref="InvalidDataException"/> when it does not fit this network.</summary>
+    public void ReadState(BinaryReader reader)
+    {
+        int step = reader.ReadInt32();
+        if (step < 0) throw new InvalidDataException($"negative step count {step}");
+        StrategyChecks.ReadFloats(reader, Parameters, "parameters");
+        Optimiser.ReadState(reader);
+        _step = step;
+    }
+
     public void Dispose() => _pool.Dispose();
 }

@@ -1,4 +1,4 @@
-namespace PdlfFast.Cli;
+namespace PdlfFast.Tasks.Runs;
 
 /// <summary>Collects every problem with a configuration, each naming its option and the allowed values.</summary>
 public sealed class OptionChecks

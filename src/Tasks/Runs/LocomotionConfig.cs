@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using PdlfFast.Cli.Copy;
 using PdlfFast.Rules.Pdlf;
 using PdlfFast.Tasks.Locomotion;
+using PdlfFast.Training.Runs;
 
-namespace PdlfFast.Cli.Locomotion;
+namespace PdlfFast.Tasks.Runs;
 
 /// <summary>
 /// Everything that defines a locomotion training run. Defaults are the built-in reduced budget of
@@ -35,13 +35,20 @@ public sealed record LocomotionConfig
     public LocomotionTask TaskDefinition => LocomotionTasks.Find(Task) ?? throw new ConfigException(UnknownTask(Task));
 
     [JsonIgnore]
-    public PdlfTermSet Terms => Rule switch { "abcd" => PdlfTermSet.Abcd, "acd" => PdlfTermSet.Acd, _ => PdlfTermSet.Bd };
+    public PdlfTermSet Terms => TermSets.Parse(Rule);
 
     [JsonIgnore]
     public int EpisodesPerMember => EpisodesPerTarget * LocomotionTask.TrainingTargetCount;
 
-    public LocomotionSetup Setup() => new(TaskDefinition,
-        Policy == "pdlf" ? LocomotionPolicyKind.Pdlf : LocomotionPolicyKind.DirectWeight, Terms, Hidden, EpisodeSteps);
+    public LocomotionSetup Setup() => new(TaskDefinition, PolicyKind, Terms, Hidden, EpisodeSteps);
+
+    [JsonIgnore]
+    public LocomotionPolicyKind PolicyKind => Policy switch
+    {
+        "pdlf" => LocomotionPolicyKind.Pdlf,
+        "direct-weight" => LocomotionPolicyKind.DirectWeight,
+        _ => throw new ConfigException($"--policy must be one of {string.Join(", ", Policies)} (got '{Policy}')"),
+    };
 
     /// <summary>Label of the run in plots and logs: "PDLF", "PDLF (ACD)", "direct-weight baseline".</summary>
     [JsonIgnore]
@@ -56,8 +63,8 @@ public sealed record LocomotionConfig
         if (LocomotionTasks.Find(Task) is null) checks.Add(UnknownTask(Task));
         return checks
             .OneOf("--policy", Policy, Policies)
-            .OneOf("--rule", Rule, CopyConfig.Rules)
-            .OneOf("--strategy", Strategy, CopyConfig.Strategies)
+            .OneOf("--rule", Rule, TermSets.Names)
+            .OneOf("--strategy", Strategy, Training.Evolution.Strategies.Names)
             .Range("--hidden", Hidden, 1, 4096)
             .EvenPopulation(Population)
             .Range("--generations", Generations, 1, 10_000_000)
@@ -71,34 +78,37 @@ public sealed record LocomotionConfig
             .Problems;
     }
 
+    /// <summary>Parameters the ES searches, computed without building the policy.</summary>
+    [JsonIgnore]
+    public long Dimension => Setup().Dimension;
+
+    /// <summary>
+    /// Bytes a run needs, roughly: the population matrix, the strategy's per-parameter state, one observation-statistics
+    /// slot per episode, and each worker's network state and MuJoCo data (a few MB with our models' sizes).
+    /// </summary>
+    public double EstimateBytes()
+    {
+        var task = TaskDefinition;
+        double synapses = (double)(task.ObservationSize + task.ActionSize) * Hidden;
+        return 4.0 * Dimension * (Population + 12) + 24.0 * task.ObservationSize * Population * EpisodesPerMember
+               + Threads * (8.0 * Dimension + 16.0 * synapses + (4 << 20));
+    }
+
+    /// <summary>Validates the values and that a run fits in memory; throws <see cref="ConfigException"/>.</summary>
     public LocomotionConfig Validated()
     {
         var problems = Problems();
-        return problems.Count == 0 ? this : throw new ConfigException(string.Join(Environment.NewLine, problems));
+        if (problems.Count > 0) throw new ConfigException(string.Join("; ", problems));
+        MemoryBudget.EnsurePopulation(Population, Dimension);
+        MemoryBudget.Ensure(EstimateBytes(), $"the {Task} run (population {Population} x {Dimension:N0} parameters, {Threads} threads)");
+        return this;
     }
 
-    public static LocomotionConfig FromFile(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"Cannot read config '{path}': {e.Message}");
-        }
-        try
-        {
-            return JsonSerializer.Deserialize(text, CliJson.Default.LocomotionConfig) ?? throw new ConfigException($"config '{path}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"config '{path}' is not a valid locomotion config: {e.Message}");
-        }
-    }
+    public static LocomotionConfig FromFile(string path) => FromJson(ConfigFiles.ReadText(path), path);
 
-    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.LocomotionConfig);
+    public static LocomotionConfig FromJson(string json, string source) => ConfigFiles.Parse(json, LocomotionJson.Default.LocomotionConfig, "locomotion config", source);
+
+    public string ToJson() => JsonSerializer.Serialize(this, LocomotionJson.Default.LocomotionConfig);
 }
 
 /// <summary>What a locomotion checkpoint carries besides the strategy: the config and the observation statistics.</summary>
@@ -114,3 +124,12 @@ public sealed record LocomotionLog(int Generation, float BestFitness, float Mean
 /// <summary>The outcome of a locomotion run, written as summary.json.</summary>
 public sealed record LocomotionSummary(string Task, string Label, int Generations, int Population, int EpisodesPerTarget, int EpisodeSteps,
     double TestReturn, double[] TestReturnPerTarget, long Instabilities, double WallSeconds, string Checkpoint);
+
+// Source-generated serialisation: no reflection, so it works under native AOT.
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(LocomotionConfig))]
+[JsonSerializable(typeof(LocomotionCheckpoint))]
+[JsonSerializable(typeof(LocomotionLog))]
+[JsonSerializable(typeof(LocomotionSummary))]
+internal sealed partial class LocomotionJson : JsonSerializerContext;

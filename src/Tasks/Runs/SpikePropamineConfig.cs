@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using PdlfFast.Cli.Copy;
 using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Tasks.Copy;
 using PdlfFast.Tasks.Cue;
 using PdlfFast.Training.Gradient;
+using PdlfFast.Training.Runs;
 
-namespace PdlfFast.Cli.SpikePropamine;
+namespace PdlfFast.Tasks.Runs;
 
 /// <summary>
 /// Everything that defines a SpikePropamine training run (plastic SNN, BPTT or ES) on the cue-association task or
@@ -38,6 +38,7 @@ public sealed record SpikePropamineConfig
     public float Alpha { get; set; } = 0.5f;
     public float Eta { get; set; } = 0.05f;
     public int TestEvery { get; set; } = 100;
+    public int CheckpointEvery { get; set; } = 100;
     public int TestEpisodes { get; set; } = 512;
     public ulong Seed { get; set; } = 1;
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
@@ -85,7 +86,9 @@ public sealed record SpikePropamineConfig
 
     public PlasticSnnSpec Spec()
     {
+        if (!Rules.Contains(Rule)) throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
         var parts = Rule.Split('-');
+        // "none" keeps the Hebbian layout with plasticity switched off (alpha fixed at 0).
         var rule = parts[0] switch { "oja" => TraceRule.Oja, "bcm" => TraceRule.Bcm, _ => TraceRule.Hebbian };
         var modulation = parts.Length < 2 ? TraceModulation.None
             : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
@@ -138,39 +141,48 @@ public sealed record SpikePropamineConfig
             .Range("--alpha", Alpha, -10, 10)
             .Range("--eta", Eta, 0, 1)
             .Range("--test-every", TestEvery, 1, 1_000_000)
+            .Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000)
             .Range("--test-episodes", TestEpisodes, 1, 1 << 20)
             .Range("--threads", Threads, 1, 1024)
             .Problems;
     }
 
+    /// <summary>
+    /// Bytes a run needs, roughly: per worker a tape of every step's state (membranes, traces, plastic traces per
+    /// synapse) for BPTT, per-episode gradients, and the ES population matrix.
+    /// </summary>
+    public double EstimateBytes()
+    {
+        var (inputs, outputs, _) = TaskShape;
+        double synapses = (double)(inputs + Hidden + outputs) * Hidden;
+        double parameters = 3 * synapses + 4.0 * Hidden + 16;
+        int steps = Task == "copy" ? CopyTask.Steps : CueTask.Steps;
+        return Trainer == "bptt"
+            ? Threads * 4.0 * steps * (3 * synapses + 8.0 * Hidden) + 4.0 * Batch * parameters + 16.0 * parameters
+            : 4.0 * parameters * (Population + 12) + Threads * 4.0 * (3 * synapses + 8.0 * Hidden);
+    }
+
+    /// <summary>Validates the values and that a run fits in memory; throws <see cref="ConfigException"/>.</summary>
     public SpikePropamineConfig Validated()
     {
         var problems = Problems();
-        return problems.Count == 0 ? this : throw new ConfigException(string.Join(Environment.NewLine, problems));
+        if (problems.Count > 0) throw new ConfigException(string.Join("; ", problems));
+        MemoryBudget.Ensure(EstimateBytes(), $"the {Task} run ({Hidden} hidden neurons, {(Trainer == "es" ? $"population {Population}" : $"batch {Batch}")}, {Threads} threads)");
+        return this;
     }
 
-    public static SpikePropamineConfig FromFile(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CliJson.Default.SpikePropamineConfig) ?? throw new ConfigException($"config '{path}' is empty.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new ConfigException($"config '{path}' cannot be used: {e.Message}");
-        }
-    }
+    public static SpikePropamineConfig FromFile(string path) => FromJson(ConfigFiles.ReadText(path), path);
 
-    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.SpikePropamineConfig);
+    public static SpikePropamineConfig FromJson(string json, string source) =>
+        ConfigFiles.Parse(json, SequenceJson.Default.SpikePropamineConfig, "SpikePropamine config", source);
+
+    public string ToJson() => JsonSerializer.Serialize(this, SequenceJson.Default.SpikePropamineConfig);
 }
 
-/// <summary>One test line of a cue run's log (step = BPTT step or ES generation).</summary>
-/// <remarks>ES reports no training accuracy (its fitness is the loss): null there.</remarks>
-public sealed record SequenceLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
-
-/// <summary>The outcome of a run (Latency applies to the copy task, Noise to the cue task).</summary>
-public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds)
-{
-    /// <summary>Copy task with a delay: test accuracy with all activity wiped during the delay (memory held by synapses only).</summary>
-    public double? ResetAccuracy { get; init; }
-}
+// Source-generated serialisation: no reflection, so it works under native AOT.
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(SpikePropamineConfig))]
+[JsonSerializable(typeof(SequenceLog))]
+[JsonSerializable(typeof(SequenceSummary))]
+internal sealed partial class SequenceJson : JsonSerializerContext;

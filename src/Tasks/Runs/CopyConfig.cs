@@ -2,8 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using PdlfFast.Rules.Pdlf;
 using PdlfFast.Tasks.Copy;
+using PdlfFast.Training.Evolution;
+using PdlfFast.Training.Runs;
 
-namespace PdlfFast.Cli.Copy;
+namespace PdlfFast.Tasks.Runs;
 
 /// <summary>
 /// Everything that defines a copy-task training run. Defaults are the built-in budget of <c>pdlf train copy</c>.
@@ -37,16 +39,12 @@ public sealed record CopyConfig
     {
         "pdlf" => MemoryModel.Pdlf,
         "gru" => MemoryModel.Gru,
-        _ => MemoryModel.PlasticSnn,
+        "snn" => MemoryModel.PlasticSnn,
+        _ => throw new ConfigException($"--model must be one of {string.Join(", ", Models)} (got '{Model}')"),
     };
 
     [JsonIgnore]
-    public PdlfTermSet Terms => Rule switch
-    {
-        "abcd" => PdlfTermSet.Abcd,
-        "acd" => PdlfTermSet.Acd,
-        _ => PdlfTermSet.Bd,
-    };
+    public PdlfTermSet Terms => TermSets.Parse(Rule);
 
     [JsonIgnore]
     public CopyTask Task => new(Length, Latency);
@@ -69,9 +67,30 @@ public sealed record CopyConfig
     public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainResetFraction, FitnessKind);
 
     public static readonly string[] Models = ["pdlf", "gru", "snn"];
-    public static readonly string[] Rules = ["abcd", "acd", "bd"];
-    public static readonly string[] Strategies = ["pgpe", "openai-es"];
+    public static string[] Rules => TermSets.Names;
+    public static string[] Strategies => Training.Evolution.Strategies.Names;
     public static readonly string[] Fitnesses = ["auto", "accuracy", "squared-error"];
+
+    /// <summary>Parameters the ES searches (the network's genome), computed without building the network.</summary>
+    [JsonIgnore]
+    public long Dimension => WorkingMemoryNetwork.GenomeLengthOf(MemoryModel, Hidden, Terms);
+
+    /// <summary>
+    /// Bytes a run needs, roughly: the population matrix, the strategy's per-parameter state (mean, noise scale,
+    /// Adam moments, best member, scratch) and each worker's network and lock-step batch of sequences.
+    /// </summary>
+    public double EstimateBytes() =>
+        4.0 * Dimension * (Population + 12) + Threads * (8.0 * Dimension + Sequences * (4.0 * (CopyTask.Channels + 2) * Hidden * 4 + 256));
+
+    /// <summary>Validates the values (<see cref="Problems"/>) and that a run fits in memory; throws <see cref="ConfigException"/>.</summary>
+    public CopyConfig Validated()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw new ConfigException(string.Join("; ", problems));
+        MemoryBudget.EnsurePopulation(Population, Dimension);
+        MemoryBudget.Ensure(EstimateBytes(), $"the copy-task run (population {Population} x {Dimension:N0} parameters, {Threads} threads)");
+        return this;
+    }
 
     /// <summary>Every problem with the values, each naming its option and the allowed range; empty when valid.</summary>
     public IReadOnlyList<string> Problems()
@@ -100,22 +119,10 @@ public sealed record CopyConfig
             .Problems;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Default.CopyConfig);
+    public string ToJson() => JsonSerializer.Serialize(this, CopyJson.Default.CopyConfig);
 
     /// <summary>Reads a config file; errors name the file and what is wrong with it.</summary>
-    public static CopyConfig FromFile(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"Cannot read config '{path}': {e.Message}");
-        }
-        return FromJson(text, $"config '{path}'");
-    }
+    public static CopyConfig FromFile(string path) => FromJson(ConfigFiles.ReadText(path), path);
 
     /// <summary>
     /// Reads the config stored in a checkpoint. Checkpoints written before <c>--fitness</c> existed have no such key and
@@ -128,20 +135,9 @@ public sealed record CopyConfig
         return document.RootElement.TryGetProperty("fitness", out _) ? config : config with { Fitness = "accuracy" };
     }
 
-    public static CopyConfig FromJson(string json, string source)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CliJson.Default.CopyConfig) ?? throw new ConfigException($"{source} is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{source} is not a valid copy-task config: {e.Message}");
-        }
-    }
+    /// <param name="source">The file (or checkpoint) the JSON came from, for the error message.</param>
+    public static CopyConfig FromJson(string json, string source) => ConfigFiles.Parse(json, CopyJson.Default.CopyConfig, "copy-task config", source);
 }
-
-public sealed class ConfigException(string message) : Exception(message);
 
 /// <summary>One line of a run's JSONL log.</summary>
 public sealed record GenerationLog(int Generation, float BestFitness, float MeanFitness, float BestEverFitness, int NonFinite,
@@ -157,11 +153,4 @@ public sealed record CopySummary(string Model, int Length, int Latency, int Gene
 [JsonSerializable(typeof(CopyConfig))]
 [JsonSerializable(typeof(GenerationLog))]
 [JsonSerializable(typeof(CopySummary))]
-[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionConfig))]
-[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionCheckpoint))]
-[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionLog))]
-[JsonSerializable(typeof(PdlfFast.Cli.Locomotion.LocomotionSummary))]
-[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SpikePropamineConfig))]
-[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SequenceLog))]
-[JsonSerializable(typeof(PdlfFast.Cli.SpikePropamine.SequenceSummary))]
-internal sealed partial class CliJson : JsonSerializerContext;
+internal sealed partial class CopyJson : JsonSerializerContext;

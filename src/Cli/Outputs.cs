@@ -1,0 +1,22 @@
+using PdlfFast.Training.Runs;
+
+namespace PdlfFast.Cli;
+
+/// <summary>Output directories named by options (--plots, --out of eval-like commands), checked with one-line errors.</summary>
+public static class Outputs
+{
+    /// <summary>Creates <paramref name="path"/> if needed; a file there, an empty path or no permission is a clear error naming <paramref name="option"/>.</summary>
+    public static string EnsureDirectory(string path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ConfigException($"{option} is an empty path");
+        if (File.Exists(path)) throw new ConfigException($"{option} names a file, not a directory", path);
+        try
+        {
+            return Directory.CreateDirectory(path).FullName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new RunException($"cannot create the {option} directory: {e.Message}", path, inner: e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using PdlfFast.Cli.Commands;
+using PdlfFast.Training.Runs;
+
+namespace PdlfFast.Cli;
+
+/// <summary>
+/// The <c>pdlf</c> command line as a callable: parse, dispatch, and map every outcome to the documented exit codes
+/// (0 done, 1 runtime error, 2 usage error, 130/143 stopped by SIGINT/SIGTERM after checkpointing). Program.cs
+/// calls it with the process's signals; tests call it with their own stop token.
+/// </summary>
+public static partial class PdlfApp
+{
+    /// <summary>Exit code of a failure no message foresaw (a bug: the message asks for a report).</summary>
+    public const int InternalError = 70;
+
+    /// <summary>How the user started pdlf, for the commands we suggest (the AOT binary, or dotnet run from a clone).</summary>
+    public static string Invoker { get; } = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet"
+        ? "dotnet run --project src/Cli -c Release --"
+        : "pdlf";
+
+    public static RootCommand Build(StopSignals stop)
+    {
+        var root = new RootCommand("pdlf: spiking networks whose synapses learn their own plasticity rules (PDLF, SpikePropamine), fast on CPUs.");
+        var train = new Command("train", "Train a model (tasks: copy, " + string.Join(", ", Tasks.Locomotion.LocomotionTasks.Names) + ", cue, spikepropamine-copy).");
+        train.Subcommands.Add(CopyCommands.Train(stop));
+        foreach (var task in LocomotionCommands.TrainCommands(stop)) train.Subcommands.Add(task);
+        train.Subcommands.Add(SpikePropamineCommands.Train(stop));
+        train.Subcommands.Add(SpikePropamineCommands.Train(stop, "copy"));
+        root.Subcommands.Add(train);
+        root.Subcommands.Add(CopyCommands.Eval());
+        var sweep = new Command("sweep", "Run a grid of trainings (tasks: copy, cue); finished grid points in --out are checked and reused.");
+        sweep.Subcommands.Add(CopyCommands.Sweep(stop));
+        sweep.Subcommands.Add(SpikePropamineCommands.Sweep(stop));
+        root.Subcommands.Add(sweep);
+        root.Subcommands.Add(LocomotionCommands.Generalise());
+        root.Subcommands.Add(LocomotionCommands.Steer());
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+
+    /// <summary>Runs one command line; never throws.</summary>
+    public static int Run(string[] args, StopSignals stop)
+    {
+        try
+        {
+            var root = Build(stop);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                var command = string.Join(' ', parse.CommandResult.Command is var c && c != root ? CommandPath(c) : ["pdlf"]);
+                Console.Error.WriteLine("error: " + string.Join("; ", parse.Errors.Select(e => Humanise(e.Message)).Distinct()) +
+                                        $" (see '{command} --help')");
+                return RunExitCodes.UsageError;
+            }
+            // Signals are ours (StopSignals): System.CommandLine's own handler would kill the run 2 s after SIGTERM.
+            int code = parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+            return code;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: internal error, please report it: {e.GetType().Name}: {TrainingConsole.OneLine(e.Message)}");
+            return InternalError;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(Command command)
+    {
+        var names = new Stack<string>();
+        for (Symbol? s = command; s is not null; s = s.Parents.FirstOrDefault())
+            names.Push(s is RootCommand ? "pdlf" : s.Name);
+        return names;
+    }
+
+    /// <summary>Says what a value should be in words instead of .NET type names (System.Nullable`1[System.Int32]).</summary>
+    public static string Humanise(string message)
+    {
+        var m = CannotParse().Match(message);
+        if (!m.Success) return message.TrimEnd('.');
+        string kind = m.Groups["type"].Value switch
+        {
+            var t when t.Contains("UInt64") || t.Contains("UInt32") => "a whole number >= 0",
+            var t when t.Contains("Int32") || t.Contains("Int64") => "a whole number",
+            var t when t.Contains("Double") || t.Contains("Single") => "a number",
+            var t when t.Contains("Boolean") => "true or false",
+            var t => t,
+        };
+        return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
+    }
+
+    [GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for (?:option|command) '(?<option>[^']*)' as expected type '?(?<type>[^']*?)'?\.?$")]
+    private static partial Regex CannotParse();
+}

@@ -1,0 +1,206 @@
+using System.Text;
+using System.Text.Json;
+using PdlfFast.Kernel.Observation;
+using PdlfFast.Tasks.Locomotion;
+using PdlfFast.Tasks.Physics;
+using PdlfFast.Training.Checkpoints;
+using PdlfFast.Training.Evolution;
+using PdlfFast.Training.Runs;
+
+namespace PdlfFast.Tasks.Runs;
+
+/// <summary>A trained locomotion policy: its config, the ES mean and the observation statistics it was trained with.</summary>
+public sealed record TrainedPolicy(LocomotionConfig Config, float[] Parameters, ObservationNormaliser Normaliser, int Generation);
+
+/// <summary>
+/// Locomotion training runs: builds the MuJoCo evaluator and the ES session from a <see cref="LocomotionConfig"/> alone,
+/// trains through the shared <see cref="RunLoop"/> (a test of the mean - one episode per target, fixed seeds, frozen
+/// statistics - every <see cref="LocomotionConfig.TestEvery"/> generations, a log line per generation, checkpoints
+/// with the config and the observation statistics inside), and loads trained policies back.
+/// </summary>
+public static class LocomotionRun
+{
+    public const ulong TestSeed = 0x7e57;
+
+    /// <summary>Options a resume may change: the budget and how the run is scheduled, never what it trains.</summary>
+    public static readonly string[] ResumableOptions = ["generations", "threads", "test-every", "checkpoint-every"];
+
+    public static readonly RunLogFormat<LocomotionLog> LogFormat = new(LocomotionJson.Default.LocomotionLog,
+        r => r.Generation + 1, r => r.ElapsedSeconds,
+        (done, s, test, elapsed) => new LocomotionLog(done - 1, s.BestFitness, s.MeanFitness, s.BestEverFitness, s.NonFinite,
+            s.Instabilities, s.Seconds, s.ItemsPerSecond, test, elapsed));
+
+    public static IEvolutionStrategy CreateStrategy(LocomotionConfig config) =>
+        Strategies.Create(config.Strategy, checked((int)config.Dimension), config.Population, config.Sigma, config.LearningRate, config.Seed);
+
+    /// <summary>
+    /// The run's ES session from the config alone: the MuJoCo model (owned by the session), evaluator, observation
+    /// statistics, strategy; the checkpoint payload holds the config and the statistics.
+    /// </summary>
+    public static EvolutionSession<LocomotionEvaluator, LocomotionWorker> CreateSession(LocomotionConfig config) => Build(config).Session;
+
+    private static (EvolutionSession<LocomotionEvaluator, LocomotionWorker> Session, double[] TestReturns) Build(LocomotionConfig config)
+    {
+        config.Validated();
+        var setup = config.Setup();
+        var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+        try
+        {
+            var statistics = new ObservationStatistics(setup.Task.StateObservationSize, config.Population, config.EpisodesPerMember);
+            var evaluator = new LocomotionEvaluator(setup, model, statistics);
+            var tester = new LocomotionWorker(setup, model);
+            var testReturns = new double[LocomotionTask.TrainingTargetCount];
+            EvolutionSession<LocomotionEvaluator, LocomotionWorker>? session = null;
+            session = new EvolutionSession<LocomotionEvaluator, LocomotionWorker>(CreateStrategy(config), evaluator,
+                new EvaluationOptions(EpisodesPerMember: config.EpisodesPerMember, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
+                config.ToJson(), () => Payload(config, statistics.Current),
+                mean => TestTrainingTargets(tester, mean, statistics.Current, testReturns))
+            {
+                AfterGeneration = statistics.EndGeneration,
+                Instabilities = () => session!.Run.Driver.Workers.Sum(w => w.Environment.Instabilities),
+                RestorePayload = payload =>
+                {
+                    statistics.Current.ImportState(ReadPayload(payload, "checkpoint").ObservationStatistics);
+                    statistics.Current.Prepare();
+                },
+                Owned = [tester, model],
+            };
+            return (session, testReturns);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
+    /// checkpoint and summary.json. A stop request finishes the generation in flight and checkpoints.
+    /// </summary>
+    public static (RunOutcome Outcome, LocomotionSummary Summary) Train(LocomotionConfig config, RunDirectory directory,
+        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null)
+    {
+        if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
+        long instabilities = 0;
+        var counting = new Progress(progress, p => instabilities += p.Step.Instabilities);
+        var (session, testReturns) = Build(config);
+        using var owned = session;
+        var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Generations, config.TestEvery, config.CheckpointEvery),
+            LogFormat, counting, stop, warn);
+        // The loop's final test of the mean left its per-target returns in testReturns.
+        var summary = new LocomotionSummary(config.Task, config.Label, outcome.Completed, config.Population, config.EpisodesPerTarget,
+            config.EpisodeSteps, outcome.FinalTest, testReturns.ToArray(), instabilities, outcome.WallSeconds, directory.CheckpointPath);
+        directory.WriteSummary(JsonSerializer.Serialize(summary, LocomotionJson.Default.LocomotionSummary));
+        return (outcome, summary);
+    }
+
+    /// <summary>Refuses to resume a checkpoint made with other options, naming each option that differs, or with fewer generations than done.</summary>
+    public static void EnsureResumable(LocomotionConfig requested, string checkpoint)
+    {
+        var stored = ReadPayload(EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(checkpoint), checkpoint).Config;
+        ConfigDiff.EnsureSame(stored.ToJson(), requested.ToJson(), ResumableOptions, checkpoint);
+        RunLoop.EnsureTotal(EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointGeneration(checkpoint),
+            new RunSchedule(requested.Generations, requested.TestEvery, requested.CheckpointEvery), checkpoint);
+    }
+
+    private sealed class Progress(IProgress<RunProgress>? inner, Action<RunProgress> also) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value)
+        {
+            also(value);
+            inner?.Report(value);
+        }
+    }
+
+    /// <summary>Return of the parameters on each training target (one episode each, fixed seeds); returns the mean.</summary>
+    public static double TestTrainingTargets(LocomotionWorker worker, ReadOnlySpan<float> parameters, ObservationNormaliser normaliser,
+        Span<double> perTarget)
+    {
+        var recorder = new NoRecorder();
+        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
+            perTarget[k] = worker.RunEpisode(parameters, worker.Setup.Task.TrainingTarget(k), TestEpisodeSeed(k, 0), normaliser, null, ref recorder);
+        double sum = 0;
+        foreach (var r in perTarget[..LocomotionTask.TrainingTargetCount]) sum += r;
+        return sum / LocomotionTask.TrainingTargetCount;
+    }
+
+    /// <summary>Reset seed of test episode <paramref name="episode"/> on training target <paramref name="target"/>.</summary>
+    private static ulong TestEpisodeSeed(int target, int episode) =>
+        TestSeed + (ulong)(target + LocomotionTask.TrainingTargetCount * episode);
+
+    /// <summary>
+    /// Returns of <paramref name="policy"/> on every training target, <paramref name="episodes"/> episodes each:
+    /// episode e of target k starts from <see cref="TestEpisodeSeed"/>(k, e), so episode 0 is the test the
+    /// training log reports. Each episode is written to its own cell, so any thread count gives the same bits.
+    /// </summary>
+    public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var setup = policy.Config.Setup();
+        int targets = LocomotionTask.TrainingTargetCount, total = targets * episodes;
+        var returns = new double[targets, episodes];
+        int lanes = Math.Min(threads, total);
+        using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+        Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = lanes }, lane =>
+        {
+            using var worker = new LocomotionWorker(setup, model) { Injury = injury };
+            var recorder = new NoRecorder();
+            for (int i = lane; i < total; i += lanes)
+            {
+                int k = i % targets, e = i / targets;
+                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestEpisodeSeed(k, e),
+                    policy.Normaliser, null, ref recorder);
+            }
+        });
+        return returns;
+    }
+
+    private static byte[] Payload(LocomotionConfig config, ObservationNormaliser normaliser)
+    {
+        var state = new double[normaliser.StateLength];
+        normaliser.ExportState(state);
+        return JsonSerializer.SerializeToUtf8Bytes(new LocomotionCheckpoint(LocomotionCheckpoint.KindName, config, state),
+            LocomotionJson.Default.LocomotionCheckpoint);
+    }
+
+    private static LocomotionCheckpoint ReadPayload(ReadOnlySpan<byte> payload, string path)
+    {
+        try
+        {
+            var checkpoint = JsonSerializer.Deserialize(payload, LocomotionJson.Default.LocomotionCheckpoint);
+            if (checkpoint is null || checkpoint.Kind != LocomotionCheckpoint.KindName)
+                throw new CheckpointException("not a locomotion checkpoint", path);
+            return checkpoint;
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"not a locomotion checkpoint: {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>True when the checkpoint was written by <see cref="Train"/> (rather than by the copy task).</summary>
+    public static bool IsLocomotionCheckpoint(string path)
+    {
+        var payload = EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(path);
+        return Encoding.UTF8.GetString(payload).Contains($"\"kind\":\"{LocomotionCheckpoint.KindName}\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Loads the trained mean, its config and observation statistics from a checkpoint.</summary>
+    public static TrainedPolicy Load(string path)
+    {
+        var extra = ReadPayload(EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(path), path);
+        var config = extra.Config with { Threads = 1 };
+        using var session = CreateSession(config);
+        session.LoadCheckpoint(path);
+        var normaliser = new ObservationNormaliser(config.Setup().Task.StateObservationSize);
+        normaliser.ImportState(extra.ObservationStatistics);
+        normaliser.Prepare();
+        return new TrainedPolicy(config, session.Strategy.Mean.ToArray(), normaliser, session.Completed);
+    }
+
+    /// <summary>Reads a run's log (for plots); a torn last line is dropped with a warning.</summary>
+    public static IReadOnlyList<LocomotionLog> ReadLog(string directory, Action<string>? warn = null) =>
+        RunLog<LocomotionLog>.Read(Path.Combine(directory, RunDirectory.LogName), LocomotionJson.Default.LocomotionLog, warn);
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using System.Text.Json;
+using PdlfFast.Training.Checkpoints;
+using PdlfFast.Training.Evolution;
+using PdlfFast.Training.Gradient;
+using PdlfFast.Training.Runs;
+
+namespace PdlfFast.Tasks.Runs;
+
+/// <summary>
+/// SpikePropamine training runs on the cue or copy task, by BPTT (minibatches, Adam, clipping) or by PGPE on the same
+/// objective, through the shared <see cref="RunLoop"/>: a test on held-out episodes every
+/// <see cref="SpikePropamineConfig.TestEvery"/> steps (mean accuracy: the cue task's episodes right, the copy task's bits
+/// right), a log line per step, checkpoints (config and the trainer's whole state) every
+/// <see cref="SpikePropamineConfig.CheckpointEvery"/> steps and on stop, so <c>--resume</c> continues bit for bit. Writes
+/// parameters.bin (the final parameters, little-endian floats) and summary.json at the end. The progress line's "best"
+/// is the minibatch accuracy (BPTT) or the best member's fitness, minus its loss (ES); "mean" is minus the mean loss.
+/// </summary>
+public static class SequenceRun
+{
+    public const ulong TestSeed = 0x7e57;
+    public const string ParametersName = "parameters.bin";
+
+    /// <summary>Options a resume may change: the budget and how the run is scheduled, never what it trains.</summary>
+    public static readonly string[] ResumableOptions = ["steps", "threads", "test-every", "checkpoint-every"];
+
+    public static readonly RunLogFormat<SequenceLog> LogFormat = new(SequenceJson.Default.SequenceLog,
+        r => r.Step, r => r.ElapsedSeconds,
+        (done, s, test, elapsed) => new SequenceLog(done, s.TrainLoss ?? -s.MeanFitness, s.TrainAccuracy, test, elapsed));
+
+    /// <summary>
+    /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
+    /// checkpoint, parameters.bin and summary.json. A stop request finishes the step in flight and checkpoints.
+    /// </summary>
+    public static (RunOutcome Outcome, SequenceSummary Summary) Train(SpikePropamineConfig config, RunDirectory directory,
+        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null)
+    {
+        config.Validated();
+        if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
+        return config.Task == "copy"
+            ? Train(config, config.CopyTask, config.CopyTask.Delay, directory, progress, stop, warn)
+            : Train(config, config.CueTask, null, directory, progress, stop, warn);
+    }
+
+    /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity at the final test.</param>
+    private static (RunOutcome, SequenceSummary) Train<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay,
+        RunDirectory directory, IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn) where TTask : struct, ISequenceTask
+    {
+        var spec = config.Spec();
+        var evaluator = new SequenceEvaluator<TTask>(spec, task);
+        var tester = evaluator.CreateWorker(0);
+        double Test(ReadOnlySpan<float> p) => evaluator.Accuracy(tester, p, config.TestEpisodes, TestSeed);
+        string json = config.ToJson();
+        var schedule = new RunSchedule(config.Steps, config.TestEvery, config.CheckpointEvery, "steps");
+        RunOutcome outcome;
+        float[] parameters;
+        if (config.Trainer == "bptt")
+        {
+            var trainer = new GradientTrainer<TTask>(spec, task,
+                new GradientOptions(config.Batch, config.LearningRate, config.Clip, config.Threads, config.Seed)
+                {
+                    Frozen = config.FrozenParts,
+                    Silence = config.TrainWithReset && delay is { } silence ? silence : default,
+                },
+                config.InitialParameters());
+            using var session = new GradientSession<TTask>(trainer, json, Test);
+            outcome = RunLoop.Run(session, directory, schedule, LogFormat, progress, stop, warn);
+            parameters = trainer.Parameters.ToArray();
+        }
+        else
+        {
+            var initial = config.InitialParameters();
+            var strategy = new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
+            byte[] payload = Encoding.UTF8.GetBytes(json);
+            using var session = new EvolutionSession<SequenceEvaluator<TTask>, SequenceWorker>(strategy, evaluator,
+                new EvaluationOptions(EpisodesPerMember: config.Batch, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
+                json, () => payload, Test);
+            outcome = RunLoop.Run(session, directory, schedule, LogFormat, progress, stop, warn);
+            parameters = strategy.Mean.ToArray();
+        }
+        AtomicFile.Write(Path.Combine(directory.Path, ParametersName), System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()), "parameters");
+        double? reset = delay is { } d && d.End > d.Start ? evaluator.Accuracy(tester, parameters, config.TestEpisodes, TestSeed, d) : null;
+        var summary = new SequenceSummary(config.Task, config.Rule, config.Trainer, config.SequenceLength, config.Latency, config.Noise, outcome.Completed,
+            outcome.FinalTest, config.TaskShape.Chance, outcome.WallSeconds) { ResetAccuracy = reset };
+        directory.WriteSummary(JsonSerializer.Serialize(summary, SequenceJson.Default.SequenceSummary));
+        return (outcome, summary);
+    }
+
+    /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>
+    public static SpikePropamineConfig ReadConfig(string checkpoint)
+    {
+        var payload = CheckpointFile.Read(checkpoint);
+        string json = GradientSession<Cue.CueTask>.IsGradientCheckpoint(payload)
+            ? GradientSession<Cue.CueTask>.ReadConfig(checkpoint)
+            : Encoding.UTF8.GetString(EvolutionRun<SequenceEvaluator<Cue.CueTask>, SequenceWorker>.ReadCheckpointPayload(checkpoint));
+        return SpikePropamineConfig.FromJson(json, checkpoint);
+    }
+
+    /// <summary>Refuses to resume a checkpoint made with other options (naming each option that differs) or beyond --steps.</summary>
+    public static void EnsureResumable(SpikePropamineConfig requested, string checkpoint)
+    {
+        ConfigDiff.EnsureSame(ReadConfig(checkpoint).ToJson(), requested.ToJson(), ResumableOptions, checkpoint);
+        int done = GradientSession<Cue.CueTask>.IsGradientCheckpoint(CheckpointFile.Read(checkpoint))
+            ? GradientSession<Cue.CueTask>.ReadStep(checkpoint)
+            : EvolutionRun<SequenceEvaluator<Cue.CueTask>, SequenceWorker>.ReadCheckpointGeneration(checkpoint);
+        RunLoop.EnsureTotal(done, new RunSchedule(requested.Steps, requested.TestEvery, requested.CheckpointEvery, "steps"), checkpoint);
+    }
+
+    /// <summary>
+    /// The summary of a finished run made before SpikePropamine runs had checkpoints (config.json and summary.json only),
+    /// after checking that its stored options are <paramref name="config"/>'s (threads aside); null when the directory
+    /// holds no such run. A run made with other options is a <see cref="ConfigException"/> naming them.
+    /// </summary>
+    public static SequenceSummary? FinishedWithoutCheckpoint(SpikePropamineConfig config, string directory)
+    {
+        string summaryPath = Path.Combine(directory, RunDirectory.SummaryName), configPath = Path.Combine(directory, RunDirectory.ConfigName);
+        if (!File.Exists(summaryPath) || !File.Exists(configPath) || File.Exists(Path.Combine(directory, RunDirectory.CheckpointName))) return null;
+        var stored = SpikePropamineConfig.FromFile(configPath);
+        ConfigDiff.EnsureSame(stored.ToJson(), config.ToJson(), ["threads", "checkpoint-every"], configPath);
+        var summary = ConfigFiles.Parse(ConfigFiles.ReadText(summaryPath), SequenceJson.Default.SequenceSummary, "run summary", summaryPath);
+        return summary.Steps == config.Steps ? summary : null;
+    }
+
+    public static IReadOnlyList<SequenceLog> ReadLog(string directory, Action<string>? warn = null) =>
+        RunLog<SequenceLog>.Read(Path.Combine(directory, RunDirectory.LogName), SequenceJson.Default.SequenceLog, warn);
+}
+
+/// <summary>One line of a SpikePropamine run's log (step = BPTT step or ES generation).</summary>
+/// <remarks>ES reports no training accuracy (its fitness is the loss): null there.</remarks>
+public sealed record SequenceLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
+
+/// <summary>The outcome of a run (Latency applies to the copy task, Noise to the cue task).</summary>
+public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds)
+{
+    /// <summary>Copy task with a delay: test accuracy with all activity wiped during the delay (memory held by synapses only).</summary>
+    public double? ResetAccuracy { get; init; }
+}

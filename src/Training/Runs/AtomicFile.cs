@@ -1,0 +1,79 @@
+namespace PdlfFast.Training.Runs;
+
+/// <summary>
+/// Whole-file writes that a crash cannot tear: the bytes go to a temporary file beside the target
+/// (<c>.NAME.PID.tmp</c>), are flushed to disk and renamed over the target, so a reader sees the old file or the new
+/// one, never a mixture. Failures become a <see cref="RunException"/> naming the file.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Suffix of the temporary files; <see cref="RemoveStaleTemporaries"/> cleans up after killed writers.</summary>
+    public const string TemporarySuffix = ".tmp";
+
+    public static void Write(string path, ReadOnlySpan<byte> bytes, string what = "file")
+    {
+        string full = FullPath(path, what);
+        string directory = System.IO.Path.GetDirectoryName(full)!;
+        string temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}{TemporarySuffix}");
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            throw new RunException($"cannot write the {what}: {e.Message}", full, inner: e);
+        }
+    }
+
+    public static void WriteText(string path, string text, string what = "file") =>
+        Write(path, System.Text.Encoding.UTF8.GetBytes(text), what);
+
+    /// <summary>
+    /// Deletes temporary files left in <paramref name="directory"/> by writers that were killed mid-write (any process
+    /// but this one; callers hold the directory's lock, so no other live process writes there).
+    /// </summary>
+    public static int RemoveStaleTemporaries(string directory)
+    {
+        int removed = 0;
+        string mine = $".{Environment.ProcessId}{TemporarySuffix}";
+        foreach (var file in Directory.EnumerateFiles(directory, "." + "*" + TemporarySuffix))
+        {
+            if (file.EndsWith(mine, StringComparison.Ordinal)) continue;
+            if (TryDelete(file)) removed++;
+        }
+        return removed;
+    }
+
+    private static string FullPath(string path, string what)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ConfigException($"the {what} path is empty");
+        try
+        {
+            return System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ConfigException($"the {what} path is not usable: {e.Message}", path, e);
+        }
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace PdlfFast.Training.Runs;
+
+/// <summary>
+/// Refuses configurations that cannot fit in memory before anything is allocated, with the estimate in the message,
+/// instead of an OutOfMemoryException deep inside a run.
+/// </summary>
+public static class MemoryBudget
+{
+    /// <summary>Memory this process may use (the GC's view: physical memory or the container's limit).</summary>
+    public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <param name="bytes">The configuration's estimate.</param>
+    /// <param name="what">What needs it, e.g. "population 65536 x 1,234,567 parameters".</param>
+    public static void Ensure(double bytes, string what)
+    {
+        long available = Available;
+        // Leave a quarter for the runtime, the OS and estimates that run short.
+        if (bytes > 0.75 * available || bytes > Array.MaxLength * 4.0 * 64)
+            throw new ConfigException($"{what} needs about {Format(bytes)} of memory; this machine offers {Format(available)}: " +
+                                      "reduce the population, the network or the threads");
+    }
+
+    /// <summary>The population matrix is one array: its size must fit a .NET array's index.</summary>
+    public static void EnsurePopulation(long population, long dimension)
+    {
+        if (population * dimension > Array.MaxLength)
+            throw new ConfigException($"population {population} x {dimension:N0} parameters = {population * dimension:N0} values exceeds one array's limit of {Array.MaxLength:N0}: reduce the population or the network");
+    }
+
+    public static string Format(double bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (1L << 30):F1} GiB",
+        >= 1L << 20 => $"{bytes / (1L << 20):F1} MiB",
+        _ => $"{bytes / 1024:F0} KiB",
+    };
+}
