@@ -107,7 +107,7 @@ public static class CopyCommands
             foreach (var (label, dir, c) in runs)
             {
                 var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
-                var run = RunDirectory.Open(dir, start, resumeCommand);
+                var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
                 opened.Add(run);
                 if (run.Resuming) CopyRun.EnsureResumable(c, run.CheckpointPath);
             }

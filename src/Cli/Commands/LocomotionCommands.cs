@@ -108,7 +108,7 @@ public static class LocomotionCommands
             foreach (var (dir, c) in runs)
             {
                 var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
-                var run = RunDirectory.Open(dir, start, resumeCommand);
+                var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
                 opened.Add(run);
                 if (run.Resuming) LocomotionRun.EnsureResumable(c, run.CheckpointPath);
             }
@@ -203,7 +203,7 @@ public static class LocomotionCommands
     public static Command Generalise()
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "A locomotion checkpoint written by pdlf train." };
-        var targets = new Option<int>("--targets") { Description = "Unseen targets, evenly inside [min + D/8, max - D/8]. Default 72.", DefaultValueFactory = _ => LocomotionTask.GeneralisationTargetCount };
+        var targets = new Option<int>("--targets") { Description = "Unseen targets, evenly inside [min + D/8, max - D/8].", DefaultValueFactory = _ => LocomotionTask.GeneralisationTargetCount };
         var output = new Option<string?>("--out") { Description = "Directory for generalisation.csv and generalisation.png. Default: the checkpoint's directory." };
         var command = new Command("generalise", "Run a trained locomotion policy on targets it never trained on; writes a CSV and a plot.")
         {
@@ -234,10 +234,10 @@ public static class LocomotionCommands
     public static Command Steer()
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "An ant_dir or swimmer_dir checkpoint written by pdlf train." };
-        var shape = new Option<string>("--shape") { Description = "Path to trace: square, circle or figure8. Default square.", DefaultValueFactory = _ => "square" };
+        var shape = new Option<string>("--shape") { Description = "Path to trace: square, circle or figure8.", DefaultValueFactory = _ => "square" };
         shape.AcceptOnlyFromAmong(SteeringPaths.Shapes);
-        var size = new Option<double>("--size") { Description = "Size of the path in metres (0.5..100). Default 4.", DefaultValueFactory = _ => 4.0 };
-        var steps = new Option<int>("--steps") { Description = "Control steps (1..100000). Default 3000.", DefaultValueFactory = _ => 3000 };
+        var size = new Option<double>("--size") { Description = "Size of the path in metres (0.5..100).", DefaultValueFactory = _ => 4.0 };
+        var steps = new Option<int>("--steps") { Description = "Control steps (1..100000).", DefaultValueFactory = _ => 3000 };
         var output = new Option<string?>("--out") { Description = "Directory for steer.png and steer.csv. Default: the checkpoint's directory." };
         var command = new Command("steer", "Steer a direction-task policy along a path by overwriting its target direction every step; plots the path.")
         {

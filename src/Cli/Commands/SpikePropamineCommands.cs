@@ -112,7 +112,7 @@ public static class SpikePropamineCommands
                 foreach (var (dir, c) in runs)
                 {
                     var start = opened.Count == 0 ? resuming ? RunStart.Resume : RunStart.New : resuming ? RunStart.ResumeIfPresent : RunStart.New;
-                    var run = RunDirectory.Open(dir, start, resumeCommand);
+                    var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
                     opened.Add(run);
                     if (run.Resuming) SequenceRun.EnsureResumable(c, run.CheckpointPath);
                 }

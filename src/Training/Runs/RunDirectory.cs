@@ -5,7 +5,10 @@ public enum RunStart
 {
     /// <summary>Start a new run; a directory that holds any run is refused (runs are never overwritten).</summary>
     New,
-    /// <summary>Continue from the directory's checkpoint; no checkpoint is an error.</summary>
+    /// <summary>
+    /// Continue from the directory's checkpoint. No checkpoint is an error, unless the directory holds a run that was
+    /// stopped before its first checkpoint (config.json is there): that run starts again, with a warning.
+    /// </summary>
     Resume,
     /// <summary>Continue from the checkpoint if there is one, else start afresh (a comparison run its parent's resume reached first).</summary>
     ResumeIfPresent,
@@ -46,7 +49,8 @@ public sealed class RunDirectory : IDisposable
     /// <param name="path">The run directory.</param>
     /// <param name="start">What to do with an existing run.</param>
     /// <param name="resumeCommand">The command that resumes this run, for the refusal message (e.g. <c>pdlf train copy --out runs/x --resume</c>).</param>
-    public static RunDirectory Open(string path, RunStart start, string resumeCommand)
+    /// <param name="warn">Hears about a run that starts again because it was stopped before its first checkpoint.</param>
+    public static RunDirectory Open(string path, RunStart start, string resumeCommand, Action<string>? warn = null)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the run directory is an empty path");
         string full;
@@ -81,8 +85,11 @@ public sealed class RunDirectory : IDisposable
                 case RunStart.New when RunFiles.Any(f => File.Exists(System.IO.Path.Combine(full, f))):
                     throw new ConfigException($"the directory already holds a run: continue it with '{resumeCommand}' (same options), " +
                                               "choose another --out, or delete the directory", path);
-                case RunStart.Resume when !hasCheckpoint:
+                case RunStart.Resume when !hasCheckpoint && !File.Exists(System.IO.Path.Combine(full, ConfigName)):
                     throw new ConfigException("there is no run to resume: the directory holds no checkpoint", path);
+                case RunStart.Resume when !hasCheckpoint:
+                    warn?.Invoke($"the run was stopped before its first checkpoint: starting it again ({path})");
+                    break;
             }
             AtomicFile.RemoveStaleTemporaries(full);
             return new RunDirectory(full, lockFile, hasCheckpoint && start != RunStart.New);
