@@ -48,10 +48,10 @@ public static class CheckpointFile
             }
             File.Move(temporary, full, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (AtomicFile.IsWriteFailure(e))
         {
             try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
-            throw new RunException($"cannot write the checkpoint: {e.Message}", full, inner: e);
+            throw new RunException($"cannot write the checkpoint: {AtomicFile.Describe(e)}", full, inner: e);
         }
     }
 

@@ -25,12 +25,23 @@ public static class AtomicFile
             }
             File.Move(temporary, full, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsWriteFailure(e))
         {
             TryDelete(temporary);
-            throw new RunException($"cannot write the {what}: {e.Message}", full, inner: e);
+            throw new RunException($"cannot write the {what}: {Describe(e)}", full, inner: e);
         }
     }
+
+    /// <summary>
+    /// What a failed file write throws: I/O errors (disk full is an IOException), permissions, and EFBIG (a file-size
+    /// limit, e.g. ulimit -f), which .NET reports as an ArgumentOutOfRangeException from the write.
+    /// </summary>
+    public static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException { ParamName: "value" };
+
+    /// <summary>The failure in words (EFBIG's .NET message talks about a parameter).</summary>
+    public static string Describe(Exception e) => e is ArgumentOutOfRangeException
+        ? "the file would exceed the file-size limit (EFBIG; see ulimit -f)"
+        : e.Message;
 
     public static void WriteText(string path, string text, string what = "file") =>
         Write(path, System.Text.Encoding.UTF8.GetBytes(text), what);

@@ -24,6 +24,9 @@ public sealed class RunLog<T> : IDisposable where T : class
 
     public string Path { get; }
 
+    /// <summary>Largest log read back (a million generations take about 250 MB).</summary>
+    public const long MaxBytes = 1L << 30;
+
     /// <summary>Reads every record; a missing file is an empty log. <paramref name="warn"/> hears about a dropped trailing line.</summary>
     public static IReadOnlyList<T> Read(string path, JsonTypeInfo<T> type, Action<string>? warn = null)
     {
@@ -31,7 +34,13 @@ public sealed class RunLog<T> : IDisposable where T : class
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(path, Encoding.UTF8);
+            // Read no more than the file's size says (a device such as /dev/zero in its place reads as empty).
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            long length = stream.Length;
+            if (length > MaxBytes) throw new RunException($"the log is larger than {MaxBytes >> 20} MiB: not a run log", path);
+            var bytes = new byte[length];
+            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            lines = Encoding.UTF8.GetString(bytes, 0, read).Split('\n');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -111,9 +120,9 @@ public sealed class RunLog<T> : IDisposable where T : class
             _writer.Write('\n');
             _writer.Flush();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (AtomicFile.IsWriteFailure(e))
         {
-            throw new RunException($"cannot write the log: {e.Message}", Path, inner: e);
+            throw new RunException($"cannot write the log: {AtomicFile.Describe(e)}", Path, inner: e);
         }
     }
 
