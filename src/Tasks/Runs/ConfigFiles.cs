@@ -59,6 +59,8 @@ public static class ConfigFiles
             };
             return $"'{key}' must be {expected}";
         }
+        var isNull = System.Text.RegularExpressions.Regex.Match(message, "^The property or field '(?<key>.*)' on type .* doesn't allow setting null values");
+        if (isNull.Success) return $"'{isNull.Groups["key"].Value}' must not be null";
         var unknown = System.Text.RegularExpressions.Regex.Match(message, "^The JSON property '(?<key>.*)' could not be mapped");
         if (unknown.Success) return $"unknown key '{unknown.Groups["key"].Value}' (keys are the options' names without the dashes, e.g. \"length\")";
         return key.Length > 0 ? $"{message.TrimEnd('.')} (at '{key}')" : message.TrimEnd('.');

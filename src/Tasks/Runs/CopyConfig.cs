@@ -149,7 +149,7 @@ public sealed record CopySummary(string Model, int Length, int Latency, int Gene
 
 // Source-generated serialisation: no reflection, so it works under native AOT.
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(CopyConfig))]
 [JsonSerializable(typeof(GenerationLog))]
 [JsonSerializable(typeof(CopySummary))]

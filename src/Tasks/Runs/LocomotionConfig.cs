@@ -127,7 +127,7 @@ public sealed record LocomotionSummary(string Task, string Label, int Generation
 
 // Source-generated serialisation: no reflection, so it works under native AOT.
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(LocomotionConfig))]
 [JsonSerializable(typeof(LocomotionCheckpoint))]
 [JsonSerializable(typeof(LocomotionLog))]

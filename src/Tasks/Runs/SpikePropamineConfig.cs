@@ -181,7 +181,7 @@ public sealed record SpikePropamineConfig
 
 // Source-generated serialisation: no reflection, so it works under native AOT.
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(SpikePropamineConfig))]
 [JsonSerializable(typeof(SequenceLog))]
 [JsonSerializable(typeof(SequenceSummary))]
