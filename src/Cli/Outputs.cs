@@ -9,12 +9,17 @@ public static class Outputs
     public static string EnsureDirectory(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ConfigException($"{option} is an empty path");
+        if (path.Contains('\0')) throw new ConfigException($"{option} contains a NUL character");
         if (File.Exists(path)) throw new ConfigException($"{option} names a file, not a directory", path);
         try
         {
             return Directory.CreateDirectory(path).FullName;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ConfigException($"{option} is not a usable path: {e.Message}", path, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new RunException($"cannot create the {option} directory: {e.Message}", path, inner: e);
         }

@@ -46,11 +46,13 @@ public static partial class PdlfApp
         try
         {
             var root = Build(stop);
-            var parse = root.Parse(args);
+            // No @file response files: a run's options come from flags or --config, and expanding @/dev/zero or @DIR
+            // would read without bound or fail outside our error handling.
+            var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parse.Errors.Count > 0)
             {
                 var command = string.Join(' ', parse.CommandResult.Command is var c && c != root ? CommandPath(c) : ["pdlf"]);
-                Console.Error.WriteLine("error: " + string.Join("; ", parse.Errors.Select(e => Humanise(e.Message)).Distinct()) +
+                Console.Error.WriteLine("error: " + TrainingConsole.OneLine(string.Join("; ", parse.Errors.Select(Humanise).Distinct())) +
                                         $" (see '{command} --help')");
                 return RunExitCodes.UsageError;
             }
@@ -73,6 +75,22 @@ public static partial class PdlfApp
         return names;
     }
 
+    /// <summary>A parse error in one line that names its option (the option of a bad argument sits one level up).</summary>
+    private static string Humanise(System.CommandLine.Parsing.ParseError error)
+    {
+        string message = Humanise(error.Message);
+        var option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+            _ => null,
+        };
+        var notAllowed = NotRecognised().Match(message);
+        if (notAllowed.Success)
+            message = $"'{notAllowed.Groups["value"].Value}' is not one of {string.Join(", ", Allowed().Matches(notAllowed.Groups["allowed"].Value).Select(m => m.Groups[1].Value))}";
+        return option is not null && !message.StartsWith(option, StringComparison.Ordinal) ? $"{option}: {message}" : message;
+    }
+
     /// <summary>Says what a value should be in words instead of .NET type names (System.Nullable`1[System.Int32]).</summary>
     public static string Humanise(string message)
     {
@@ -89,6 +107,12 @@ public static partial class PdlfApp
         return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {kind}";
     }
 
-    [GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for (?:option|command) '(?<option>[^']*)' as expected type '?(?<type>[^']*?)'?\.?$")]
+    [GeneratedRegex(@"^Argument '(?<value>.*)' not recognized\. Must be one of:(?<allowed>.*)$", RegexOptions.Singleline)]
+    private static partial Regex NotRecognised();
+
+    [GeneratedRegex(@"'([^']*)'")]
+    private static partial Regex Allowed();
+
+    [GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for (?:option|command) '(?<option>[^']*)' as expected type '?(?<type>[^']*?)'?\.?$", RegexOptions.Singleline)]
     private static partial Regex CannotParse();
 }

@@ -25,11 +25,6 @@ public static class BenchCommand
             Description = "Largest thread count for the scaling measurement (compared with 1 thread).",
             DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount),
         };
-        threads.Validators.Add(r =>
-        {
-            int t = r.GetValueOrDefault<int>();
-            if (t < 1 || t > 1024) r.AddError($"--threads must be in 1..1024 (got {t}).");
-        });
         var part = new Option<string>("--part")
         {
             Description = "What to measure: steps (policy-step kernels), es (whole ES generations), physics (MuJoCo tasks), bptt (SpikePropamine training step) or all.",
@@ -40,15 +35,17 @@ public static class BenchCommand
         {
             quick, sizes, threads, part,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => TrainingConsole.Guard(() =>
         {
+            int t = parse.GetValue(threads);
+            if (t is < 1 or > 1024) throw new PdlfFast.Training.Runs.ConfigException($"--threads must be in 1..1024 (got {t})");
             var chosen = parse.GetValue(sizes) is { Length: > 0 } names
                 ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
                 : BenchSize.All.ToArray();
             string what = parse.GetValue(part) ?? "all";
             return Run(what is "es" or "physics" or "bptt" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
                 what is "all" or "physics", what is "all" or "bptt");
-        });
+        }));
         return command;
     }
 

@@ -191,7 +191,14 @@ public static class LocomotionCommands
     private static string CheckpointDirectory(string checkpoint)
     {
         if (string.IsNullOrWhiteSpace(checkpoint)) throw new ConfigException("the checkpoint path is empty");
-        return Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        try
+        {
+            return Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ConfigException($"the checkpoint path is not usable: {e.Message}", checkpoint, e);
+        }
     }
 
     private static double StandardDeviation(IReadOnlyList<double> values)
@@ -214,8 +221,8 @@ public static class LocomotionCommands
             string path = parse.GetValue(checkpoint)!;
             int count = parse.GetValue(targets);
             if (count is < 2 or > 100_000) throw new ConfigException($"--targets must be in 2..100000 (got {count})");
-            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var policy = LocomotionRun.Load(path);
+            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var result = LocomotionFigures.Generalisation(policy, count);
             string csv = Path.Combine(dir, "generalisation.csv");
             AtomicFile.WriteText(csv, string.Concat(new[] { "target,return,training_target" }
@@ -250,8 +257,8 @@ public static class LocomotionCommands
             if (!(meters is >= 0.5 and <= 100)) throw new ConfigException($"--size must be in 0.5..100 (got {meters})");
             if (count is < 1 or > 100_000) throw new ConfigException($"--steps must be in 1..100000 (got {count})");
             string path = parse.GetValue(checkpoint)!;
-            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var policy = LocomotionRun.Load(path);
+            string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var waypoints = SteeringPaths.Waypoints(parse.GetValue(shape)!, meters);
             var (trace, reached) = SteeringRecorder.Run(policy, waypoints, count);
             string csv = Path.Combine(dir, "steer.csv"), png = Path.Combine(dir, "steer.png");

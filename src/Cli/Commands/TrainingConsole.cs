@@ -90,7 +90,7 @@ public static class TrainingConsole
 
     /// <summary>Joins a multi-line message (several option problems) into one line.</summary>
     public static string OneLine(string message) =>
-        string.Join("; ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        string.Join("; ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace('\t', ' ');
 
     /// <summary>Prints warnings from the run pipeline (e.g. a torn last log line was dropped).</summary>
     public static void Warn(string message) => AnsiConsole.MarkupLineInterpolated($"[yellow]warning: {message}[/]");

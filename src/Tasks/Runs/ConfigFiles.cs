@@ -35,6 +35,10 @@ public static class ConfigFiles
         {
             throw new ConfigException($"cannot read the config: {e.Message}", path, e);
         }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new ConfigException($"the config path is not usable: {e.Message}", path, e);
+        }
     }
 
     /// <summary>Says which key is wrong and what it should hold, without .NET type names.</summary>

@@ -55,6 +55,26 @@ public static class CheckpointFile
         }
     }
 
+    private static byte[]? ReadExactly(Stream stream, long length)
+    {
+        var payload = new byte[length];
+        return stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false) == payload.Length ? payload : null;
+    }
+
+    /// <summary>Pipes and devices: memory grows with the bytes that arrive, never to what an untrusted header declares.</summary>
+    private static byte[]? ReadGrowing(Stream stream, long length)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 20];
+        while (buffer.Length < length)
+        {
+            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, length - buffer.Length));
+            if (read == 0) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     /// <summary>Reads and verifies a checkpoint; throws <see cref="CheckpointException"/> naming the file and the problem.</summary>
     public static byte[] Read(string path)
     {
@@ -78,10 +98,9 @@ public static class CheckpointFile
             // Only regular files have a trustworthy length; anything else is read no further than the header declares.
             if (stream.CanSeek && stream.Length != 0 && stream.Length != expected)
                 throw new CheckpointException($"truncated or padded: its header promises {expected} bytes, the file has {stream.Length}", path);
-            var payload = new byte[length];
+            var payload = stream.CanSeek && stream.Length == expected ? ReadExactly(stream, length) : ReadGrowing(stream, length);
             Span<byte> trailer = stackalloc byte[TrailerLength];
-            if (stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false) != payload.Length
-                || stream.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false) != TrailerLength)
+            if (payload is null || stream.ReadAtLeast(trailer, TrailerLength, throwOnEndOfStream: false) != TrailerLength)
                 throw new CheckpointException($"truncated: its header promises {expected} bytes", path);
             ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(trailer);
             ulong actual = XxHash64.HashToUInt64(payload);

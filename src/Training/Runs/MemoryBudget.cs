@@ -15,7 +15,7 @@ public static class MemoryBudget
     {
         long available = Available;
         // Leave a quarter for the runtime, the OS and estimates that run short.
-        if (bytes > 0.75 * available || bytes > Array.MaxLength * 4.0 * 64)
+        if (!(bytes <= 0.75 * available))
             throw new ConfigException($"{what} needs about {Format(bytes)} of memory; this machine offers {Format(available)}: " +
                                       "reduce the population, the network or the threads");
     }

@@ -72,7 +72,9 @@ public sealed class RunLog<T> : IDisposable where T : class
             }
             throw new RunException($"the log is damaged at line {i + 1} of {end}; move it away to resume without the history", path);
         }
-        if (blankTail && end < lines.Length - 1) warn?.Invoke($"dropped {lines.Length - end} blank trailing lines of the log ({path})");
+        // Split leaves one empty element after the final newline; any more are blank lines.
+        int blanks = lines.Length - end - (lines[^1].Length == 0 ? 1 : 0);
+        if (blankTail && blanks > 0) warn?.Invoke($"dropped {blanks} blank trailing line{(blanks == 1 ? "" : "s")} of the log ({path})");
         return records;
     }
 
