@@ -20,6 +20,10 @@ public static partial class PdlfApp
         ? "dotnet run --project src/Cli -c Release --"
         : "pdlf";
 
+    /// <summary>The command line that resumes this run, as the user started pdlf (AOT binary or dotnet run).</summary>
+    public static string ResumeCommand(ParseResult parse) =>
+        $"{Invoker} {string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ') ? $"'{t.Value}'" : t.Value).Where(t => t != "--resume"))} --resume";
+
     public static RootCommand Build(StopSignals stop)
     {
         var root = new RootCommand("pdlf: spiking networks whose synapses learn their own plasticity rules (PDLF, SpikePropamine), fast on CPUs.");

@@ -83,14 +83,10 @@ public static class CopyCommands
             var config = options.Read(parse).Validated();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"copy-L{config.Length}-D{config.Latency}-{config.Model}-s{config.Seed}");
             string second = parse.GetValue(compare) ?? (config.Model == "gru" ? "none" : "gru");
-            return TrainWithComparison(config, directory, parse.GetValue(resume), second, ResumeCommand(parse), stop);
+            return TrainWithComparison(config, directory, parse.GetValue(resume), second, PdlfApp.ResumeCommand(parse), stop);
         }));
         return copy;
     }
-
-    /// <summary>The command line that resumes this run, as the user started pdlf (AOT binary or dotnet run).</summary>
-    internal static string ResumeCommand(ParseResult parse) =>
-        $"{PdlfApp.Invoker} {string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ') ? $"'{t.Value}'" : t.Value).Where(t => t != "--resume"))} --resume";
 
     private static int TrainWithComparison(CopyConfig config, string directory, bool resume, string compare, string resumeCommand, StopSignals stop)
     {
@@ -101,49 +97,35 @@ public static class CopyCommands
             runs.Add((Label(other), Path.Combine(directory, compare), other));
         }
         // Open (lock) and check every run of the job before training any: a refusal touches nothing.
-        var opened = new List<RunDirectory>();
-        try
+        using var opened = new JobDirectories(runs.Select(r => r.Directory), resume, resumeCommand, (i, checkpoint) => CopyRun.EnsureResumable(runs[i].Config, checkpoint));
+        var job = runs.Select(r => new JobPart(r.Label, r.Config.Generations)).ToArray();
+        for (int i = 0; i < runs.Count; i++)
         {
-            foreach (var (label, dir, c) in runs)
+            var (label, dir, c) = runs[i];
+            var run = opened[i];
+            AnsiConsole.MarkupLineInterpolated($"[bold]{label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.Sequences} sequences each, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+            var (outcome, summary) = TrainingConsole.RunPart(job, i, "test", c.TestEvery,
+                progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+            AnsiConsole.MarkupLineInterpolated($"  {label}: test accuracy {summary.TestAccuracy:F4}, with activity reset during the delay {summary.TestAccuracyWithReset:F4}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
+            if (outcome.Stopped)
             {
-                var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
-                var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
-                opened.Add(run);
-                if (run.Resuming) CopyRun.EnsureResumable(c, run.CheckpointPath);
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
+                return stop.ExitCode;
             }
-            var job = runs.Select(r => new JobPart(r.Label, r.Config.Generations)).ToArray();
-            for (int i = 0; i < runs.Count; i++)
-            {
-                var (label, dir, c) = runs[i];
-                var run = opened[i];
-                AnsiConsole.MarkupLineInterpolated($"[bold]{label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.Sequences} sequences each, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
-                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test", c.TestEvery,
-                    progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
-                AnsiConsole.MarkupLineInterpolated($"  {label}: test accuracy {summary.TestAccuracy:F4}, with activity reset during the delay {summary.TestAccuracyWithReset:F4}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
-                if (outcome.Stopped)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
-                    return stop.ExitCode;
-                }
-            }
-            string plot = Path.Combine(directory, "curves.png");
-            CopyPlots.TrainingCurves(runs.Select(r => (r.Label, CopyRun.ReadLog(r.Directory, TrainingConsole.Warn))), $"copy task, Len {config.Length}, Lat {config.Latency}", plot);
-            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
-            // The trained model's own figures go next to its log: fast weights per sequence, activity with and without reset.
-            var (_, mean, _) = CopyRun.Load(opened[0].CheckpointPath);
-            var figures = new List<string> { plot };
-            foreach (var file in CopyFigures.Write(config, mean, directory))
-            {
-                figures.Add(file);
-                AnsiConsole.MarkupLineInterpolated($"Figure: {file}");
-            }
-            opened[0].WriteFigures(figures);
-            return RunExitCodes.Done;
         }
-        finally
+        string plot = Path.Combine(directory, "curves.png");
+        CopyPlots.TrainingCurves(runs.Select(r => (r.Label, CopyRun.ReadLog(r.Directory, TrainingConsole.Warn))), $"copy task, Len {config.Length}, Lat {config.Latency}", plot);
+        AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+        // The trained model's own figures go next to its log: fast weights per sequence, activity with and without reset.
+        var (_, mean, _) = CopyRun.Load(opened[0].CheckpointPath);
+        var figures = new List<string> { plot };
+        foreach (var file in CopyFigures.Write(config, mean, directory))
         {
-            foreach (var run in opened) run.Dispose();
+            figures.Add(file);
+            AnsiConsole.MarkupLineInterpolated($"Figure: {file}");
         }
+        opened[0].WriteFigures(figures);
+        return RunExitCodes.Done;
     }
 
     private static string Label(CopyConfig c) => c.Model switch { "pdlf" => "PDLF", "gru" => "GRU baseline", _ => "plastic SNN" };

@@ -83,7 +83,7 @@ public static class LocomotionCommands
             MuJoCoAvailability.Ensure();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"{task.Name}-{config.Policy}-s{config.Seed}");
             string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list : ["direct-weight"];
-            return TrainWithComparison(config, directory, parse.GetValue(resume), others, CopyCommands.ResumeCommand(parse), stop);
+            return TrainWithComparison(config, directory, parse.GetValue(resume), others, PdlfApp.ResumeCommand(parse), stop);
         }));
         return command;
     }
@@ -102,44 +102,30 @@ public static class LocomotionCommands
             if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c.Validated()));
         }
         // Open (lock) and check every run of the job before training any: a refusal touches nothing.
-        var opened = new List<RunDirectory>();
-        try
+        using var opened = new JobDirectories(runs.Select(r => r.Directory), resume, resumeCommand, (i, checkpoint) => LocomotionRun.EnsureResumable(runs[i].Config, checkpoint));
+        var job = runs.Select(r => new JobPart(r.Config.Label, r.Config.Generations)).ToArray();
+        for (int i = 0; i < runs.Count; i++)
         {
-            foreach (var (dir, c) in runs)
+            var (dir, c) = runs[i];
+            var run = opened[i];
+            AnsiConsole.MarkupLineInterpolated(
+                $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+            var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
+                progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+            AnsiConsole.MarkupLineInterpolated(
+                $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
+            if (outcome.Stopped)
             {
-                var start = opened.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
-                var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
-                opened.Add(run);
-                if (run.Resuming) LocomotionRun.EnsureResumable(c, run.CheckpointPath);
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
+                return stop.ExitCode;
             }
-            var job = runs.Select(r => new JobPart(r.Config.Label, r.Config.Generations)).ToArray();
-            for (int i = 0; i < runs.Count; i++)
-            {
-                var (dir, c) = runs[i];
-                var run = opened[i];
-                AnsiConsole.MarkupLineInterpolated(
-                    $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
-                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
-                    progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
-                AnsiConsole.MarkupLineInterpolated(
-                    $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
-                if (outcome.Stopped)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
-                    return stop.ExitCode;
-                }
-            }
-            string plot = Path.Combine(directory, "curves.png");
-            LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionRun.ReadLog(r.Directory, TrainingConsole.Warn))),
-                $"{config.Task}: mean return over the 8 training targets", plot);
-            opened[0].WriteFigures([plot]);
-            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
-            return RunExitCodes.Done;
         }
-        finally
-        {
-            foreach (var run in opened) run.Dispose();
-        }
+        string plot = Path.Combine(directory, "curves.png");
+        LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionRun.ReadLog(r.Directory, TrainingConsole.Warn))),
+            $"{config.Task}: mean return over the 8 training targets", plot);
+        opened[0].WriteFigures([plot]);
+        AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+        return RunExitCodes.Done;
     }
 
     /// <summary><c>pdlf eval</c> on a locomotion checkpoint: return per training target, optionally injured, and plots.</summary>

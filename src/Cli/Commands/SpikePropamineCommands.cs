@@ -104,45 +104,31 @@ public static class SpikePropamineCommands
                 if (second != config) runs.Add((Path.Combine(directory, other), second));
             }
             bool resuming = parse.GetValue(resume);
-            string resumeCommand = CopyCommands.ResumeCommand(parse);
+            string resumeCommand = PdlfApp.ResumeCommand(parse);
             // Open (lock) and check every run of the job before training any: a refusal touches nothing.
-            var opened = new List<RunDirectory>();
-            try
+            using var opened = new JobDirectories(runs.Select(r => r.Directory), resuming, resumeCommand, (i, checkpoint) => SequenceRun.EnsureResumable(runs[i].Config, checkpoint));
+            var job = runs.Select(r => new JobPart(r.Config.Label, r.Config.Steps)).ToArray();
+            for (int i = 0; i < runs.Count; i++)
             {
-                foreach (var (dir, c) in runs)
+                var (dir, c) = runs[i];
+                var run = opened[i];
+                AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: {c.TaskTitle}, {c.Steps} steps -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test acc", c.TestEvery, progress => SequenceRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F4} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
+                if (summary.ResetAccuracy is { } reset)
+                    AnsiConsole.MarkupLineInterpolated($"  with all activity wiped during the delay: {reset:F4}");
+                if (outcome.Stopped)
                 {
-                    var start = opened.Count == 0 ? resuming ? RunStart.Resume : RunStart.New : resuming ? RunStart.ResumeIfPresent : RunStart.New;
-                    var run = RunDirectory.Open(dir, start, resumeCommand, TrainingConsole.Warn);
-                    opened.Add(run);
-                    if (run.Resuming) SequenceRun.EnsureResumable(c, run.CheckpointPath);
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at step {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
+                    return stop.ExitCode;
                 }
-                var job = runs.Select(r => new JobPart(r.Config.Label, r.Config.Steps)).ToArray();
-                for (int i = 0; i < runs.Count; i++)
-                {
-                    var (dir, c) = runs[i];
-                    var run = opened[i];
-                    AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: {c.TaskTitle}, {c.Steps} steps -> {dir}{(run.Resuming ? " (resuming)" : "")}");
-                    var (outcome, summary) = TrainingConsole.RunPart(job, i, "test acc", c.TestEvery, progress => SequenceRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
-                    AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F4} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
-                    if (summary.ResetAccuracy is { } reset)
-                        AnsiConsole.MarkupLineInterpolated($"  with all activity wiped during the delay: {reset:F4}");
-                    if (outcome.Stopped)
-                    {
-                        AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at step {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
-                        return stop.ExitCode;
-                    }
-                }
-                string plot = Path.Combine(directory, "curves.png");
-                CuePlots.TrainingCurves(runs.Select(r => ($"{r.Config.Label}, {r.Config.Trainer}", SequenceRun.ReadLog(r.Directory, TrainingConsole.Warn))),
-                    config.TaskTitle, config.TaskShape.Chance, plot);
-                opened[0].WriteFigures([plot]);
-                AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
-                return RunExitCodes.Done;
             }
-            finally
-            {
-                foreach (var run in opened) run.Dispose();
-            }
+            string plot = Path.Combine(directory, "curves.png");
+            CuePlots.TrainingCurves(runs.Select(r => ($"{r.Config.Label}, {r.Config.Trainer}", SequenceRun.ReadLog(r.Directory, TrainingConsole.Warn))),
+                config.TaskTitle, config.TaskShape.Chance, plot);
+            opened[0].WriteFigures([plot]);
+            AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
+            return RunExitCodes.Done;
         }));
         return command;
     }

@@ -7,6 +7,44 @@ namespace PdlfFast.Cli.Commands;
 /// <summary>One run of a job (e.g. PDLF, then its GRU comparison): its label and its steps.</summary>
 public sealed record JobPart(string Label, int Total);
 
+/// <summary>The run directories of one job (a run and its comparison runs), opened, locked and checked together.</summary>
+public sealed class JobDirectories : IDisposable
+{
+    private readonly List<RunDirectory> _runs = [];
+
+    /// <summary>
+    /// Opens every directory of the job before any trains, so a refusal (an existing run, a resume that does not
+    /// match) touches nothing: the first is the job's own (new, or resumed when asked), the others are its comparison
+    /// runs (new, or resumed where they have a checkpoint). <paramref name="ensureResumable"/> checks a resumed run's
+    /// stored options against its requested ones (by index and checkpoint path).
+    /// </summary>
+    public JobDirectories(IEnumerable<string> directories, bool resume, string resumeCommand, Action<int, string> ensureResumable)
+    {
+        try
+        {
+            foreach (var directory in directories)
+            {
+                var start = _runs.Count == 0 ? resume ? RunStart.Resume : RunStart.New : resume ? RunStart.ResumeIfPresent : RunStart.New;
+                var run = RunDirectory.Open(directory, start, resumeCommand, TrainingConsole.Warn);
+                _runs.Add(run);
+                if (run.Resuming) ensureResumable(_runs.Count - 1, run.CheckpointPath);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public RunDirectory this[int index] => _runs[index];
+
+    public void Dispose()
+    {
+        foreach (var run in _runs) run.Dispose();
+    }
+}
+
 /// <summary>Console plumbing shared by the commands: the job's progress display, one-line errors and exit codes.</summary>
 public static class TrainingConsole
 {
