@@ -25,6 +25,7 @@ namespace PdlfFast.Tests.Cli;
 /// the number of command lines (default 10,000; config documents: the same number per config kind). Every violation is
 /// collected (not only the first) and reported grouped by kind, each with its command line or document.
 /// </remarks>
+[Trait("Category", "EndToEnd")]
 [Collection(ConsoleCaptureCollection.Name)]
 public sealed class CommandLineFuzzTests(CliWorkspace workspace) : IClassFixture<CliWorkspace>
 {

@@ -71,6 +71,7 @@ public class CopySequenceTaskTests
     }
 
     [Fact]
+    [Trait("Category", "EndToEnd")]
     public void A_short_BPTT_run_on_a_plastic_SNN_recalls_better_than_chance()
     {
         // Len 2, Lat 1 (reduced budget: seconds): a plastic network must hold two bits across the delay.

@@ -287,6 +287,7 @@ public class CopyTaskTests
     }
 
     [Fact]
+    [Trait("Category", "EndToEnd")]
     public void A_short_training_run_improves_test_accuracy_over_the_initial_mean()
     {
         // Reduced budget (about a second): Len 4, Lat 2, PDLF + GRU(32), PGPE 64 x 40 generations, 16 sequences each.

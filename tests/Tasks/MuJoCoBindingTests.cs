@@ -127,7 +127,9 @@ public class MuJoCoBindingTests
         var control = new double[1];
         var qpos = new double[1];
         var qvel = new double[1];
+        // Warm up every call the loop makes: the first ReadState of a process allocates (P/Invoke stub set-up).
         data.Step(control, 1, StepExtras.ContactForces | StepExtras.Positions);
+        data.ReadState(qpos, qvel);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int t = 0; t < 100; t++)
         {

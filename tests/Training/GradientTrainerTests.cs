@@ -42,6 +42,7 @@ public readonly struct EchoTask : ISequenceTask
 public class GradientTrainerTests
 {
     [Fact]
+    [Trait("Category", "EndToEnd")]
     public void A_short_BPTT_run_learns_a_memoryless_task()
     {
         var spec = new PlasticSnnSpec(4, 32, 1, PlasticInput: false, PlasticRecurrent: false);
