@@ -29,6 +29,19 @@ public static class SequenceRun
         (done, s, test, elapsed) => new SequenceLog(done, s.TrainLoss ?? -s.MeanFitness, s.TrainAccuracy, test, elapsed));
 
     /// <summary>
+    /// A SpikePropamine run's session built from its config alone: the BPTT trainer or the PGPE run on the same loss,
+    /// its held-out test and its checkpoint format. <see cref="SequenceSession.Parameters"/> gives the current
+    /// parameters and <see cref="SequenceSession.ResetAccuracy"/> the copy task's activity-reset probe.
+    /// </summary>
+    public static SequenceSession CreateSession(SpikePropamineConfig config)
+    {
+        config.Validated();
+        return config.Task == "copy"
+            ? Build(config, config.CopyTask, config.CopyTask.Delay)
+            : Build(config, config.CueTask, null);
+    }
+
+    /// <summary>
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint, parameters.bin and summary.json. A stop request finishes the step in flight and checkpoints.
     /// </summary>
@@ -37,23 +50,26 @@ public static class SequenceRun
     {
         config.Validated();
         if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
-        return config.Task == "copy"
-            ? Train(config, config.CopyTask, config.CopyTask.Delay, directory, progress, stop, warn)
-            : Train(config, config.CueTask, null, directory, progress, stop, warn);
+        using var session = CreateSession(config);
+        var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Steps, config.TestEvery, config.CheckpointEvery, "steps"),
+            LogFormat, progress, stop, warn);
+        var parameters = session.Parameters.ToArray();
+        AtomicFile.Write(Path.Combine(directory.Path, ParametersName), System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()), "parameters");
+        var summary = new SequenceSummary(config.Task, config.Rule, config.Trainer, config.SequenceLength, config.Latency, config.Noise, outcome.Completed,
+            outcome.FinalTest, config.TaskShape.Chance, outcome.WallSeconds) { ResetAccuracy = session.ResetAccuracy() };
+        directory.WriteSummary(JsonSerializer.Serialize(summary, SequenceJson.Default.SequenceSummary));
+        return (outcome, summary);
     }
 
-    /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity at the final test.</param>
-    private static (RunOutcome, SequenceSummary) Train<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay,
-        RunDirectory directory, IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn) where TTask : struct, ISequenceTask
+    /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity.</param>
+    private static SequenceSession Build<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay) where TTask : struct, ISequenceTask
     {
         var spec = config.Spec();
         var evaluator = new SequenceEvaluator<TTask>(spec, task);
         var tester = evaluator.CreateWorker(0);
         double Test(ReadOnlySpan<float> p) => evaluator.Accuracy(tester, p, config.TestEpisodes, TestSeed);
+        double? Reset(float[] p) => delay is { } d && d.End > d.Start ? evaluator.Accuracy(tester, p, config.TestEpisodes, TestSeed, d) : null;
         string json = config.ToJson();
-        var schedule = new RunSchedule(config.Steps, config.TestEvery, config.CheckpointEvery, "steps");
-        RunOutcome outcome;
-        float[] parameters;
         if (config.Trainer == "bptt")
         {
             var trainer = new GradientTrainer<TTask>(spec, task,
@@ -63,27 +79,15 @@ public static class SequenceRun
                     Silence = config.TrainWithReset && delay is { } silence ? silence : default,
                 },
                 config.InitialParameters());
-            using var session = new GradientSession<TTask>(trainer, json, Test);
-            outcome = RunLoop.Run(session, directory, schedule, LogFormat, progress, stop, warn);
-            parameters = trainer.Parameters.ToArray();
+            return new SequenceSession(new GradientSession<TTask>(trainer, json, Test), () => trainer.Parameters, Reset);
         }
-        else
-        {
-            var initial = config.InitialParameters();
-            var strategy = new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
-            byte[] payload = Encoding.UTF8.GetBytes(json);
-            using var session = new EvolutionSession<SequenceEvaluator<TTask>, SequenceWorker>(strategy, evaluator,
-                new EvaluationOptions(EpisodesPerMember: config.Batch, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
-                json, () => payload, Test);
-            outcome = RunLoop.Run(session, directory, schedule, LogFormat, progress, stop, warn);
-            parameters = strategy.Mean.ToArray();
-        }
-        AtomicFile.Write(Path.Combine(directory.Path, ParametersName), System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan()), "parameters");
-        double? reset = delay is { } d && d.End > d.Start ? evaluator.Accuracy(tester, parameters, config.TestEpisodes, TestSeed, d) : null;
-        var summary = new SequenceSummary(config.Task, config.Rule, config.Trainer, config.SequenceLength, config.Latency, config.Noise, outcome.Completed,
-            outcome.FinalTest, config.TaskShape.Chance, outcome.WallSeconds) { ResetAccuracy = reset };
-        directory.WriteSummary(JsonSerializer.Serialize(summary, SequenceJson.Default.SequenceSummary));
-        return (outcome, summary);
+        var initial = config.InitialParameters();
+        var strategy = new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
+        byte[] payload = Encoding.UTF8.GetBytes(json);
+        var session = new EvolutionSession<SequenceEvaluator<TTask>, SequenceWorker>(strategy, evaluator,
+            new EvaluationOptions(EpisodesPerMember: config.Batch, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
+            json, () => payload, Test);
+        return new SequenceSession(session, () => strategy.Mean.ToArray(), Reset);
     }
 
     /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>
@@ -123,6 +127,24 @@ public static class SequenceRun
 
     public static IReadOnlyList<SequenceLog> ReadLog(string directory, Action<string>? warn = null) =>
         RunLog<SequenceLog>.Read(Path.Combine(directory, RunDirectory.LogName), SequenceJson.Default.SequenceLog, warn);
+}
+
+/// <summary>A SpikePropamine session (BPTT or ES) with the current parameters and the activity-reset probe.</summary>
+public sealed class SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<float>> parameters, Func<float[], double?> resetAccuracy) : ITrainingSession
+{
+    /// <summary>The trained parameters (BPTT) or the strategy mean (ES).</summary>
+    public ReadOnlySpan<float> Parameters => parameters();
+    public int Completed => inner.Completed;
+    public string ConfigJson => inner.ConfigJson;
+    public RunStep Step() => inner.Step();
+    public double Test() => inner.Test();
+    public void SaveCheckpoint(string path) => inner.SaveCheckpoint(path);
+    public void LoadCheckpoint(string path) => inner.LoadCheckpoint(path);
+
+    /// <summary>Copy task: accuracy of the current parameters with all activity wiped during the delay; null for the cue task.</summary>
+    public double? ResetAccuracy() => resetAccuracy(Parameters.ToArray());
+
+    public void Dispose() => inner.Dispose();
 }
 
 /// <summary>One line of a SpikePropamine run's log (step = BPTT step or ES generation).</summary>
