@@ -224,6 +224,32 @@ public class EvolutionTests
     }
 
     [Theory]
+    [InlineData("openai-es")]
+    [InlineData("pgpe")]
+    public void Asking_one_member_gives_its_row_of_the_population_bit_for_bit(string kind)
+    {
+        const int dimension = 2_049, population = 10; // odd, across two of the ask's 1,024-parameter chunks
+        var strategy = Create(kind, dimension, population, seed: 11);
+        var rows = new float[population * dimension];
+        var member = new float[dimension];
+        for (int g = 0; g < 3; g++)
+        {
+            strategy.Ask(rows);
+            // Members in a scrambled order, after the whole ask: a remote worker rebuilds just the ones it runs.
+            foreach (int m in new[] { 7, 0, 9, 4, 1 })
+            {
+                strategy.AskMember(m, member);
+                Bits.Equal(rows.AsSpan(m * dimension, dimension), member, $"{kind} member {m} of generation {g}");
+            }
+            var fitness = new float[population];
+            for (int m = 0; m < population; m++) fitness[m] = (float)-ObjectiveEvaluator.Value(Objective.Sphere, rows.AsSpan(m * dimension, dimension));
+            strategy.Tell(fitness);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => strategy.AskMember(population, member));
+        Assert.Throws<ArgumentException>(() => strategy.AskMember(0, new float[dimension - 1]));
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Common_random_numbers_give_every_member_the_same_episode_seeds(bool common)

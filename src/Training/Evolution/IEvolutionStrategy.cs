@@ -28,6 +28,12 @@ public interface IEvolutionStrategy
 
     /// <summary>Writes parameters [start, end) of every member.</summary>
     void AskRange(Span<float> population, int start, int end);
+    /// <summary>
+    /// Writes one member's parameters, bit for bit the row <see cref="AskRange"/> writes for it, without the rest of the
+    /// population: a remote worker rebuilds only the members it evaluates. Safe to call from several threads between
+    /// tells.
+    /// </summary>
+    void AskMember(int member, Span<float> parameters);
     /// <summary>Ranks the fitness; then <see cref="TellRange"/> updates parameter ranges and <see cref="EndTell"/> closes the generation.</summary>
     TellResult BeginTell(ReadOnlySpan<float> fitness);
     void TellRange(int start, int end);
@@ -97,6 +103,13 @@ internal static class StrategyChecks
         // Each Gaussian pair consumes one Philox block (4 uint32), so parameter 2j starts at stream position 4j.
         RandomStream.At(seed, new StreamId((uint)generation, (uint)pair, 0, RandomPurposes.EvolutionNoise), 2UL * (ulong)start)
             .FillGaussian(destination);
+    }
+
+    public static void Member(int member, Span<float> parameters, int size, int dimension)
+    {
+        if ((uint)member >= (uint)size) throw new ArgumentOutOfRangeException(nameof(member), member, $"The population has {size} members.");
+        if (parameters.Length != dimension)
+            throw new ArgumentException($"Parameter buffer has {parameters.Length} floats; a member has {dimension}.", nameof(parameters));
     }
 
     public static void WriteHeader(BinaryWriter writer, IEvolutionStrategy strategy, ulong seed)

@@ -83,6 +83,19 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _noise.Asked(start, end);
     }
 
+    public void AskMember(int member, Span<float> parameters)
+    {
+        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
+        StrategyChecks.Noise(Options.Seed, Generation, member / 2, parameters, 0);
+        float sigma = Options.Sigma;
+        bool minus = (member & 1) == 1;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float step = sigma * parameters[i];
+            parameters[i] = minus ? _mean[i] - step : _mean[i] + step;
+        }
+    }
+
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);

@@ -94,6 +94,18 @@ public sealed class Pgpe : IEvolutionStrategy
         _noise.Asked(start, end);
     }
 
+    public void AskMember(int member, Span<float> parameters)
+    {
+        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
+        StrategyChecks.Noise(Options.Seed, Generation, member / 2, parameters, 0);
+        bool minus = (member & 1) == 1;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float delta = parameters[i] * _stdev[i];
+            parameters[i] = minus ? _center[i] - delta : _center[i] + delta;
+        }
+    }
+
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);
