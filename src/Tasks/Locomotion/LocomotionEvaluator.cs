@@ -35,6 +35,12 @@ public sealed class ObservationStatistics
         return member >= 0 && episode >= 0 && episode < EpisodesPerMember && index < _slots.Length ? _slots[index] : null;
     }
 
+    /// <summary>Empties every slot (a remote worker starting a generation: its slots record only the items it runs).</summary>
+    public void ResetSlots()
+    {
+        foreach (var slot in _slots) slot.Reset();
+    }
+
     /// <summary>Folds the generation's observations into <see cref="Current"/> (call between generations).</summary>
     public void EndGeneration()
     {
@@ -52,7 +58,7 @@ public sealed class ObservationStatistics
 /// fitness (the driver's mean over episodes) is the mean return over the 8 targets. Reset noise comes from the
 /// episode seed (shared by the whole generation under common random numbers).
 /// </summary>
-public readonly struct LocomotionEvaluator : IFitnessEvaluator<LocomotionWorker>
+public readonly struct LocomotionEvaluator : IFitnessEvaluator<LocomotionWorker>, IGenerationShared
 {
     public LocomotionEvaluator(LocomotionSetup setup, MuJoCoModel model, ObservationStatistics statistics)
     {
@@ -70,11 +76,27 @@ public readonly struct LocomotionEvaluator : IFitnessEvaluator<LocomotionWorker>
 
     public LocomotionWorker CreateWorker(int worker) => new(Setup, Model);
 
+    // Distributed runs: the frozen statistics travel to the workers, each episode's own statistics come back into its slot.
+    public int SharedLength => Statistics.Current.StateLength;
+    public void ExportShared(Span<double> destination) => Statistics.Current.ExportState(destination);
+
+    public void ImportShared(ReadOnlySpan<double> source)
+    {
+        Statistics.Current.ImportState(source);
+        Statistics.Current.Prepare();
+        Statistics.ResetSlots();
+    }
+
+    public int ItemLength => Statistics.Current.StateLength;
+    public void ExportItem(int member, int episode, Span<double> destination) => Statistics.Slot(member, episode)!.ExportState(destination);
+    public void ImportItem(int member, int episode, ReadOnlySpan<double> source) => Statistics.Slot(member, episode)!.ImportState(source);
+
     public float Evaluate(LocomotionWorker worker, ReadOnlySpan<float> parameters, in EpisodeContext episode)
     {
         float target = Setup.Task.TrainingTarget(episode.Episode % LocomotionTask.TrainingTargetCount);
         var recorder = new NoRecorder();
-        return (float)worker.RunEpisode(parameters, target, episode.Seed, Statistics.Current,
-            Statistics.Slot(episode.Member, episode.Episode), ref recorder);
+        var slot = Statistics.Slot(episode.Member, episode.Episode);
+        slot?.Reset(); // an item run again (a re-issued chunk of a distributed run) records its episode once
+        return (float)worker.RunEpisode(parameters, target, episode.Seed, Statistics.Current, slot, ref recorder);
     }
 }

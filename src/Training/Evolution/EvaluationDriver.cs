@@ -103,7 +103,32 @@ public sealed class EvaluationDriver<TEvaluator, TWorker> : IParallelJob, IDispo
         _next = 0;
         _pool.Run(this);
         cancellation.ThrowIfCancellationRequested();
+        return Reduce();
+    }
 
+    /// <summary>
+    /// Evaluates generation <paramref name="generation"/> elsewhere: <paramref name="remote"/> fills every item's fitness,
+    /// its workers rebuilding the members from <paramref name="strategyState"/>; members then average their episodes
+    /// here exactly as after a local evaluation, so the result has the same bits.
+    /// </summary>
+    public EvaluationReport Evaluate(IGenerationEvaluator remote, int generation, ReadOnlySpan<byte> strategyState, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        cancellation.ThrowIfCancellationRequested();
+        var shared = _evaluator as IGenerationShared; // a boxed copy: such evaluators keep their state in a shared object
+        var sharedState = new double[shared?.SharedLength ?? 0];
+        shared?.ExportShared(sharedState);
+        int items = _episodeFitness.Length, itemLength = shared?.ItemLength ?? 0, episodes = Options.EpisodesPerMember;
+        var itemData = new double[items * itemLength];
+        remote.Evaluate(generation, strategyState, sharedState, _episodeFitness, itemData, cancellation);
+        for (int item = 0; item < items && shared is not null; item++)
+            shared.ImportItem(item / episodes, item % episodes, itemData.AsSpan(item * itemLength, itemLength));
+        return Reduce();
+    }
+
+    private EvaluationReport Reduce()
+    {
+        int episodes = Options.EpisodesPerMember;
         int nonFinite = 0;
         for (int m = 0; m < PopulationSize; m++)
         {

@@ -23,6 +23,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     private const string PayloadTag = "pdlf-evolution/2";
     private readonly float[] _best;
     private readonly StrategyRangeJob _strategyJob;
+    private readonly MemoryStream _state = new();
 
     public EvolutionRun(IEvolutionStrategy strategy, TEvaluator evaluator, EvaluationOptions options)
     {
@@ -41,22 +42,43 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
     public ReadOnlySpan<float> BestParameters => _best;
     public long NonFiniteEpisodes { get; private set; }
 
+    /// <summary>
+    /// Where generations are evaluated: null (the default) on this process's workers; otherwise by
+    /// <see cref="IGenerationEvaluator"/> (e.g. a cluster), which gets the strategy's state and returns every item's
+    /// fitness. Either way a seed gives the same bits.
+    /// </summary>
+    public IGenerationEvaluator? Remote { get; set; }
+
     public GenerationReport Step(CancellationToken cancellation = default)
     {
         long start = Stopwatch.GetTimestamp();
         int generation = Strategy.Generation;
-        _strategyJob.Run(Driver.Pool, asking: true);
-        var evaluation = Driver.Evaluate(generation, cancellation);
+        EvaluationReport evaluation;
+        if (Remote is { } remote)
+        {
+            // Workers rebuild the members they run from the state: nothing of size population x dimension travels.
+            _state.SetLength(0);
+            using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteState(writer);
+            evaluation = Driver.Evaluate(remote, generation, _state.GetBuffer().AsSpan(0, (int)_state.Length), cancellation);
+        }
+        else
+        {
+            _strategyJob.Run(Driver.Pool, asking: true);
+            evaluation = Driver.Evaluate(generation, cancellation);
+        }
         var told = Strategy.BeginTell(Driver.Fitness);
-        _strategyJob.Run(Driver.Pool, asking: false);
-        Strategy.EndTell();
-        NonFiniteEpisodes += evaluation.NonFiniteEpisodes;
-        if (told.BestMember >= 0 && told.BestFitness > BestFitness)
+        bool improved = told.BestMember >= 0 && told.BestFitness > BestFitness;
+        if (improved)
         {
             BestFitness = told.BestFitness;
             BestGeneration = generation;
-            Driver.Population.AsSpan(told.BestMember * Strategy.Dimension, Strategy.Dimension).CopyTo(_best);
+            // The members are still this generation's until the tell's ranges run.
+            if (Remote is null) Driver.Population.AsSpan(told.BestMember * Strategy.Dimension, Strategy.Dimension).CopyTo(_best);
+            else Strategy.AskMember(told.BestMember, _best);
         }
+        _strategyJob.Run(Driver.Pool, asking: false);
+        Strategy.EndTell();
+        NonFiniteEpisodes += evaluation.NonFiniteEpisodes;
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new GenerationReport(generation, told.BestFitness, told.MeanFiniteFitness, BestFitness,
             evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9)) { Episodes = evaluation.Episodes };
