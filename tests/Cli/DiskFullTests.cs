@@ -91,4 +91,31 @@ public class DiskFullTests
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_read_only_file_system_is_one_line_naming_the_directory()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"pdlf-ro-{Guid.NewGuid():N}");
+        string readOnly = Path.Combine(root, "ro");
+        Directory.CreateDirectory(readOnly);
+        if (Bash($"mount -t tmpfs -o size=64k,ro tmpfs '{readOnly}'").Exit != 0)
+        {
+            Directory.Delete(root, recursive: true);
+            Assert.Skip("cannot mount a read-only tmpfs here (needs root with CAP_SYS_ADMIN)");
+        }
+        try
+        {
+            var (exit, error) = Bash($"'{Pdlf}' {Budget} --out '{readOnly}/run'");
+            Assert.Equal(1, exit);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("error: cannot create the run directory: ", lines[0]);
+            Assert.EndsWith($"({readOnly}/run)", lines[0]);
+        }
+        finally
+        {
+            Bash($"umount '{readOnly}'");
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }
