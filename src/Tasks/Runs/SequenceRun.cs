@@ -61,6 +61,13 @@ public static class SequenceRun
         return (outcome, summary);
     }
 
+    /// <summary>The ES strategy of a run (PGPE, centred on the network's initial parameters).</summary>
+    public static IEvolutionStrategy CreateStrategy(SpikePropamineConfig config)
+    {
+        var initial = config.InitialParameters();
+        return new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
+    }
+
     /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity.</param>
     private static SequenceSession Build<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay) where TTask : struct, ISequenceTask
     {
@@ -81,13 +88,12 @@ public static class SequenceRun
                 config.InitialParameters());
             return new SequenceSession(new GradientSession<TTask>(trainer, json, Test), () => trainer.Parameters, Reset);
         }
-        var initial = config.InitialParameters();
-        var strategy = new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
+        var strategy = CreateStrategy(config);
         byte[] payload = Encoding.UTF8.GetBytes(json);
         var session = new EvolutionSession<SequenceEvaluator<TTask>, SequenceWorker>(strategy, evaluator,
             new EvaluationOptions(EpisodesPerMember: config.Batch, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
             json, () => payload, Test);
-        return new SequenceSession(session, () => strategy.Mean.ToArray(), Reset);
+        return new SequenceSession(session, () => session.Strategy.Mean.ToArray(), Reset);
     }
 
     /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>

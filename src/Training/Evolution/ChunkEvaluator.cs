@@ -34,6 +34,18 @@ public interface IGenerationShared
     void ImportItem(int member, int episode, ReadOnlySpan<double> source);
 }
 
+/// <summary>A remote worker's evaluator of one run, whatever its task (the non-generic face of <see cref="ChunkEvaluator{TEvaluator,TWorker}"/>).</summary>
+public interface IChunkRunner : IDisposable
+{
+    /// <summary>Items of a generation: population x episodes per member.</summary>
+    int Items { get; }
+    /// <summary>Values each item records for the coordinator (0 unless the evaluator has <see cref="IGenerationShared"/> state).</summary>
+    int ItemLength { get; }
+    int Generation { get; }
+    void Load(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared = default);
+    void Evaluate(int start, int end, Span<float> fitness, Span<double> itemData = default, CancellationToken cancellation = default);
+}
+
 /// <summary>
 /// A remote worker's side of a distributed generation: it restores the strategy from the state the coordinator
 /// sends, rebuilds only the members of the items it is given (<see cref="IEvolutionStrategy.AskMember"/>) and runs
@@ -41,7 +53,7 @@ public interface IGenerationShared
 /// member's parameters and its <see cref="EpisodeContext"/>, so any split of the items over any number of workers and
 /// threads gives the bits a single local run gives.
 /// </summary>
-public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IDisposable
+public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRunner
     where TEvaluator : struct, IFitnessEvaluator<TWorker> where TWorker : class
 {
     private TEvaluator _evaluator;
@@ -78,6 +90,10 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IDisposa
     /// <summary>The generation whose state is loaded (-1 before the first).</summary>
     public int Generation { get; private set; } = -1;
     public int Items => _strategy.PopulationSize * _options.EpisodesPerMember;
+    public int ItemLength => Shared?.ItemLength ?? 0;
+
+    /// <summary>Resources the evaluator needs and this runner owns (e.g. a physics model), disposed with it.</summary>
+    public IReadOnlyList<IDisposable> Owned { get; init; } = [];
     public IReadOnlyList<TWorker> Workers => _workers;
 
     /// <summary>The evaluator's shared state, when it has some (<see cref="IGenerationShared"/>).</summary>
@@ -145,5 +161,9 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IDisposa
         }
     }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        foreach (var owned in Owned) owned.Dispose();
+    }
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Orleans;
+using PdlfFast.Training.Evolution;
+
+namespace PdlfFast.Cluster;
+
+/// <summary>Traffic and time of the last distributed generation, as the coordinator prints them.</summary>
+/// <param name="BytesOut">Bytes the board sent to workers (state once per worker that ran a chunk, plus chunk headers).</param>
+/// <param name="BytesIn">Bytes that came back (one float per item, plus the items' recorded data).</param>
+/// <param name="CoordinationMilliseconds">Wall time of the generation not spent evaluating on the slowest path: publish, hand-out, collection.</param>
+public readonly record struct ClusterTraffic(long BytesOut, long BytesIn, double Milliseconds, int Reissued);
+
+/// <summary>
+/// The coordinator's side: evaluates each generation of an <see cref="EvolutionRun{TEvaluator,TWorker}"/> on the
+/// cluster's workers (<see cref="EvolutionRun{TEvaluator,TWorker}.Remote"/>). It publishes the generation (strategy state,
+/// shared state) on the board and waits for every chunk; workers rebuild the members, so traffic grows with
+/// population + dimension, never with their product.
+/// </summary>
+public sealed class Coordinator(IGrainFactory grains, string runKind, string configJson, CoordinatorOptions? options = null) : IGenerationEvaluator
+{
+    public const string DefaultBoard = "board";
+    private readonly CoordinatorOptions _options = options ?? new CoordinatorOptions();
+    private readonly string _run = RunToken(runKind, configJson);
+
+    /// <summary>Fingerprint of the code that evaluates items (deterministic builds: same source, same fingerprint).</summary>
+    public static string Build { get; } = Fingerprint();
+
+    public ClusterTraffic LastTraffic { get; private set; }
+
+    public void Evaluate(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness, Span<double> itemData,
+        CancellationToken cancellation)
+    {
+        var board = grains.GetGrain<ICoordinatorGrain>(_options.Board);
+        int items = episodeFitness.Length, itemLength = items == 0 ? 0 : itemData.Length / items;
+        int chunk = _options.ChunkItems > 0 ? _options.ChunkItems : Math.Max(1, items / 64);
+        var order = new GenerationOrder(_run, runKind, configJson, Build, generation, strategyState.ToArray(), shared.ToArray(), items, itemLength,
+            chunk, _options.ReissueAfter.TotalSeconds);
+        long started = Stopwatch.GetTimestamp();
+        board.Publish(order).GetAwaiter().GetResult();
+        GenerationResult? result;
+        do
+        {
+            cancellation.ThrowIfCancellationRequested();
+            result = board.Collect(_run, generation).GetAwaiter().GetResult();
+        }
+        while (result is null);
+        result.Fitness.CopyTo(episodeFitness);
+        result.ItemData.CopyTo(itemData);
+        int chunks = (items + chunk - 1) / chunk;
+        LastTraffic = new ClusterTraffic(
+            BytesOut: (long)strategyState.Length + 8L * shared.Length + 16L * chunks,
+            BytesIn: 4L * items + 8L * itemData.Length + 16L * chunks,
+            Milliseconds: Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            Reissued: result.Reissued);
+    }
+
+    public Task<WorkerStatus[]> Workers() => grains.GetGrain<ICoordinatorGrain>(_options.Board).Status();
+
+    private static string RunToken(string kind, string json) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(kind + "\n" + json)))[..16];
+
+    private static string Fingerprint()
+    {
+        var assemblies = new[] { typeof(EvolutionRun<,>).Assembly, typeof(Tasks.Runs.RunKinds).Assembly, typeof(Kernel.Random.RandomStream).Assembly,
+            typeof(Rules.Pdlf.PdlfRule).Assembly };
+        var ids = string.Join(",", assemblies.Select(a => a.ManifestModule.ModuleVersionId));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ids)))[..12];
+    }
+}
+
+/// <summary>How the coordinator hands out work.</summary>
+/// <param name="ChunkItems">Items per chunk (0: a 64th of the generation, at least 1).</param>
+public sealed record CoordinatorOptions(int ChunkItems = 0, string Board = Coordinator.DefaultBoard)
+{
+    /// <summary>A chunk not returned after this long goes to the next worker that asks.</summary>
+    public TimeSpan ReissueAfter { get; init; } = TimeSpan.FromSeconds(30);
+}
