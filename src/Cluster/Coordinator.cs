@@ -28,6 +28,8 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
     public static string Build { get; } = Fingerprint();
 
     public ClusterTraffic LastTraffic { get; private set; }
+    /// <summary>Chunks handed out again over the whole run (their first worker was slow, lost or cut off).</summary>
+    public long TotalReissued { get; private set; }
 
     public void Evaluate(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness, Span<double> itemData,
         CancellationToken cancellation)
@@ -38,17 +40,29 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
         var order = new GenerationOrder(_run, runKind, configJson, Build, generation, strategyState.ToArray(), shared.ToArray(), items, itemLength,
             chunk, _options.ReissueAfter.TotalSeconds);
         long started = Stopwatch.GetTimestamp();
-        board.Publish(order).GetAwaiter().GetResult();
-        GenerationResult? result;
-        do
+        GenerationResult? result = null;
+        bool published = false;
+        while (result is null)
         {
             cancellation.ThrowIfCancellationRequested();
-            result = board.Collect(_run, generation).GetAwaiter().GetResult();
+            try
+            {
+                if (!published) board.Publish(order).GetAwaiter().GetResult();
+                published = true;
+                result = board.Collect(_run, generation).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !cancellation.IsCancellationRequested && e is not OutOfMemoryException)
+            {
+                // The silo that held the board went away (its state with it) or a call timed out: publish the generation
+                // again. Results come only from workers and are the same bits, so starting the generation over is safe.
+                published = false;
+                Thread.Sleep(_options.RetryDelay);
+            }
         }
-        while (result is null);
         result.Fitness.CopyTo(episodeFitness);
         result.ItemData.CopyTo(itemData);
         int chunks = (items + chunk - 1) / chunk;
+        TotalReissued += result.Reissued;
         LastTraffic = new ClusterTraffic(
             BytesOut: (long)strategyState.Length + 8L * shared.Length + 16L * chunks,
             BytesIn: 4L * items + 8L * itemData.Length + 16L * chunks,
@@ -76,4 +90,6 @@ public sealed record CoordinatorOptions(int ChunkItems = 0, string Board = Coord
 {
     /// <summary>A chunk not returned after this long goes to the next worker that asks.</summary>
     public TimeSpan ReissueAfter { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Pause before publishing again after the board was lost or a call failed.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 }

@@ -74,4 +74,89 @@ public class ClusterTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_worker_lost_mid_generation_delays_the_run_but_does_not_change_it()
+    {
+        var config = new CopyConfig { Hidden = 16, Population = 8, Sequences = 4, Length = 3, Latency = 2, TestSequences = 16, Threads = 1, Seed = 21 };
+        string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-kill-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var cluster = await StartAsync(3);
+        try
+        {
+            using var local = CopyRun.CreateSession(config);
+            using var remote = CopyRun.CreateSession(config);
+            // One item per chunk and a short re-issue time: the lost silo surely holds a chunk, and the test stays quick.
+            var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(),
+                new CoordinatorOptions(ChunkItems: 1) { ReissueAfter = TimeSpan.FromSeconds(1) });
+            remote.Run.Remote = coordinator;
+            var secondary = cluster.SecondarySilos[0];
+            // A worker whose network is gone: it takes chunks and never returns them.
+            using var cut = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
+            var lost = new WorkerInfo("lost", "nowhere", 1, Coordinator.Build);
+            var taker = Task.Run(async () =>
+            {
+                while (!cut.IsCancellationRequested)
+                {
+                    await board.Next(lost, null, -1);
+                    await Task.Delay(50, CancellationToken.None);
+                }
+            }, cut.Token);
+            await Task.Run(() =>
+            {
+                for (int g = 0; g < 6; g++)
+                {
+                    local.Step();
+                    if (g == 2) _ = Task.Run(async () => { await Task.Delay(5); await cluster.KillSiloAsync(secondary); });
+                    remote.Step();
+                }
+            }, TestContext.Current.CancellationToken);
+            cut.Cancel();
+            await taker;
+            Assert.True(coordinator.TotalReissued > 0, "no chunk was re-issued: the test lost nothing");
+            local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
+            remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
+            await cluster.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Swimmer_dir_on_two_silos_ends_with_the_local_checkpoint_observation_statistics_included()
+    {
+        PdlfFast.Tasks.Physics.MuJoCoAvailability.Ensure();
+        var config = new LocomotionConfig { Task = "swimmer_dir", Hidden = 8, Population = 6, EpisodeSteps = 30, Threads = 1, Seed = 4 };
+        string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-swim-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var cluster = await StartAsync(2);
+        try
+        {
+            using var local = LocomotionRun.CreateSession(config);
+            using var remote = LocomotionRun.CreateSession(config);
+            remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: 5));
+            await Task.Run(() =>
+            {
+                for (int g = 0; g < 3; g++)
+                {
+                    local.Step();
+                    remote.Step();
+                }
+            }, TestContext.Current.CancellationToken);
+            local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
+            remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
+            await cluster.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
