@@ -24,14 +24,15 @@ public static partial class PdlfApp
     public static string ResumeCommand(ParseResult parse) =>
         $"{Invoker} {string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ') ? $"'{t.Value}'" : t.Value).Where(t => t != "--resume"))} --resume";
 
-    public static RootCommand Build(StopSignals stop)
+    /// <param name="cluster">The cluster build's additions (pdlf-cluster), or null for the single-machine pdlf.</param>
+    public static RootCommand Build(StopSignals stop, IClusterExtension? cluster = null)
     {
         var root = new RootCommand("pdlf: spiking networks whose synapses learn their own plasticity rules (PDLF, SpikePropamine), fast on CPUs.");
         var train = new Command("train", "Train a model (tasks: copy, " + string.Join(", ", Tasks.Locomotion.LocomotionTasks.Names) + ", cue, spikepropamine-copy).");
-        train.Subcommands.Add(CopyCommands.Train(stop));
-        foreach (var task in LocomotionCommands.TrainCommands(stop)) train.Subcommands.Add(task);
-        train.Subcommands.Add(SpikePropamineCommands.Train(stop));
-        train.Subcommands.Add(SpikePropamineCommands.Train(stop, "copy"));
+        train.Subcommands.Add(CopyCommands.Train(stop, cluster));
+        foreach (var task in LocomotionCommands.TrainCommands(stop, cluster)) train.Subcommands.Add(task);
+        train.Subcommands.Add(SpikePropamineCommands.Train(stop, "cue", cluster));
+        train.Subcommands.Add(SpikePropamineCommands.Train(stop, "copy", cluster));
         root.Subcommands.Add(train);
         root.Subcommands.Add(CopyCommands.Eval());
         var sweep = new Command("sweep", "Run a grid of trainings (tasks: copy, cue); finished grid points in --out are checked and reused.");
@@ -41,15 +42,16 @@ public static partial class PdlfApp
         root.Subcommands.Add(LocomotionCommands.Generalise());
         root.Subcommands.Add(LocomotionCommands.Steer());
         root.Subcommands.Add(BenchCommand.Create());
+        if (cluster is not null) root.Subcommands.Add(cluster.Command(stop));
         return root;
     }
 
     /// <summary>Runs one command line; never throws.</summary>
-    public static int Run(string[] args, StopSignals stop)
+    public static int Run(string[] args, StopSignals stop, IClusterExtension? cluster = null)
     {
         try
         {
-            var root = Build(stop);
+            var root = Build(stop, cluster);
             // No @file response files: a run's options come from flags or --config, and expanding @/dev/zero or @DIR
             // would read without bound or fail outside our error handling.
             var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

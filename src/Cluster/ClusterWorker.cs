@@ -31,6 +31,9 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
     public WorkerInfo Info { get; } = new($"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}",
         Environment.MachineName, options.Threads, Coordinator.Build);
 
+    /// <summary>Where the worker reports joining or refusing a run (the worker command prints it).</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>Items evaluated so far (for tests and status).</summary>
     public long Items { get; private set; }
 
@@ -91,11 +94,13 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
         {
             _runner = RunKinds.CreateChunkRunner(assignment.RunKind, assignment.ConfigJson, options.Threads);
             _run = assignment.Run;
+            Log?.Invoke($"cluster worker: evaluating run {assignment.Run} ({assignment.RunKind}, {_runner.Items} items per generation) on {options.Threads} thread(s)");
             return true;
         }
         catch (RunException e)
         {
             refusal = $"refused: {e.Message}";
+            Log?.Invoke($"cluster worker: {refusal}");
             return false;
         }
     }

@@ -63,9 +63,10 @@ public static class CopyCommands
         }
     }
 
-    public static Command Train(StopSignals stop)
+    public static Command Train(StopSignals stop, IClusterExtension? cluster = null)
     {
         var options = new ConfigOptions();
+        var clusterOptions = new ClusterOptions();
         var output = new Option<string?>("--out") { Description = "Run directory (config.json, log.jsonl, checkpoint.ckpt, summary.json, curves.png, weights.png, activity.png, recall-by-position.png; the comparison run in a subfolder named after its model, e.g. gru/). Default runs/copy-L<len>-D<lat>-<model>-s<seed>." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, exactly where it stopped (same options; only --generations, --threads, --test-every and --checkpoint-every may change)." };
         var compare = new Option<string?>("--compare")
@@ -78,17 +79,20 @@ public static class CopyCommands
         copy.Options.Add(output);
         copy.Options.Add(resume);
         copy.Options.Add(compare);
+        foreach (var o in clusterOptions.All) copy.Options.Add(o);
         copy.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var config = options.Read(parse).Validated();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"copy-L{config.Length}-D{config.Latency}-{config.Model}-s{config.Seed}");
             string second = parse.GetValue(compare) ?? (config.Model == "gru" ? "none" : "gru");
-            return TrainWithComparison(config, directory, parse.GetValue(resume), second, PdlfApp.ResumeCommand(parse), stop);
+            using var connection = clusterOptions.Connect(parse, cluster);
+            return TrainWithComparison(config, directory, parse.GetValue(resume), second, PdlfApp.ResumeCommand(parse), stop, connection);
         }));
         return copy;
     }
 
-    private static int TrainWithComparison(CopyConfig config, string directory, bool resume, string compare, string resumeCommand, StopSignals stop)
+    private static int TrainWithComparison(CopyConfig config, string directory, bool resume, string compare, string resumeCommand, StopSignals stop,
+        IClusterConnection? cluster)
     {
         var runs = new List<(string Label, string Directory, CopyConfig Config)> { (Label(config), directory, config) };
         if (compare != "none" && compare != config.Model)
@@ -104,8 +108,9 @@ public static class CopyCommands
             var (label, dir, c) = runs[i];
             var run = opened[i];
             AnsiConsole.MarkupLineInterpolated($"[bold]{label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.Sequences} sequences each, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+            var remote = cluster?.Evaluator(RunKinds.Copy, c.ToJson());
             var (outcome, summary) = TrainingConsole.RunPart(job, i, "test", c.TestEvery,
-                progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                progress => CopyRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn, remote), remote is null ? null : () => cluster!.Describe(remote));
             AnsiConsole.MarkupLineInterpolated($"  {label}: test accuracy {summary.TestAccuracy:F4}, with activity reset during the delay {summary.TestAccuracyWithReset:F4}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
             if (outcome.Stopped)
             {

@@ -59,11 +59,13 @@ public static class LocomotionCommands
     }
 
     /// <summary>One <c>pdlf train TASK</c> subcommand per built-in locomotion task.</summary>
-    public static IEnumerable<Command> TrainCommands(StopSignals stop) => LocomotionTasks.All.Select(task => TrainCommand(task, stop));
+    public static IEnumerable<Command> TrainCommands(StopSignals stop, IClusterExtension? cluster = null) =>
+        LocomotionTasks.All.Select(task => TrainCommand(task, stop, cluster));
 
-    private static Command TrainCommand(LocomotionTask task, StopSignals stop)
+    private static Command TrainCommand(LocomotionTask task, StopSignals stop, IClusterExtension? cluster)
     {
         var options = new ConfigOptions();
+        var clusterOptions = new ClusterOptions();
         var output = new Option<string?>("--out") { Description = $"Run directory (config.json, log.jsonl, checkpoint.ckpt, summary.json, curves.png; comparison runs in subfolders named after them, e.g. direct-weight/). Default runs/{task.Name}-<policy>-s<seed>." };
         var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped (same options; only --generations, --threads, --test-every and --checkpoint-every may change)." };
         var compare = new Option<string[]>("--compare")
@@ -77,18 +79,21 @@ public static class LocomotionCommands
         command.Options.Add(output);
         command.Options.Add(resume);
         command.Options.Add(compare);
+        foreach (var o in clusterOptions.All) command.Options.Add(o);
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var config = options.Read(parse, task.Name).Validated();
             MuJoCoAvailability.Ensure();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"{task.Name}-{config.Policy}-s{config.Seed}");
             string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list : ["direct-weight"];
-            return TrainWithComparison(config, directory, parse.GetValue(resume), others, PdlfApp.ResumeCommand(parse), stop);
+            using var connection = clusterOptions.Connect(parse, cluster);
+            return TrainWithComparison(config, directory, parse.GetValue(resume), others, PdlfApp.ResumeCommand(parse), stop, connection);
         }));
         return command;
     }
 
-    private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, string resumeCommand, StopSignals stop)
+    private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, string resumeCommand, StopSignals stop,
+        IClusterConnection? cluster)
     {
         var runs = new List<(string Directory, LocomotionConfig Config)> { (directory, config) };
         foreach (var other in compare.Distinct())
@@ -110,8 +115,9 @@ public static class LocomotionCommands
             var run = opened[i];
             AnsiConsole.MarkupLineInterpolated(
                 $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+            var remote = cluster?.Evaluator(RunKinds.Locomotion, c.ToJson());
             var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
-                progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn, remote), remote is null ? null : () => cluster!.Describe(remote));
             AnsiConsole.MarkupLineInterpolated(
                 $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
             if (outcome.Stopped)

@@ -71,9 +71,10 @@ public static class SpikePropamineCommands
     }
 
     /// <param name="task">cue (<c>pdlf train cue</c>) or copy (<c>pdlf train spikepropamine-copy</c>).</param>
-    public static Command Train(StopSignals stop, string task = "cue")
+    public static Command Train(StopSignals stop, string task = "cue", IClusterExtension? cluster = null)
     {
         var options = new ConfigOptions();
+        var clusterOptions = new ClusterOptions();
         bool copy = task == "copy";
         var output = new Option<string?>("--out")
         {
@@ -89,9 +90,13 @@ public static class SpikePropamineCommands
         command.Options.Add(output);
         command.Options.Add(resume);
         command.Options.Add(compare);
+        foreach (var o in clusterOptions.All) command.Options.Add(o);
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var config = options.Read(parse, task).Validated();
+            if (parse.GetValue(clusterOptions.Cluster) is not null && config.Trainer != "es")
+                throw new ConfigException("--cluster applies to --trainer es (BPTT runs on one machine)");
+            using var connection = clusterOptions.Connect(parse, cluster);
             string directory = parse.GetValue(output) ?? Path.Combine("runs", copy
                 ? string.Create(CultureInfo.InvariantCulture, $"spikepropamine-copy-{config.Rule}-{config.Trainer}-L{config.SequenceLength}-D{config.Latency}-s{config.Seed}")
                 : string.Create(CultureInfo.InvariantCulture, $"cue-{config.Rule}-{config.Trainer}-L{config.SequenceLength}-n{config.Noise}-s{config.Seed}"));
@@ -113,7 +118,9 @@ public static class SpikePropamineCommands
                 var (dir, c) = runs[i];
                 var run = opened[i];
                 AnsiConsole.MarkupLineInterpolated($"[bold]{c.Label}[/], {c.Trainer}: {c.TaskTitle}, {c.Steps} steps -> {dir}{(run.Resuming ? " (resuming)" : "")}");
-                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test acc", c.TestEvery, progress => SequenceRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn));
+                var remote = connection?.Evaluator(RunKinds.SpikePropamine, c.ToJson());
+                var (outcome, summary) = TrainingConsole.RunPart(job, i, "test acc", c.TestEvery,
+                    progress => SequenceRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn, remote), remote is null ? null : () => connection!.Describe(remote));
                 AnsiConsole.MarkupLineInterpolated($"  {c.Label} ({c.Trainer}): test accuracy {summary.TestAccuracy:F4} (chance {summary.Chance:F2}) in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}");
                 if (summary.ResetAccuracy is { } reset)
                     AnsiConsole.MarkupLineInterpolated($"  with all activity wiped during the delay: {reset:F4}");

@@ -53,12 +53,15 @@ public static class TrainingConsole
     /// terminal, or one line every <paramref name="lineEvery"/> steps when output is redirected (logs, CI). The job's
     /// ETA assumes the parts still to come take as long per step as this one.
     /// </summary>
-    public static T RunPart<T>(IReadOnlyList<JobPart> job, int index, string testName, int lineEvery, Func<IProgress<RunProgress>, T> train)
+    /// <param name="extra">More for each line (e.g. a cluster run's traffic per generation).</param>
+    public static T RunPart<T>(IReadOnlyList<JobPart> job, int index, string testName, int lineEvery, Func<IProgress<RunProgress>, T> train,
+        Func<string>? extra = null)
     {
         var part = job[index];
         int before = job.Take(index).Sum(p => p.Total), jobTotal = job.Sum(p => p.Total), after = jobTotal - before - part.Total;
         string Line(RunProgress p, double? test) => Describe(part.Label, testName, p with { Test = test }) +
-            (job.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" | job {before + p.Completed}/{jobTotal} eta {Clock(p.Remaining + TimeSpan.FromSeconds(after * p.Step.Seconds))}") : "");
+            (job.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" | job {before + p.Completed}/{jobTotal} eta {Clock(p.Remaining + TimeSpan.FromSeconds(after * p.Step.Seconds))}") : "") +
+            (extra is null ? "" : " | " + extra());
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             int every = Math.Max(1, lineEvery);
@@ -80,7 +83,7 @@ public static class TrainingConsole
             {
                 lastTest = p.Test ?? lastTest;
                 run.Value = p.Completed;
-                run.Description = Markup.Escape(Describe(part.Label, testName, p with { Test = lastTest }));
+                run.Description = Markup.Escape(Describe(part.Label, testName, p with { Test = lastTest }) + (extra is null ? "" : " | " + extra()));
                 if (whole is not null) whole.Value = before + p.Completed;
             }));
             run.StopTask();

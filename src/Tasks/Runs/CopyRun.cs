@@ -44,11 +44,13 @@ public static class CopyRun
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint and summary.json. A stop request finishes the generation in flight and checkpoints.
     /// </summary>
+    /// <param name="remote">Where generations are evaluated (e.g. a cluster); null: on this process's threads. Same bits either way.</param>
     public static (RunOutcome Outcome, CopySummary Summary) Train(CopyConfig config, RunDirectory directory, IProgress<RunProgress>? progress,
-        CancellationToken stop, Action<string>? warn = null)
+        CancellationToken stop, Action<string>? warn = null, IGenerationEvaluator? remote = null)
     {
         if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
         using var session = CreateSession(config);
+        session.Run.Remote = remote;
         var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Generations, config.TestEvery, config.CheckpointEvery),
             LogFormat, progress, stop, warn);
         var evaluator = config.Evaluator();

@@ -78,14 +78,16 @@ public static class LocomotionRun
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint and summary.json. A stop request finishes the generation in flight and checkpoints.
     /// </summary>
+    /// <param name="remote">Where generations are evaluated (e.g. a cluster); null: on this process's threads. Same bits either way.</param>
     public static (RunOutcome Outcome, LocomotionSummary Summary) Train(LocomotionConfig config, RunDirectory directory,
-        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null)
+        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null, IGenerationEvaluator? remote = null)
     {
         if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
         long instabilities = 0;
         var counting = new Progress(progress, p => instabilities += p.Step.Instabilities);
         var (session, testReturns) = Build(config);
         using var owned = session;
+        session.Run.Remote = remote;
         var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Generations, config.TestEvery, config.CheckpointEvery),
             LogFormat, counting, stop, warn);
         // The loop's final test of the mean left its per-target returns in testReturns.

@@ -45,12 +45,15 @@ public static class SequenceRun
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint, parameters.bin and summary.json. A stop request finishes the step in flight and checkpoints.
     /// </summary>
+    /// <param name="remote">ES runs: where generations are evaluated (e.g. a cluster); null: on this process's threads.</param>
     public static (RunOutcome Outcome, SequenceSummary Summary) Train(SpikePropamineConfig config, RunDirectory directory,
-        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null)
+        IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null, IGenerationEvaluator? remote = null)
     {
         config.Validated();
+        if (remote is not null && config.Trainer != "es") throw new ConfigException("--cluster applies to --trainer es (BPTT runs on one machine)");
         if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
         using var session = CreateSession(config);
+        session.Remote = remote;
         var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Steps, config.TestEvery, config.CheckpointEvery, "steps"),
             LogFormat, progress, stop, warn);
         var parameters = session.Parameters.ToArray();
@@ -93,7 +96,7 @@ public static class SequenceRun
         var session = new EvolutionSession<SequenceEvaluator<TTask>, SequenceWorker>(strategy, evaluator,
             new EvaluationOptions(EpisodesPerMember: config.Batch, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
             json, () => payload, Test);
-        return new SequenceSession(session, () => session.Strategy.Mean.ToArray(), Reset);
+        return new SequenceSession(session, () => session.Strategy.Mean.ToArray(), Reset, remote => session.Run.Remote = remote);
     }
 
     /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>
@@ -136,8 +139,19 @@ public static class SequenceRun
 }
 
 /// <summary>A SpikePropamine session (BPTT or ES) with the current parameters and the activity-reset probe.</summary>
-public sealed class SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<float>> parameters, Func<float[], double?> resetAccuracy) : ITrainingSession
+public sealed class SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<float>> parameters, Func<float[], double?> resetAccuracy,
+    Action<IGenerationEvaluator?>? setRemote = null) : ITrainingSession
 {
+    /// <summary>ES runs: where generations are evaluated (see <see cref="EvolutionRun{TEvaluator,TWorker}.Remote"/>).</summary>
+    public IGenerationEvaluator? Remote
+    {
+        set
+        {
+            if (value is not null && setRemote is null) throw new InvalidOperationException("Only ES runs evaluate remotely.");
+            setRemote?.Invoke(value);
+        }
+    }
+
     /// <summary>The trained parameters (BPTT) or the strategy mean (ES).</summary>
     public ReadOnlySpan<float> Parameters => parameters();
     public int Completed => inner.Completed;

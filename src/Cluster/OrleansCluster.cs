@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using PdlfFast.Cli;
+using PdlfFast.Cli.Commands;
+using PdlfFast.Training.Evolution;
+using PdlfFast.Training.Runs;
+
+namespace PdlfFast.Cluster;
+
+/// <summary>Where a cluster is: <c>localhost[:GATEWAYPORT]</c> (one machine; the coordinator's silo listens on loopback).</summary>
+public sealed record ClusterAddress(string Host, int GatewayPort)
+{
+    public const int DefaultGatewayPort = 30000;
+
+    /// <summary>The coordinator silo's own port (silo-to-silo traffic): next to the gateway.</summary>
+    public int SiloPort => GatewayPort + 1;
+
+    public static ClusterAddress Parse(string address)
+    {
+        string text = address.Trim();
+        string host = text;
+        int port = DefaultGatewayPort;
+        int colon = text.LastIndexOf(':');
+        if (colon > 0)
+        {
+            host = text[..colon];
+            if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65534)
+                throw new ConfigException($"--cluster {address}: the port must be a number in 1..65534");
+        }
+        if (host.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+            throw new ConfigException($"--cluster {address}: Redis membership is not built yet; use localhost (one machine)");
+        if (host != "localhost" && host != "127.0.0.1")
+            throw new ConfigException($"--cluster {address}: use localhost[:PORT] (one machine)");
+        return new ClusterAddress("localhost", port);
+    }
+}
+
+/// <summary>The Orleans side of pdlf-cluster: a coordinator silo for training runs, worker and status clients.</summary>
+public sealed class OrleansCluster : IClusterExtension
+{
+    public IClusterConnection Connect(ClusterSettings settings)
+    {
+        var address = ClusterAddress.Parse(settings.Address);
+        var builder = Host.CreateApplicationBuilder();
+        Quiet(builder.Logging);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(address.SiloPort, address.GatewayPort);
+            silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (settings.ClusterId, "pdlf"));
+            if (settings.LocalWorkerThreads > 0)
+            {
+                silo.Services.AddSingleton(new WorkerOptions(settings.LocalWorkerThreads));
+                silo.Services.AddHostedService<ClusterWorker>();
+            }
+        });
+        var host = builder.Build();
+        try
+        {
+            host.StartAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            host.Dispose();
+            throw new RunException($"cannot start the coordinator on ports {address.GatewayPort} and {address.SiloPort} (another coordinator running?): {TrainingConsole.OneLine(e.Message)}");
+        }
+        Console.WriteLine($"cluster: coordinating at {settings.Address} (gateway port {address.GatewayPort}, cluster id {settings.ClusterId}); start workers with: pdlf-cluster cluster worker --cluster {settings.Address}");
+        return new Connection(host, host.Services.GetRequiredService<IGrainFactory>(),
+            new CoordinatorOptions { ReissueAfter = TimeSpan.FromSeconds(settings.ReissueSeconds) });
+    }
+
+    private sealed class Connection(IHost host, IGrainFactory grains, CoordinatorOptions options) : IClusterConnection
+    {
+        public IGenerationEvaluator Evaluator(string runKind, string configJson) => new Coordinator(grains, runKind, configJson, options);
+
+        public string Describe(IGenerationEvaluator evaluator)
+        {
+            var t = ((Coordinator)evaluator).LastTraffic;
+            return string.Create(CultureInfo.InvariantCulture, $"cluster {t.BytesOut / 1024.0:F0} KiB out {t.BytesIn / 1024.0:F1} KiB in {t.Milliseconds:F0} ms{(t.Reissued > 0 ? $" {t.Reissued} re-issued" : "")}");
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                host.StopAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    public Command Command(StopSignals stop)
+    {
+        var cluster = new Command("cluster", "Cluster roles (pdlf-cluster only): workers that evaluate for a coordinator (pdlf-cluster train TASK ... --cluster ADDR), and their status.");
+        cluster.Subcommands.Add(WorkerCommand(stop));
+        cluster.Subcommands.Add(StatusCommand());
+        return cluster;
+    }
+
+    private static Option<string> AddressOption() => new("--cluster") { Description = "The cluster: localhost[:PORT] (the coordinator's gateway port, default 30000).", Required = true };
+    private static Option<string?> IdOption() => new("--cluster-id") { Description = "The cluster's name, as the coordinator's --cluster-id. Default pdlf." };
+
+    private static Command WorkerCommand(StopSignals stop)
+    {
+        var address = AddressOption();
+        var id = IdOption();
+        var threads = new Option<int?>("--threads") { Description = "Threads evaluating items (results do not depend on it). Default: all cores." };
+        var command = new Command("worker", "Evaluate work items for the cluster's coordinator until stopped (Ctrl+C, SIGTERM); waits for a coordinator and reconnects when it restarts.")
+        {
+            address, id, threads,
+        };
+        command.SetAction(parse => TrainingConsole.Guard(() =>
+        {
+            var where = ClusterAddress.Parse(parse.GetValue(address)!);
+            int n = parse.GetValue(threads) ?? Environment.ProcessorCount;
+            if (n is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {n})");
+            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: true, services => services
+                .AddHostedService(provider => new ClusterWorker(provider.GetRequiredService<IGrainFactory>(), new WorkerOptions(n)) { Log = Console.WriteLine }));
+            Console.WriteLine($"cluster worker: {n} thread(s), coordinator at {where.Host}:{where.GatewayPort}; stop with Ctrl+C");
+            host.RunAsync(stop.Token).GetAwaiter().GetResult();
+            return stop.StopRequested ? stop.ExitCode : RunExitCodes.Done;
+        }));
+        return command;
+    }
+
+    private static Command StatusCommand()
+    {
+        var address = AddressOption();
+        var id = IdOption();
+        var command = new Command("status", "List the workers the coordinator knows: machine, threads, items, items/s, last seen, refusals.") { address, id };
+        command.SetAction(parse => TrainingConsole.Guard(() =>
+        {
+            var where = ClusterAddress.Parse(parse.GetValue(address)!);
+            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: false, _ => { });
+            try
+            {
+                host.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new RunException($"no coordinator answers at {where.Host}:{where.GatewayPort}: {TrainingConsole.OneLine(e.Message)}");
+            }
+            var workers = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard).Status().GetAwaiter().GetResult();
+            Console.WriteLine($"{workers.Length} worker(s)");
+            Console.WriteLine($"{"worker",-40} {"machine",-16} {"threads",7} {"items",10} {"items/s",9} {"last seen",-20} refusal");
+            foreach (var w in workers)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{w.Worker.Id,-40} {w.Worker.Machine,-16} {w.Worker.Threads,7} {w.Items,10} {w.ItemsPerSecond,9:F1} {w.LastSeenUtc:yyyy-MM-dd HH:mm:ss}Z {w.Refusal ?? "-"}"));
+            host.StopAsync().GetAwaiter().GetResult();
+            return RunExitCodes.Done;
+        }));
+        return command;
+    }
+
+    private static IHost Client(ClusterAddress address, string clusterId, bool retryForever, Action<IServiceCollection> services)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        Quiet(builder.Logging);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(address.GatewayPort);
+            client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "pdlf"));
+            // Workers may start before the coordinator and outlive it: keep trying to connect.
+            if (retryForever) client.UseConnectionRetryFilter(async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(1), token); return true; });
+        });
+        services(builder.Services);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Orleans' own log stays off (a worker waiting for its coordinator would print a stack trace a second); pdlf prints
+    /// what matters in one line. PDLF_CLUSTER_LOG=Warning (or Information, Debug) shows it on stderr for diagnosis.
+    /// </summary>
+    private static void Quiet(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        if (Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("PDLF_CLUSTER_LOG"), ignoreCase: true, out var level))
+        {
+            logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            logging.SetMinimumLevel(level);
+        }
+    }
+}
