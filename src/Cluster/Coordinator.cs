@@ -9,7 +9,7 @@ namespace PdlfFast.Cluster;
 /// <summary>Traffic and time of the last distributed generation, as the coordinator prints them.</summary>
 /// <param name="BytesOut">Bytes the board sent to workers (state once per worker that ran a chunk, plus chunk headers).</param>
 /// <param name="BytesIn">Bytes that came back (one float per item, plus the items' recorded data).</param>
-/// <param name="CoordinationMilliseconds">Wall time of the generation not spent evaluating on the slowest path: publish, hand-out, collection.</param>
+/// <param name="Milliseconds">Wall time of the generation's distributed evaluation: publish, the workers' evaluation, collection.</param>
 public readonly record struct ClusterTraffic(long BytesOut, long BytesIn, double Milliseconds, int Reissued);
 
 /// <summary>
@@ -31,12 +31,14 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
     /// <summary>Chunks handed out again over the whole run (their first worker was slow, lost or cut off).</summary>
     public long TotalReissued { get; private set; }
 
-    public void Evaluate(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness, Span<double> itemData,
-        CancellationToken cancellation)
+    public void Evaluate(int generation, int episodesPerMember, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness,
+        Span<double> itemData, CancellationToken cancellation)
     {
         var board = grains.GetGrain<ICoordinatorGrain>(_options.Board);
         int items = episodeFitness.Length, itemLength = items == 0 ? 0 : itemData.Length / items;
-        int chunk = _options.ChunkItems > 0 ? _options.ChunkItems : Math.Max(1, items / 64);
+        // Whole mirrored pairs by default (a worker draws a pair's noise once for both members), about 64 chunks a generation.
+        int pair = 2 * episodesPerMember;
+        int chunk = _options.ChunkItems > 0 ? _options.ChunkItems : Math.Max(pair, items / 64 / pair * pair);
         var order = new GenerationOrder(_run, runKind, configJson, Build, generation, strategyState.ToArray(), shared.ToArray(), items, itemLength,
             chunk, _options.ReissueAfter.TotalSeconds);
         long started = Stopwatch.GetTimestamp();

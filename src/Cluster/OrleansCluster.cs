@@ -82,7 +82,7 @@ public sealed class OrleansCluster : IClusterExtension
         public string Describe(IGenerationEvaluator evaluator)
         {
             var t = ((Coordinator)evaluator).LastTraffic;
-            return string.Create(CultureInfo.InvariantCulture, $"cluster {t.BytesOut / 1024.0:F0} KiB out {t.BytesIn / 1024.0:F1} KiB in {t.Milliseconds:F0} ms{(t.Reissued > 0 ? $" {t.Reissued} re-issued" : "")}");
+            return string.Create(CultureInfo.InvariantCulture, $"cluster {t.BytesOut / 1024.0:F0} KiB out {t.BytesIn / 1024.0:F1} KiB in, evaluated in {t.Milliseconds:F0} ms{(t.Reissued > 0 ? $" {t.Reissued} re-issued" : "")}");
         }
 
         public void Dispose()

@@ -20,8 +20,8 @@ public class DistributedEvaluationTests
     {
         public int Chunks { get; private set; }
 
-        public void Evaluate(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness,
-            Span<double> itemData, CancellationToken cancellation)
+        public void Evaluate(int generation, int episodesPerMember, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared,
+            Span<float> episodeFitness, Span<double> itemData, CancellationToken cancellation)
         {
             var random = new Random(seed + generation);
             var chunks = new List<(int Start, int End)>();

@@ -15,8 +15,8 @@ public interface IGenerationEvaluator
     /// <paramref name="shared"/> before running items and return <see cref="IGenerationShared.ItemLength"/> values per
     /// item in <paramref name="itemData"/> (item-major); both are empty otherwise.
     /// </summary>
-    void Evaluate(int generation, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness, Span<double> itemData,
-        CancellationToken cancellation);
+    void Evaluate(int generation, int episodesPerMember, ReadOnlySpan<byte> strategyState, ReadOnlySpan<double> shared, Span<float> episodeFitness,
+        Span<double> itemData, CancellationToken cancellation);
 }
 
 /// <summary>
@@ -61,9 +61,9 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
     private readonly EvaluationOptions _options;
     private readonly WorkerPool _pool;
     private readonly TWorker[] _workers;
-    private readonly float[][] _members;
-    private readonly int[] _memberInBuffer;
-    private int _next, _end;
+    private readonly float[][] _members, _noise;
+    private readonly int[] _memberInBuffer, _pairInNoise;
+    private int _nextPair, _firstPair, _lastPair, _start, _end;
     private float[] _fitness = [];
     private int _first;
     private CancellationToken _cancellation;
@@ -78,11 +78,14 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         _pool = new WorkerPool(options.Threads);
         _workers = new TWorker[options.Threads];
         _members = new float[options.Threads][];
+        _noise = new float[options.Threads][];
         _memberInBuffer = new int[options.Threads];
+        _pairInNoise = new int[options.Threads];
         for (int w = 0; w < options.Threads; w++)
         {
             _workers[w] = _evaluator.CreateWorker(w);
             _members[w] = new float[strategy.Dimension];
+            _noise[w] = new float[strategy.Dimension];
         }
         Shared = _evaluator as IGenerationShared; // a boxed copy: such evaluators keep their state in a shared object
     }
@@ -113,6 +116,7 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
             throw new InvalidDataException($"The state is of generation {_strategy.Generation}, not {generation}.");
         Generation = generation;
         Array.Fill(_memberInBuffer, -1);
+        Array.Fill(_pairInNoise, -1);
     }
 
     /// <summary>
@@ -129,8 +133,22 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         if (fitness.Length != end - start) throw new ArgumentException($"{fitness.Length} fitness slots for {end - start} items.", nameof(fitness));
         if (_fitness.Length < end - start) _fitness = new float[end - start];
         _first = start;
-        _next = start;
+        _start = start;
         _end = end;
+        if (end > start)
+        {
+            // Threads take mirrored pairs, not items: one noise draw then serves both members of a pair.
+            int perMember = _options.EpisodesPerMember;
+            _firstPair = start / perMember / 2;
+            _lastPair = (end - 1) / perMember / 2;
+            _nextPair = _firstPair;
+        }
+        else
+        {
+            _firstPair = 0;
+            _lastPair = -1;
+            _nextPair = 0;
+        }
         _cancellation = cancellation;
         _pool.Run(this);
         cancellation.ThrowIfCancellationRequested();
@@ -144,20 +162,30 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
     {
         var scratch = _workers[worker];
         var member = _members[worker];
+        var noise = _noise[worker];
         int episodes = _options.EpisodesPerMember;
         while (!_cancellation.IsCancellationRequested)
         {
-            int item = Interlocked.Increment(ref _next) - 1;
-            if (item >= _end) return;
-            int m = item / episodes, e = item % episodes;
-            if (_memberInBuffer[worker] != m)
+            int pair = Interlocked.Increment(ref _nextPair) - 1;
+            if (pair > _lastPair) return;
+            int first = Math.Max(_start, 2 * pair * episodes), last = Math.Min(_end, (2 * pair + 2) * episodes);
+            for (int item = first; item < last && !_cancellation.IsCancellationRequested; item++)
             {
-                _strategy.AskMember(m, member);
-                _memberInBuffer[worker] = m;
+                int m = item / episodes, e = item % episodes;
+                if (_memberInBuffer[worker] != m)
+                {
+                    if (_pairInNoise[worker] != pair)
+                    {
+                        _strategy.DrawPairNoise(pair, noise);
+                        _pairInNoise[worker] = pair;
+                    }
+                    _strategy.MemberFromNoise(m, noise, member);
+                    _memberInBuffer[worker] = m;
+                }
+                var context = new EpisodeContext(Generation, m, e,
+                    EvaluationDriver<TEvaluator, TWorker>.EpisodeSeed(_options.Seed, Generation, m, e, _options.CommonRandomNumbers));
+                _fitness[item - _first] = _evaluator.Evaluate(scratch, member, context);
             }
-            var context = new EpisodeContext(Generation, m, e,
-                EvaluationDriver<TEvaluator, TWorker>.EpisodeSeed(_options.Seed, Generation, m, e, _options.CommonRandomNumbers));
-            _fitness[item - _first] = _evaluator.Evaluate(scratch, member, context);
         }
     }
 

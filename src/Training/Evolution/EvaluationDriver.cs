@@ -120,7 +120,7 @@ public sealed class EvaluationDriver<TEvaluator, TWorker> : IParallelJob, IDispo
         shared?.ExportShared(sharedState);
         int items = _episodeFitness.Length, itemLength = shared?.ItemLength ?? 0, episodes = Options.EpisodesPerMember;
         var itemData = new double[items * itemLength];
-        remote.Evaluate(generation, strategyState, sharedState, _episodeFitness, itemData, cancellation);
+        remote.Evaluate(generation, episodes, strategyState, sharedState, _episodeFitness, itemData, cancellation);
         for (int item = 0; item < items && shared is not null; item++)
             shared.ImportItem(item / episodes, item % episodes, itemData.AsSpan(item * itemLength, itemLength));
         return Reduce();

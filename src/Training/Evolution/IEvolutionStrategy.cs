@@ -34,6 +34,10 @@ public interface IEvolutionStrategy
     /// tells.
     /// </summary>
     void AskMember(int member, Span<float> parameters);
+    /// <summary>The noise that mirrored members <c>2 pair</c> and <c>2 pair + 1</c> share (one draw serves both).</summary>
+    void DrawPairNoise(int pair, Span<float> noise);
+    /// <summary>A member from its pair's noise (<see cref="DrawPairNoise"/>): bit for bit what <see cref="AskMember"/> writes.</summary>
+    void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters);
     /// <summary>Ranks the fitness; then <see cref="TellRange"/> updates parameter ranges and <see cref="EndTell"/> closes the generation.</summary>
     TellResult BeginTell(ReadOnlySpan<float> fitness);
     void TellRange(int start, int end);

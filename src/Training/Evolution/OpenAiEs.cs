@@ -86,12 +86,24 @@ public sealed class OpenAiEs : IEvolutionStrategy
     public void AskMember(int member, Span<float> parameters)
     {
         StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
-        StrategyChecks.Noise(Options.Seed, Generation, member / 2, parameters, 0);
+        DrawPairNoise(member / 2, parameters);
+        MemberFromNoise(member, parameters, parameters);
+    }
+
+    public void DrawPairNoise(int pair, Span<float> noise)
+    {
+        StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
+        StrategyChecks.Noise(Options.Seed, Generation, pair, noise, 0);
+    }
+
+    public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
+    {
+        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
         float sigma = Options.Sigma;
         bool minus = (member & 1) == 1;
         for (int i = 0; i < parameters.Length; i++)
         {
-            float step = sigma * parameters[i];
+            float step = sigma * noise[i];
             parameters[i] = minus ? _mean[i] - step : _mean[i] + step;
         }
     }

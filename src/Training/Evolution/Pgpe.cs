@@ -97,11 +97,23 @@ public sealed class Pgpe : IEvolutionStrategy
     public void AskMember(int member, Span<float> parameters)
     {
         StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
-        StrategyChecks.Noise(Options.Seed, Generation, member / 2, parameters, 0);
+        DrawPairNoise(member / 2, parameters);
+        MemberFromNoise(member, parameters, parameters);
+    }
+
+    public void DrawPairNoise(int pair, Span<float> noise)
+    {
+        StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
+        StrategyChecks.Noise(Options.Seed, Generation, pair, noise, 0);
+    }
+
+    public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
+    {
+        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
         bool minus = (member & 1) == 1;
         for (int i = 0; i < parameters.Length; i++)
         {
-            float delta = parameters[i] * _stdev[i];
+            float delta = noise[i] * _stdev[i];
             parameters[i] = minus ? _center[i] - delta : _center[i] + delta;
         }
     }
