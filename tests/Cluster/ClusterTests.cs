@@ -159,4 +159,45 @@ public class ClusterTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_worker_of_another_build_is_refused_and_listed_with_the_reason()
+    {
+        var config = new CopyConfig { Hidden = 8, Population = 4, Sequences = 2, Length = 2, Latency = 1, Threads = 1 };
+        var cluster = await StartAsync(1);
+        try
+        {
+            using var remote = CopyRun.CreateSession(config);
+            var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson());
+            remote.Run.Remote = coordinator;
+            await Task.Run(() => remote.Step(), TestContext.Current.CancellationToken);
+            var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
+            var stranger = new WorkerInfo("stranger", "elsewhere", 4, "another-build");
+            var answer = await board.Next(stranger, null, -1);
+            Assert.NotNull(answer);
+            Assert.Contains("another-build", answer.Refusal);
+            Assert.Null(answer.StrategyState);
+            Assert.Null(await board.Next(stranger, null, -1)); // refused once, then simply given nothing
+            var listed = Assert.Single(await coordinator.Workers(), w => w.Worker.Id == "stranger");
+            Assert.Contains("same pdlf build", listed.Refusal);
+            Assert.Equal(0, listed.Items);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Workers_cannot_build_runs_they_are_not_given_to_evaluate()
+    {
+        var bptt = new SpikePropamineConfig { Trainer = "bptt", Hidden = 8, Steps = 2, Batch = 2, Length = 3, Threads = 1 };
+        var e = Assert.Throws<PdlfFast.Training.Runs.ConfigException>(() => RunKinds.CreateChunkRunner(RunKinds.SpikePropamine, bptt.ToJson(), 1));
+        Assert.Contains("BPTT", e.Message);
+        Assert.Throws<PdlfFast.Training.Runs.ConfigException>(() => RunKinds.CreateChunkRunner("chess", "{}", 1));
+        Assert.Throws<PdlfFast.Training.Runs.ConfigException>(() => RunKinds.CreateChunkRunner(RunKinds.Copy, "{\"hidden\": -1}", 1));
+        using var es = RunKinds.CreateChunkRunner(RunKinds.SpikePropamine, (bptt with { Trainer = "es", Population = 4 }).ToJson(), 2);
+        Assert.Equal(4 * 2, es.Items);
+    }
 }
