@@ -33,39 +33,15 @@ public class ClusterTests
         return cluster;
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Copy_task_on_one_to_three_silos_ends_with_the_local_checkpoint(int silos)
+    /// <summary>Runs <paramref name="body"/> against a fresh cluster of <paramref name="silos"/> silos and a temporary directory, then removes both.</summary>
+    private static async Task WithCluster(int silos, Func<TestCluster, string, Task> body)
     {
-        var config = new CopyConfig { Hidden = 16, Population = 8, Sequences = 4, Length = 3, Latency = 2, TestSequences = 16, Threads = 1, Seed = 13 };
         string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         var cluster = await StartAsync(silos);
         try
         {
-            using var local = CopyRun.CreateSession(config);
-            using var remote = CopyRun.CreateSession(config);
-            var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(), new CoordinatorOptions(ChunkItems: 3));
-            remote.Run.Remote = coordinator;
-            await Task.Run(() =>
-            {
-                for (int g = 0; g < 5; g++)
-                {
-                    local.Step();
-                    remote.Step();
-                }
-            }, TestContext.Current.CancellationToken);
-            local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
-            remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
-            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
-            var workers = await coordinator.Workers();
-            Assert.Equal(silos, workers.Length);
-            Assert.Equal(5 * config.Population, workers.Sum(w => w.Items));
-            Assert.All(workers, w => Assert.Null(w.Refusal));
-            // Traffic grows with the state (dimension) and the items (population), not with their product.
-            Assert.True(coordinator.LastTraffic.BytesIn < 4 * config.Population * 64);
+            await body(cluster, root);
         }
         finally
         {
@@ -75,119 +51,118 @@ public class ClusterTests
         }
     }
 
+    /// <summary>The two sessions' checkpoints (strategy, best member, task payload) must be the same bytes.</summary>
+    private static void AssertSameCheckpoint(PdlfFast.Training.Runs.ITrainingSession local, PdlfFast.Training.Runs.ITrainingSession remote, string root)
+    {
+        local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
+        remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public Task Copy_task_on_one_to_three_silos_ends_with_the_local_checkpoint(int silos) => WithCluster(silos, async (cluster, root) =>
+    {
+        var config = new CopyConfig { Hidden = 16, Population = 8, Sequences = 4, Length = 3, Latency = 2, TestSequences = 16, Threads = 1, Seed = 13 };
+        using var local = CopyRun.CreateSession(config);
+        using var remote = CopyRun.CreateSession(config);
+        var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(), new CoordinatorOptions(ChunkItems: 3));
+        remote.Run.Remote = coordinator;
+        await Task.Run(() =>
+        {
+            for (int g = 0; g < 5; g++)
+            {
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        AssertSameCheckpoint(local, remote, root);
+        var workers = await coordinator.Workers();
+        Assert.Equal(silos, workers.Length);
+        Assert.Equal(5 * config.Population, workers.Sum(w => w.Items));
+        Assert.All(workers, w => Assert.Null(w.Refusal));
+        // Traffic grows with the state (dimension) and the items (population), not with their product.
+        Assert.True(coordinator.LastTraffic.BytesIn < 4 * config.Population * 64);
+    });
+
     [Fact]
-    public async Task A_worker_lost_mid_generation_delays_the_run_but_does_not_change_it()
+    public Task A_worker_lost_mid_generation_delays_the_run_but_does_not_change_it() => WithCluster(3, async (cluster, root) =>
     {
         var config = new CopyConfig { Hidden = 16, Population = 8, Sequences = 4, Length = 3, Latency = 2, TestSequences = 16, Threads = 1, Seed = 21 };
-        string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-kill-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
-        var cluster = await StartAsync(3);
-        try
+        using var local = CopyRun.CreateSession(config);
+        using var remote = CopyRun.CreateSession(config);
+        // One item per chunk and a short re-issue time: the lost silo surely holds a chunk, and the test stays quick.
+        var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(),
+            new CoordinatorOptions(ChunkItems: 1) { ReissueAfter = TimeSpan.FromSeconds(1) });
+        remote.Run.Remote = coordinator;
+        var secondary = cluster.SecondarySilos[0];
+        // A worker whose network is gone: it takes chunks and never returns them.
+        using var cut = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
+        var lost = new WorkerInfo("lost", "nowhere", 1, Coordinator.Build);
+        var taker = Task.Run(async () =>
         {
-            using var local = CopyRun.CreateSession(config);
-            using var remote = CopyRun.CreateSession(config);
-            // One item per chunk and a short re-issue time: the lost silo surely holds a chunk, and the test stays quick.
-            var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(),
-                new CoordinatorOptions(ChunkItems: 1) { ReissueAfter = TimeSpan.FromSeconds(1) });
-            remote.Run.Remote = coordinator;
-            var secondary = cluster.SecondarySilos[0];
-            // A worker whose network is gone: it takes chunks and never returns them.
-            using var cut = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
-            var lost = new WorkerInfo("lost", "nowhere", 1, Coordinator.Build);
-            var taker = Task.Run(async () =>
+            while (!cut.IsCancellationRequested)
             {
-                while (!cut.IsCancellationRequested)
-                {
-                    await board.Next(lost, null, -1);
-                    await Task.Delay(50, CancellationToken.None);
-                }
-            }, cut.Token);
-            await Task.Run(() =>
-            {
-                for (int g = 0; g < 6; g++)
-                {
-                    local.Step();
-                    if (g == 2) _ = Task.Run(async () => { await Task.Delay(5); await cluster.KillSiloAsync(secondary); });
-                    remote.Step();
-                }
-            }, TestContext.Current.CancellationToken);
-            cut.Cancel();
-            await taker;
-            Assert.True(coordinator.TotalReissued > 0, "no chunk was re-issued: the test lost nothing");
-            local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
-            remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
-            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
-        }
-        finally
+                await board.Next(lost, null, -1);
+                await Task.Delay(50, CancellationToken.None);
+            }
+        }, cut.Token);
+        await Task.Run(() =>
         {
-            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
-            await cluster.DisposeAsync();
-            Directory.Delete(root, recursive: true);
-        }
-    }
+            for (int g = 0; g < 6; g++)
+            {
+                local.Step();
+                if (g == 2) _ = Task.Run(async () => { await Task.Delay(5); await cluster.KillSiloAsync(secondary); });
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        cut.Cancel();
+        await taker;
+        Assert.True(coordinator.TotalReissued > 0, "no chunk was re-issued: the test lost nothing");
+        AssertSameCheckpoint(local, remote, root);
+    });
 
     [Fact]
-    public async Task Swimmer_dir_on_two_silos_ends_with_the_local_checkpoint_observation_statistics_included()
+    public Task Swimmer_dir_on_two_silos_ends_with_the_local_checkpoint_observation_statistics_included() => WithCluster(2, async (cluster, root) =>
     {
         PdlfFast.Tasks.Physics.MuJoCoAvailability.Ensure();
         var config = new LocomotionConfig { Task = "swimmer_dir", Hidden = 8, Population = 6, EpisodeSteps = 30, Threads = 1, Seed = 4 };
-        string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-swim-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
-        var cluster = await StartAsync(2);
-        try
+        using var local = LocomotionRun.CreateSession(config);
+        using var remote = LocomotionRun.CreateSession(config);
+        remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: 5));
+        await Task.Run(() =>
         {
-            using var local = LocomotionRun.CreateSession(config);
-            using var remote = LocomotionRun.CreateSession(config);
-            remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: 5));
-            await Task.Run(() =>
+            for (int g = 0; g < 3; g++)
             {
-                for (int g = 0; g < 3; g++)
-                {
-                    local.Step();
-                    remote.Step();
-                }
-            }, TestContext.Current.CancellationToken);
-            local.SaveCheckpoint(Path.Combine(root, "local.ckpt"));
-            remote.SaveCheckpoint(Path.Combine(root, "remote.ckpt"));
-            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "local.ckpt")), File.ReadAllBytes(Path.Combine(root, "remote.ckpt")));
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
-            await cluster.DisposeAsync();
-            Directory.Delete(root, recursive: true);
-        }
-    }
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        AssertSameCheckpoint(local, remote, root);
+    });
 
     [Fact]
-    public async Task A_worker_of_another_build_is_refused_and_listed_with_the_reason()
+    public Task A_worker_of_another_build_is_refused_and_listed_with_the_reason() => WithCluster(1, async (cluster, _) =>
     {
         var config = new CopyConfig { Hidden = 8, Population = 4, Sequences = 2, Length = 2, Latency = 1, Threads = 1 };
-        var cluster = await StartAsync(1);
-        try
-        {
-            using var remote = CopyRun.CreateSession(config);
-            var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson());
-            remote.Run.Remote = coordinator;
-            await Task.Run(() => remote.Step(), TestContext.Current.CancellationToken);
-            var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
-            var stranger = new WorkerInfo("stranger", "elsewhere", 4, "another-build");
-            var answer = await board.Next(stranger, null, -1);
-            Assert.NotNull(answer);
-            Assert.Contains("another-build", answer.Refusal);
-            Assert.Null(answer.StrategyState);
-            Assert.Null(await board.Next(stranger, null, -1)); // refused once, then simply given nothing
-            var listed = Assert.Single(await coordinator.Workers(), w => w.Worker.Id == "stranger");
-            Assert.Contains("same pdlf build", listed.Refusal);
-            Assert.Equal(0, listed.Items);
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync(TestContext.Current.CancellationToken);
-            await cluster.DisposeAsync();
-        }
-    }
+        using var remote = CopyRun.CreateSession(config);
+        var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson());
+        remote.Run.Remote = coordinator;
+        await Task.Run(() => remote.Step(), TestContext.Current.CancellationToken);
+        var board = cluster.Client.GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard);
+        var stranger = new WorkerInfo("stranger", "elsewhere", 4, "another-build");
+        var answer = await board.Next(stranger, null, -1);
+        Assert.NotNull(answer);
+        Assert.Contains("another-build", answer.Refusal);
+        Assert.Null(answer.StrategyState);
+        Assert.Null(await board.Next(stranger, null, -1)); // refused once, then simply given nothing
+        var listed = Assert.Single(await coordinator.Workers(), w => w.Worker.Id == "stranger");
+        Assert.Contains("same pdlf build", listed.Refusal);
+        Assert.Equal(0, listed.Items);
+    });
 
     [Fact]
     public void Workers_cannot_build_runs_they_are_not_given_to_evaluate()

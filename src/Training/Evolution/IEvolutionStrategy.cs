@@ -33,7 +33,12 @@ public interface IEvolutionStrategy
     /// population: a remote worker rebuilds only the members it evaluates. Safe to call from several threads between
     /// tells.
     /// </summary>
-    void AskMember(int member, Span<float> parameters);
+    void AskMember(int member, Span<float> parameters)
+    {
+        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
+        DrawPairNoise(member / 2, parameters);
+        MemberFromNoise(member, parameters, parameters);
+    }
     /// <summary>The noise that mirrored members <c>2 pair</c> and <c>2 pair + 1</c> share (one draw serves both).</summary>
     void DrawPairNoise(int pair, Span<float> noise);
     /// <summary>A member from its pair's noise (<see cref="DrawPairNoise"/>): bit for bit what <see cref="AskMember"/> writes.</summary>

@@ -83,13 +83,6 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _noise.Asked(start, end);
     }
 
-    public void AskMember(int member, Span<float> parameters)
-    {
-        StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
-        DrawPairNoise(member / 2, parameters);
-        MemberFromNoise(member, parameters, parameters);
-    }
-
     public void DrawPairNoise(int pair, Span<float> noise)
     {
         StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
