@@ -38,7 +38,7 @@ public sealed class ClusterOptions
     {
         Description = "Evaluate on a cluster (cluster build only): localhost for workers on this machine, or redis://HOST:PORT for Redis membership. This process coordinates; start workers with 'pdlf-cluster cluster worker --cluster ADDR'.",
     };
-    public readonly Option<string?> Listen = new("--listen") { Description = "With --cluster: the address this coordinator listens on for workers (default: loopback only)." };
+    public readonly Option<string?> Listen = new("--listen") { Description = "With --cluster redis://...: this coordinator's IP address[:gateway port] for workers on other machines (default: loopback only, port 30000)." };
     public readonly Option<string?> ClusterId = new("--cluster-id") { Description = "With --cluster: the cluster's name; use one per run when runs share a Redis. Default pdlf." };
     public readonly Option<int?> ClusterThreads = new("--cluster-threads") { Description = "With --cluster: threads of a worker inside this coordinator process (0..1024). Default 0: only worker processes evaluate." };
 

@@ -14,8 +14,11 @@ using PdlfFast.Training.Runs;
 
 namespace PdlfFast.Cluster;
 
-/// <summary>Where a cluster is: <c>localhost[:GATEWAYPORT]</c> (one machine; the coordinator's silo listens on loopback).</summary>
-public sealed record ClusterAddress(string Host, int GatewayPort)
+/// <summary>
+/// Where a cluster is: <c>localhost[:GATEWAYPORT]</c> (one machine; workers connect to the coordinator's gateway on
+/// loopback) or <c>redis://HOST:PORT</c> (Redis membership: the coordinator registers there, workers find it there).
+/// </summary>
+public sealed record ClusterAddress(string? Redis, int GatewayPort)
 {
     public const int DefaultGatewayPort = 30000;
 
@@ -25,20 +28,46 @@ public sealed record ClusterAddress(string Host, int GatewayPort)
     public static ClusterAddress Parse(string address)
     {
         string text = address.Trim();
+        if (text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+        {
+            string endpoint = text["redis://".Length..].TrimEnd('/');
+            int colon = endpoint.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int redisPort) || redisPort is < 1 or > 65535)
+                throw new ConfigException($"--cluster {address}: give Redis as redis://HOST:PORT");
+            return new ClusterAddress(endpoint, DefaultGatewayPort);
+        }
         string host = text;
         int port = DefaultGatewayPort;
-        int colon = text.LastIndexOf(':');
-        if (colon > 0)
+        int separator = text.LastIndexOf(':');
+        if (separator > 0)
         {
-            host = text[..colon];
-            if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65534)
+            host = text[..separator];
+            if (!int.TryParse(text[(separator + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65534)
                 throw new ConfigException($"--cluster {address}: the port must be a number in 1..65534");
         }
-        if (host.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
-            throw new ConfigException($"--cluster {address}: Redis membership is not built yet; use localhost (one machine)");
         if (host != "localhost" && host != "127.0.0.1")
-            throw new ConfigException($"--cluster {address}: use localhost[:PORT] (one machine)");
-        return new ClusterAddress("localhost", port);
+            throw new ConfigException($"--cluster {address}: use localhost[:PORT] (one machine) or redis://HOST:PORT (several)");
+        return new ClusterAddress(null, port);
+    }
+
+    /// <summary>Where the coordinator listens: loopback unless <c>--listen ADDR[:GATEWAYPORT]</c> says otherwise.</summary>
+    public (IPAddress Address, int GatewayPort) Listen(string? listen)
+    {
+        if (listen is null) return (IPAddress.Loopback, GatewayPort);
+        string host = listen;
+        int port = GatewayPort;
+        int separator = listen.LastIndexOf(':');
+        if (separator > 0 && !listen.EndsWith(']') && listen.Count(c => c == ':') == 1)
+        {
+            host = listen[..separator];
+            if (!int.TryParse(listen[(separator + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65534)
+                throw new ConfigException($"--listen {listen}: the port must be a number in 1..65534");
+        }
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var ip))
+            throw new ConfigException($"--listen {listen}: give this machine's IP address (e.g. 10.0.0.5 or 10.0.0.5:30000)");
+        if (Redis is null && !IPAddress.IsLoopback(ip))
+            throw new ConfigException("--listen with another address than loopback needs Redis membership (--cluster redis://HOST:PORT)");
+        return (ip, port);
     }
 }
 
@@ -50,9 +79,11 @@ public sealed class OrleansCluster : IClusterExtension
         var address = ClusterAddress.Parse(settings.Address);
         var builder = Host.CreateApplicationBuilder();
         Quiet(builder.Logging);
+        var (listen, gatewayPort) = address.Listen(settings.Listen);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(address.SiloPort, address.GatewayPort);
+            if (address.Redis is null) silo.UseLocalhostClustering(gatewayPort + 1, gatewayPort);
+            else silo.UseRedisClustering(address.Redis).ConfigureEndpoints(listen, gatewayPort + 1, gatewayPort);
             silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (settings.ClusterId, "pdlf"));
             if (settings.LocalWorkerThreads > 0)
             {
@@ -68,9 +99,9 @@ public sealed class OrleansCluster : IClusterExtension
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             host.Dispose();
-            throw new RunException($"cannot start the coordinator on ports {address.GatewayPort} and {address.SiloPort} (another coordinator running?): {TrainingConsole.OneLine(e.Message)}");
+            throw new RunException($"cannot start the coordinator on {listen}, ports {gatewayPort} and {gatewayPort + 1} (another coordinator running? Redis down?): {TrainingConsole.OneLine(e.Message)}");
         }
-        Console.WriteLine($"cluster: coordinating at {settings.Address} (gateway port {address.GatewayPort}, cluster id {settings.ClusterId}); start workers with: pdlf-cluster cluster worker --cluster {settings.Address}");
+        Console.WriteLine($"cluster: coordinating at {settings.Address} (listening on {listen}:{gatewayPort}, cluster id {settings.ClusterId}); start workers with: pdlf-cluster cluster worker --cluster {settings.Address}{(settings.ClusterId == "pdlf" ? "" : $" --cluster-id {settings.ClusterId}")}");
         return new Connection(host, host.Services.GetRequiredService<IGrainFactory>(),
             new CoordinatorOptions { ReissueAfter = TimeSpan.FromSeconds(settings.ReissueSeconds) });
     }
@@ -106,7 +137,7 @@ public sealed class OrleansCluster : IClusterExtension
         return cluster;
     }
 
-    private static Option<string> AddressOption() => new("--cluster") { Description = "The cluster: localhost[:PORT] (the coordinator's gateway port, default 30000).", Required = true };
+    private static Option<string> AddressOption() => new("--cluster") { Description = "The cluster: localhost[:PORT] (the coordinator's gateway port, default 30000) or redis://HOST:PORT (Redis membership).", Required = true };
     private static Option<string?> IdOption() => new("--cluster-id") { Description = "The cluster's name, as the coordinator's --cluster-id. Default pdlf." };
 
     private static Command WorkerCommand(StopSignals stop)
@@ -125,7 +156,7 @@ public sealed class OrleansCluster : IClusterExtension
             if (n is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {n})");
             using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: true, services => services
                 .AddHostedService(provider => new ClusterWorker(provider.GetRequiredService<IGrainFactory>(), new WorkerOptions(n)) { Log = Console.WriteLine }));
-            Console.WriteLine($"cluster worker: {n} thread(s), coordinator at {where.Host}:{where.GatewayPort}; stop with Ctrl+C");
+            Console.WriteLine($"cluster worker: {n} thread(s), coordinator at {parse.GetValue(address)}; stop with Ctrl+C");
             host.RunAsync(stop.Token).GetAwaiter().GetResult();
             return stop.StopRequested ? stop.ExitCode : RunExitCodes.Done;
         }));
@@ -147,7 +178,7 @@ public sealed class OrleansCluster : IClusterExtension
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new RunException($"no coordinator answers at {where.Host}:{where.GatewayPort}: {TrainingConsole.OneLine(e.Message)}");
+                throw new RunException($"no coordinator answers at {parse.GetValue(address)}: {TrainingConsole.OneLine(e.Message)}");
             }
             var workers = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard).Status().GetAwaiter().GetResult();
             Console.WriteLine($"{workers.Length} worker(s)");
@@ -167,8 +198,13 @@ public sealed class OrleansCluster : IClusterExtension
         Quiet(builder.Logging);
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(address.GatewayPort);
+            if (address.Redis is null) client.UseLocalhostClustering(address.GatewayPort);
+            else client.UseRedisClustering(address.Redis);
             client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "pdlf"));
+            // A call in flight when the coordinator dies is answered by nobody: give up on it after seconds, not Orleans'
+            // default 30 s, so workers return to a restarted coordinator quickly (every call is short: a chunk is
+            // evaluated between calls).
+            client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
             // Workers may start before the coordinator and outlive it: keep trying to connect.
             if (retryForever) client.UseConnectionRetryFilter(async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(1), token); return true; });
         });

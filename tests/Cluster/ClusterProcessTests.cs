@@ -50,20 +50,51 @@ public class ClusterProcessTests
         }
     }
 
-    [Fact]
-    public void Workers_killed_and_a_coordinator_killed_and_resumed_leave_the_local_checkpoint()
+    /// <summary>
+    /// The Redis server for the membership test: PDLF_TEST_REDIS (host:port; .ci/run starts one), else one started here
+    /// on a free loopback port when redis-server is installed, else null.
+    /// </summary>
+    private static (string Endpoint, Process? Owned)? Redis()
+    {
+        if (Environment.GetEnvironmentVariable("PDLF_TEST_REDIS") is { Length: > 0 } given) return (given, null);
+        int port = 40000 + Random.Shared.Next(0, 2000);
+        try
+        {
+            var server = Start("redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+            Thread.Sleep(300);
+            return server.HasExited ? null : ($"127.0.0.1:{port}", server);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // not installed
+        }
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("redis")]
+    public void Workers_killed_and_a_coordinator_killed_and_resumed_leave_the_local_checkpoint(string membership)
     {
         string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-proc-{Guid.NewGuid():N}");
         int port = 32000 + Random.Shared.Next(0, 4000) * 2;
         string address = $"localhost:{port}";
+        string[] listen = [];
+        Process? redisServer = null;
+        if (membership == "redis")
+        {
+            if (Redis() is not { } redis) { Assert.Skip("no Redis: set PDLF_TEST_REDIS=host:port or install redis-server"); return; }
+            (address, redisServer) = ($"redis://{redis.Endpoint}", redis.Owned);
+            listen = ["--listen", $"127.0.0.1:{port}", "--cluster-id", $"test-{port}"];
+        }
         var workers = new List<Process>();
         try
         {
             string local = Path.Combine(root, "local"), remote = Path.Combine(root, "remote");
             using (var straight = Start(Pdlf, [.. Budget, "--out", local]))
                 Assert.True(straight.WaitForExit(120_000) && straight.ExitCode == 0, "the local run failed");
-            for (int w = 0; w < 3; w++) workers.Add(Start(PdlfCluster, ["cluster", "worker", "--cluster", address, "--threads", "1"]));
-            string[] coordinate = [.. Budget, "--out", remote, "--cluster", address, "--cluster-reissue", "1"];
+            string[] cluster = ["--cluster", address, .. listen.Skip(2)];
+            for (int w = 0; w < 3; w++) workers.Add(Start(PdlfCluster, ["cluster", "worker", .. cluster, "--threads", "1"]));
+            string[] coordinate = [.. Budget, "--out", remote, "--cluster", address, .. listen, "--cluster-reissue", "1"];
 
             // The coordinator is killed (kill -9) a few generations in; the workers keep waiting for it.
             using (var first = Start(PdlfCluster, coordinate))
@@ -89,6 +120,12 @@ public class ClusterProcessTests
                 if (!worker.HasExited) worker.Kill();
                 worker.WaitForExit();
                 worker.Dispose();
+            }
+            if (redisServer is not null)
+            {
+                redisServer.Kill();
+                redisServer.WaitForExit();
+                redisServer.Dispose();
             }
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
