@@ -59,7 +59,17 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
             // Workers rebuild the members they run from the state: nothing of size population x dimension travels.
             _state.SetLength(0);
             using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteState(writer);
-            evaluation = Driver.Evaluate(remote, generation, _state.GetBuffer().AsSpan(0, (int)_state.Length), cancellation);
+            // Meanwhile this process asks too, on its own idle threads: the tell then finds the generation's noise
+            // drawn instead of drawing it after the workers are done.
+            var asking = Task.Run(() => _strategyJob.Run(Driver.Pool, asking: true), CancellationToken.None);
+            try
+            {
+                evaluation = Driver.Evaluate(remote, generation, _state.GetBuffer().AsSpan(0, (int)_state.Length), cancellation);
+            }
+            finally
+            {
+                asking.GetAwaiter().GetResult();
+            }
         }
         else
         {
