@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using PdlfFast.Tasks.Copy;
+using PdlfFast.Tests.Support;
 using PdlfFast.Training.Evolution;
 
 namespace PdlfFast.Tests.Cli;
@@ -23,20 +24,8 @@ public partial class KillAndResumeTests
     private static readonly string[] Budget = ["train", "copy", "--generations", "40", "--population", "16", "--hidden", "16", "--sequences", "4",
         "--test-sequences", "32", "--test-every", "5", "--checkpoint-every", "3", "--threads", "1", "--compare", "none"];
 
-    private static Process Start(string directory, bool resume)
-    {
-        var info = new ProcessStartInfo(Pdlf) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in Budget) info.ArgumentList.Add(a);
-        info.ArgumentList.Add("--out");
-        info.ArgumentList.Add(directory);
-        if (resume) info.ArgumentList.Add("--resume");
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Start(string directory, bool resume) =>
+        Processes.Start(Pdlf, [.. Budget, "--out", directory, .. (resume ? new[] { "--resume" } : [])]);
 
     private static int RunToEnd(string directory, bool resume)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PdlfFast.Tests.Support;
 
 namespace PdlfFast.Tests.Cluster;
 
@@ -16,17 +17,7 @@ public class ClusterProcessTests
     private static readonly string[] Budget = ["train", "copy", "--generations", "30", "--population", "16", "--hidden", "16", "--sequences", "4",
         "--test-sequences", "32", "--test-every", "5", "--checkpoint-every", "3", "--threads", "1", "--compare", "none"];
 
-    private static Process Start(string program, IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Start(string program, IEnumerable<string> arguments) => Processes.Start(program, arguments);
 
     private static int Lines(string path)
     {
