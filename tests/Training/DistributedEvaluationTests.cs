@@ -135,7 +135,7 @@ public class DistributedEvaluationTests
         using var session = CopyRun.CreateSession(config);
         session.Step();
         using var state = new MemoryStream();
-        using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) session.Strategy.WriteState(writer);
+        using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) session.Strategy.WriteAskState(writer);
         using var worker = new ChunkEvaluator<CopyEvaluator, CopyWorker>(config.Evaluator(), CopyRun.CreateStrategy(config), new EvaluationOptions(Threads: 1, Seed: config.Seed));
         Assert.Throws<InvalidOperationException>(() => worker.Evaluate(0, 1, new float[1], cancellation: Ct));
         Assert.Throws<InvalidDataException>(() => worker.Load(0, state.ToArray()));

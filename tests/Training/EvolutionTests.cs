@@ -236,10 +236,21 @@ public class EvolutionTests
         {
             strategy.Ask(rows);
             // Members in a scrambled order, after the whole ask: a remote worker rebuilds just the ones it runs.
+            // A fresh strategy given only the ask state (what a remote worker receives) rebuilds the same members.
+            var worker = Create(kind, dimension, population, seed: 11);
+            using (var state = new MemoryStream())
+            {
+                using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) strategy.WriteAskState(writer);
+                state.Position = 0;
+                using var reader = new BinaryReader(state);
+                worker.ReadAskState(reader);
+            }
             foreach (int m in new[] { 7, 0, 9, 4, 1 })
             {
                 strategy.AskMember(m, member);
                 Bits.Equal(rows.AsSpan(m * dimension, dimension), member, $"{kind} member {m} of generation {g}");
+                worker.AskMember(m, member);
+                Bits.Equal(rows.AsSpan(m * dimension, dimension), member, $"{kind} member {m} of generation {g}, rebuilt from the ask state");
             }
             var fitness = new float[population];
             for (int m = 0; m < population; m++) fitness[m] = (float)-ObjectiveEvaluator.Value(Objective.Sphere, rows.AsSpan(m * dimension, dimension));

@@ -10,7 +10,7 @@ public interface IGenerationEvaluator
 {
     /// <summary>
     /// Fills <paramref name="episodeFitness"/> with every item's fitness for generation <paramref name="generation"/>,
-    /// whose members are rebuilt from <paramref name="strategyState"/> (what <see cref="IEvolutionStrategy.WriteState"/>
+    /// whose members are rebuilt from <paramref name="strategyState"/> (what <see cref="IEvolutionStrategy.WriteAskState"/>
     /// wrote before the generation's tell). For evaluators with <see cref="IGenerationShared"/> state, the workers take
     /// <paramref name="shared"/> before running items and return <see cref="IGenerationShared.ItemLength"/> values per
     /// item in <paramref name="itemData"/> (item-major); both are empty otherwise.
@@ -111,7 +111,7 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         if (generation == Generation) return;
         if (Shared is not null) Shared.ImportShared(shared);
         using (var reader = new BinaryReader(new MemoryStream(strategyState.ToArray())))
-            _strategy.ReadState(reader);
+            _strategy.ReadAskState(reader);
         if (_strategy.Generation != generation)
             throw new InvalidDataException($"The state is of generation {_strategy.Generation}, not {generation}.");
         Generation = generation;

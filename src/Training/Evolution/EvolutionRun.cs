@@ -58,7 +58,7 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         {
             // Workers rebuild the members they run from the state: nothing of size population x dimension travels.
             _state.SetLength(0);
-            using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteState(writer);
+            using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteAskState(writer);
             // Meanwhile this process asks too, on its own idle threads: the tell then finds the generation's noise
             // drawn instead of drawing it after the workers are done.
             var asking = Task.Run(() => _strategyJob.Run(Driver.Pool, asking: true), CancellationToken.None);

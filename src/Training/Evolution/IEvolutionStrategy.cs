@@ -51,6 +51,15 @@ public interface IEvolutionStrategy
     void WriteState(BinaryWriter writer);
     /// <summary>Restores what <see cref="WriteState"/> wrote; throws <see cref="InvalidDataException"/> on a mismatch.</summary>
     void ReadState(BinaryReader reader);
+
+    /// <summary>
+    /// What rebuilding members takes, and no more: the state header (with the generation) and the search distribution
+    /// (PGPE: centre and per-parameter sigma; OpenAI-ES: the mean), not the optimiser's moments. Remote workers get
+    /// this each generation: half the bytes of <see cref="WriteState"/> for PGPE.
+    /// </summary>
+    void WriteAskState(BinaryWriter writer);
+    /// <summary>Restores what <see cref="WriteAskState"/> wrote: the strategy can then ask (any member), not tell.</summary>
+    void ReadAskState(BinaryReader reader);
 }
 
 public static class EvolutionStrategyExtensions

@@ -148,6 +148,19 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _adam.WriteState(writer);
     }
 
+    public void WriteAskState(BinaryWriter writer)
+    {
+        StrategyChecks.WriteHeader(writer, this, Options.Seed);
+        StrategyChecks.WriteFloats(writer, _mean);
+    }
+
+    public void ReadAskState(BinaryReader reader)
+    {
+        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
+        _noise.Clear();
+        StrategyChecks.ReadFloats(reader, _mean, "mean");
+    }
+
     public void ReadState(BinaryReader reader)
     {
         Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);

@@ -171,6 +171,21 @@ public sealed class Pgpe : IEvolutionStrategy
         _adam.WriteState(writer);
     }
 
+    public void WriteAskState(BinaryWriter writer)
+    {
+        StrategyChecks.WriteHeader(writer, this, Options.Seed);
+        StrategyChecks.WriteFloats(writer, _center);
+        StrategyChecks.WriteFloats(writer, _stdev);
+    }
+
+    public void ReadAskState(BinaryReader reader)
+    {
+        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
+        _noise.Clear();
+        StrategyChecks.ReadFloats(reader, _center, "centre");
+        StrategyChecks.ReadFloats(reader, _stdev, "stdev");
+    }
+
     public void ReadState(BinaryReader reader)
     {
         Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
