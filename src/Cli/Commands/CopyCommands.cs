@@ -133,7 +133,13 @@ public static class CopyCommands
         return RunExitCodes.Done;
     }
 
-    private static string Label(CopyConfig c) => c.Model switch { "pdlf" => "PDLF", "gru" => "GRU baseline", _ => "plastic SNN" };
+    private static string Label(CopyConfig c) => c.MemoryModel switch
+    {
+        Tasks.Copy.MemoryModel.Pdlf => "PDLF",
+        Tasks.Copy.MemoryModel.Gru => "GRU baseline",
+        Tasks.Copy.MemoryModel.PlasticSnn => "plastic SNN",
+        var other => throw new ArgumentOutOfRangeException(nameof(c), other, "Unknown memory model."),
+    };
 
     public static Command Eval()
     {

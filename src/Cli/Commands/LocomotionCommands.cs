@@ -102,7 +102,8 @@ public static class LocomotionCommands
             {
                 "direct-weight" => config with { Policy = "direct-weight" },
                 "acd" or "bd" => config with { Policy = "pdlf", Rule = other },
-                _ => null,
+                "none" => null,
+                _ => throw new ConfigException($"--compare must be one of direct-weight, acd, bd, none (got '{other}')"),
             };
             if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c.Validated()));
         }
@@ -148,7 +149,8 @@ public static class LocomotionCommands
         {
             "temporary" => Injury.Temporary,
             "permanent" => Injury.Permanent(fraction),
-            _ => Injury.None,
+            "none" => Injury.None,
+            _ => throw new ConfigException($"--injury must be one of none, temporary, permanent (got '{injuryKind}')"),
         };
         var setup = policy.Config.Setup();
         var returns = LocomotionRun.TestEpisodes(policy, injury, episodes, threads);

@@ -57,7 +57,8 @@ public sealed record CopyConfig
         // Squared error learns PDLF and the GRU faster (PDLF 0.798 vs 0.756 at Lat 8, same budget), but any symmetric loss scores a
         // silent output above a guess: the plastic SNN alone, and PDLF trained with its GRU memory wiped, can fall
         // into that silence, so they keep accuracy.
-        _ => MemoryModel != MemoryModel.PlasticSnn && TrainResetFraction == 0f ? CopyFitness.SquaredError : CopyFitness.Accuracy,
+        "auto" => MemoryModel != MemoryModel.PlasticSnn && TrainResetFraction == 0f ? CopyFitness.SquaredError : CopyFitness.Accuracy,
+        _ => throw new ConfigException($"--fitness must be one of {string.Join(", ", Fitnesses)} (got '{Fitness}')"),
     };
 
     /// <summary>

@@ -89,7 +89,13 @@ public sealed record SpikePropamineConfig
         if (!Rules.Contains(Rule)) throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
         var parts = Rule.Split('-');
         // "none" keeps the Hebbian layout with plasticity switched off (alpha fixed at 0).
-        var rule = parts[0] switch { "oja" => TraceRule.Oja, "bcm" => TraceRule.Bcm, _ => TraceRule.Hebbian };
+        var rule = parts[0] switch
+        {
+            "hebbian" or "none" => TraceRule.Hebbian,
+            "oja" => TraceRule.Oja,
+            "bcm" => TraceRule.Bcm,
+            _ => throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')"),
+        };
         var modulation = parts.Length < 2 ? TraceModulation.None
             : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
         var (inputs, outputs, _) = TaskShape;

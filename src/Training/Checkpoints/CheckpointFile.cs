@@ -26,33 +26,13 @@ public static class CheckpointFile
 
     public static void Write(string path, ReadOnlySpan<byte> payload)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the checkpoint path is empty");
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}{AtomicFile.TemporarySuffix}");
-        try
-        {
-            Directory.CreateDirectory(directory);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> header = stackalloc byte[HeaderLength];
-                Magic.CopyTo(header);
-                BinaryPrimitives.WriteInt32LittleEndian(header[8..], FormatVersion);
-                BinaryPrimitives.WriteInt64LittleEndian(header[12..], payload.Length);
-                stream.Write(header);
-                stream.Write(payload);
-                Span<byte> trailer = stackalloc byte[TrailerLength];
-                BinaryPrimitives.WriteUInt64LittleEndian(trailer, XxHash64.HashToUInt64(payload));
-                stream.Write(trailer);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (Exception e) when (AtomicFile.IsWriteFailure(e))
-        {
-            try { File.Delete(temporary); } catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
-            throw new RunException($"cannot write the checkpoint: {AtomicFile.Describe(e)}", full, inner: e);
-        }
+        var file = new byte[HeaderLength + payload.Length + TrailerLength];
+        Magic.CopyTo(file);
+        BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(12), payload.Length);
+        payload.CopyTo(file.AsSpan(HeaderLength));
+        BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(HeaderLength + payload.Length), XxHash64.HashToUInt64(payload));
+        AtomicFile.Write(path, file, "checkpoint");
     }
 
     private static byte[]? ReadExactly(Stream stream, long length)
