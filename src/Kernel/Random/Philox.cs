@@ -50,7 +50,7 @@ public struct RandomStream
 
     public RandomStream(ulong seed, StreamId id)
     {
-        ulong key = Mix(seed ^ Mix(id.Purpose + 0x9E3779B97F4A7C15UL));
+        ulong key = Key(seed, id.Purpose);
         _key0 = (uint)key;
         _key1 = (uint)(key >> 32);
         _episode = id.Episode;
@@ -179,6 +179,9 @@ public struct RandomStream
         _nextBlock++;
         _used = 0;
     }
+
+    /// <summary>The Philox key of (seed, purpose): low word key 0, high word key 1.</summary>
+    internal static ulong Key(ulong seed, uint purpose) => Mix(seed ^ Mix(purpose + 0x9E3779B97F4A7C15UL));
 
     /// <summary>SplitMix64's finaliser: spreads seed and purpose over the whole 64-bit key.</summary>
     private static ulong Mix(ulong z)
