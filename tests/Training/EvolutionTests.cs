@@ -12,10 +12,10 @@ public class EvolutionTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static IEvolutionStrategy Create(string kind, int dimension, int population, ulong seed = 5, double lr = 0.01, float sigma = 0.04f,
-        float[]? start = null) => kind switch
+        float[]? start = null, int noiseStream = EsNoise.Current) => kind switch
     {
-        "openai-es" => new OpenAiEs(dimension, new OpenAiEsOptions(population, sigma, lr, Seed: seed), start),
-        _ => new Pgpe(dimension, new PgpeOptions(population, lr, InitialStdev: sigma, Seed: seed), start),
+        "openai-es" => new OpenAiEs(dimension, new OpenAiEsOptions(population, sigma, lr, Seed: seed, NoiseStream: noiseStream), start),
+        _ => new Pgpe(dimension, new PgpeOptions(population, lr, InitialStdev: sigma, Seed: seed, NoiseStream: noiseStream), start),
     };
 
     private static EvolutionRun<ObjectiveEvaluator, ObjectiveWorker> Run(IEvolutionStrategy strategy, Objective objective,
@@ -290,6 +290,51 @@ public class EvolutionTests
     private sealed class InlineProgress(Action<GenerationReport> report) : IProgress<GenerationReport>
     {
         public void Report(GenerationReport value) => report(value);
+    }
+
+    [Theory]
+    [InlineData("openai-es", false)]
+    [InlineData("pgpe", false)]
+    [InlineData("openai-es", true)]
+    [InlineData("pgpe", true)]
+    public void A_stream_1_state_resumes_on_stream_1_whatever_the_new_default(string kind, bool formatOne)
+    {
+        const int dimension = 21, population = 6;
+        float[] fitness = [3, 1, 4, 1, 5, 9];
+        var straight = Create(kind, dimension, population, noiseStream: EsNoise.Stream1);
+        var restarted = Create(kind, dimension, population);
+        Assert.Equal(EsNoise.Current, restarted.NoiseStream);
+        straight.Ask(new float[population * dimension]);
+        straight.Tell(fitness);
+        var state = new MemoryStream();
+        using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) straight.WriteState(writer);
+        var bytes = state.ToArray();
+        // A state written before stream 2 existed (format 1): the same bytes without the leading format tag and stream number.
+        if (formatOne) bytes = bytes[("pdlf-es-state/2".Length + 1 + sizeof(int))..];
+        using (var reader = new BinaryReader(new MemoryStream(bytes))) restarted.ReadState(reader);
+        Assert.Equal(EsNoise.Stream1, restarted.NoiseStream);
+        var a = new float[population * dimension];
+        var b = new float[population * dimension];
+        straight.Ask(a);
+        restarted.Ask(b);
+        Bits.Equal(a, b, $"{kind} population after the restore");
+        // Stream 2 draws other numbers from the same (seed, generation, pair).
+        var current = Create(kind, dimension, population);
+        var c = new float[population * dimension];
+        current.Ask(c);
+        Assert.NotEqual(a[..dimension], c[..dimension]);
+    }
+
+    [Fact]
+    public void An_unknown_noise_stream_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Create("pgpe", 4, 2, noiseStream: 3));
+        var state = new MemoryStream();
+        using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) Create("pgpe", 4, 2).WriteState(writer);
+        var bytes = state.ToArray();
+        bytes["pdlf-es-state/2".Length + 1] = 7; // the stream number's low byte
+        var error = Assert.Throws<InvalidDataException>(() => Create("pgpe", 4, 2).ReadState(new BinaryReader(new MemoryStream(bytes))));
+        Assert.Contains("noise stream 7", error.Message);
     }
 
     [Theory]

@@ -152,13 +152,9 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         try
         {
             ReadExtra(reader, path);
-            reader.ReadString(); // strategy name
-            reader.ReadInt32(); // dimension
-            reader.ReadInt32(); // population
-            reader.ReadUInt64(); // seed
-            return reader.ReadInt32();
+            return StrategyChecks.ReadHeader(reader).Generation;
         }
-        catch (Exception e) when (e is EndOfStreamException or FormatException or IOException)
+        catch (Exception e) when (e is EndOfStreamException or FormatException or IOException or InvalidDataException)
         {
             throw new CheckpointException($"the checkpoint's strategy state is truncated: {e.Message}", path, e);
         }

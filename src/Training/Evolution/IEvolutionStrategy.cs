@@ -25,6 +25,11 @@ public interface IEvolutionStrategy
     int Generation { get; }
     /// <summary>The search distribution's centre: the current best estimate of the parameters.</summary>
     ReadOnlySpan<float> Mean { get; }
+    /// <summary>
+    /// Which noise stream the members are drawn from (<see cref="EsNoise"/>): new strategies use
+    /// <see cref="EsNoise.Current"/>; a restored state keeps the stream it was made with.
+    /// </summary>
+    int NoiseStream { get; }
 
     /// <summary>Writes parameters [start, end) of every member.</summary>
     void AskRange(Span<float> population, int start, int end);
@@ -84,6 +89,9 @@ public static class EvolutionStrategyExtensions
 /// <param name="BestMember">Index of the best finite member, -1 if none was finite.</param>
 public readonly record struct TellResult(int NonFiniteFitness, int BestMember, float BestFitness, float MeanFiniteFitness);
 
+/// <summary>What a strategy state starts with.</summary>
+internal readonly record struct StateHeader(string Name, int NoiseStream, int Dimension, int PopulationSize, ulong Seed, int Generation);
+
 internal static class StrategyChecks
 {
     public static void Population(Span<float> population, int size, int dimension)
@@ -115,14 +123,6 @@ internal static class StrategyChecks
             throw new ArgumentOutOfRangeException(nameof(start), $"Range [{start}, {end}) must lie in [0, {dimension}) and start on a multiple of {IEvolutionStrategy.RangeAlignment}.");
     }
 
-    /// <summary>Pair k's standard-normal noise for parameters [start, end), drawn from the stream's matching blocks.</summary>
-    public static void Noise(ulong seed, int generation, int pair, Span<float> destination, int start)
-    {
-        // Each Gaussian pair consumes one Philox block (4 uint32), so parameter 2j starts at stream position 4j.
-        RandomStream.At(seed, new StreamId((uint)generation, (uint)pair, 0, RandomPurposes.EvolutionNoise), 2UL * (ulong)start)
-            .FillGaussian(destination);
-    }
-
     public static void Member(int member, Span<float> parameters, int size, int dimension)
     {
         if ((uint)member >= (uint)size) throw new ArgumentOutOfRangeException(nameof(member), member, $"The population has {size} members.");
@@ -130,8 +130,16 @@ internal static class StrategyChecks
             throw new ArgumentException($"Parameter buffer has {parameters.Length} floats; a member has {dimension}.", nameof(parameters));
     }
 
+    /// <summary>
+    /// Written first since noise stream 2; a state without it is format 1, which had only stream 1 (a format-1 state's
+    /// first string is the strategy's name, never this tag).
+    /// </summary>
+    private const string StateFormat2 = "pdlf-es-state/2";
+
     public static void WriteHeader(BinaryWriter writer, IEvolutionStrategy strategy, ulong seed)
     {
+        writer.Write(StateFormat2);
+        writer.Write(strategy.NoiseStream);
         writer.Write(strategy.Name);
         writer.Write(strategy.Dimension);
         writer.Write(strategy.PopulationSize);
@@ -139,16 +147,29 @@ internal static class StrategyChecks
         writer.Write(strategy.Generation);
     }
 
-    /// <summary>Checks a state header against the strategy reading it; returns the stored generation.</summary>
-    public static int ReadHeader(BinaryReader reader, IEvolutionStrategy strategy, ulong seed)
+    /// <summary>Reads a state header of either format without checking it against a strategy.</summary>
+    public static StateHeader ReadHeader(BinaryReader reader)
     {
         string stored = reader.ReadString();
-        int d = reader.ReadInt32(), p = reader.ReadInt32();
-        if (stored != strategy.Name || d != strategy.Dimension || p != strategy.PopulationSize)
-            throw new InvalidDataException($"State is for {stored} with {d} parameters and population {p}; this strategy is {strategy.Name} with {strategy.Dimension} and {strategy.PopulationSize}.");
-        ulong storedSeed = reader.ReadUInt64();
-        if (storedSeed != seed) throw new InvalidDataException($"State was made with seed {storedSeed}; this strategy has seed {seed}.");
-        return reader.ReadInt32();
+        int noiseStream = EsNoise.Stream1;
+        if (stored == StateFormat2)
+        {
+            noiseStream = reader.ReadInt32();
+            if (!EsNoise.IsKnown(noiseStream))
+                throw new InvalidDataException($"State was drawn from noise stream {noiseStream}; this build knows streams {EsNoise.Stream1}..{EsNoise.Current}.");
+            stored = reader.ReadString();
+        }
+        return new StateHeader(stored, noiseStream, reader.ReadInt32(), reader.ReadInt32(), reader.ReadUInt64(), reader.ReadInt32());
+    }
+
+    /// <summary>Checks a state header against the strategy reading it; returns the stored generation and noise stream.</summary>
+    public static (int Generation, int NoiseStream) ReadHeader(BinaryReader reader, IEvolutionStrategy strategy, ulong seed)
+    {
+        var h = ReadHeader(reader);
+        if (h.Name != strategy.Name || h.Dimension != strategy.Dimension || h.PopulationSize != strategy.PopulationSize)
+            throw new InvalidDataException($"State is for {h.Name} with {h.Dimension} parameters and population {h.PopulationSize}; this strategy is {strategy.Name} with {strategy.Dimension} and {strategy.PopulationSize}.");
+        if (h.Seed != seed) throw new InvalidDataException($"State was made with seed {h.Seed}; this strategy has seed {seed}.");
+        return (h.Generation, h.NoiseStream);
     }
 
     public static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)

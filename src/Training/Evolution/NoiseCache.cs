@@ -6,17 +6,33 @@ namespace PdlfFast.Training.Evolution;
 /// pair): tell uses the cache only if ask covered every parameter exactly once this generation, and otherwise
 /// regenerates (e.g. a state restored mid-generation). Ranges are disjoint across threads, so no locking is needed.
 /// </summary>
-internal sealed class NoiseCache(int pairs, int dimension)
+internal sealed class NoiseCache(int pairs, int dimension, int stream)
 {
     private readonly float[] _values = new float[pairs * dimension];
     private long _askedParameters;
     private bool _valid;
 
+    /// <summary>The <see cref="EsNoise"/> stream drawn from; a restored state may switch it (between generations).</summary>
+    public int Stream
+    {
+        get => stream;
+        set
+        {
+            if (!EsNoise.IsKnown(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown noise stream.");
+            stream = value;
+            Clear();
+        }
+    }
+
+    /// <summary>Pair <paramref name="pair"/>'s noise for [start, start + destination.Length), not cached.</summary>
+    public void DrawUncached(ulong seed, int generation, int pair, Span<float> destination, int start) =>
+        EsNoise.Draw(stream, seed, generation, pair, destination, start);
+
     /// <summary>Draws pair <paramref name="pair"/>'s noise for [start, end) into the cache and returns it.</summary>
     public ReadOnlySpan<float> Draw(ulong seed, int generation, int pair, int start, int end)
     {
         var slice = _values.AsSpan(pair * dimension + start, end - start);
-        StrategyChecks.Noise(seed, generation, pair, slice, start);
+        EsNoise.Draw(stream, seed, generation, pair, slice, start);
         return slice;
     }
 

@@ -5,11 +5,14 @@ namespace PdlfFast.Training.Evolution;
 /// <param name="Sigma">Fixed noise standard deviation.</param>
 /// <param name="LearningRate">Adam step size on the mean.</param>
 /// <param name="WeightDecay">L2 coefficient pulling the mean to zero (0 = off).</param>
+/// <param name="NoiseStream">The <see cref="EsNoise"/> stream members are drawn from (a restored state keeps its own).</param>
 public sealed record OpenAiEsOptions(int PopulationSize = 64, float Sigma = 0.04f, double LearningRate = 0.01,
-    double WeightDecay = 0, ulong Seed = 0)
+    double WeightDecay = 0, ulong Seed = 0, int NoiseStream = EsNoise.Current)
 {
     public void Validate()
     {
+        if (!EsNoise.IsKnown(NoiseStream))
+            throw new ArgumentOutOfRangeException(nameof(NoiseStream), NoiseStream, $"Unknown noise stream; this build knows {EsNoise.Stream1}..{EsNoise.Current}.");
         if (PopulationSize < 2 || PopulationSize % 2 != 0)
             throw new ArgumentOutOfRangeException(nameof(PopulationSize), PopulationSize, "Population size must be an even number >= 2 (mirrored pairs).");
         if (!(Sigma > 0) || !float.IsFinite(Sigma))
@@ -48,7 +51,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
             initialMean.CopyTo(_mean);
         }
         _adam = new Adam(dimension, options.LearningRate);
-        _noise = new NoiseCache(options.PopulationSize / 2, dimension);
+        _noise = new NoiseCache(options.PopulationSize / 2, dimension, options.NoiseStream);
         _gradient = new float[dimension];
         _accumulator = new double[dimension];
         _shaped = new float[options.PopulationSize];
@@ -61,6 +64,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
     public int Dimension { get; }
     public int PopulationSize => Options.PopulationSize;
     public int Generation { get; private set; }
+    public int NoiseStream => _noise.Stream;
     public ReadOnlySpan<float> Mean => _mean;
 
     public void AskRange(Span<float> population, int start, int end)
@@ -86,7 +90,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
     public void DrawPairNoise(int pair, Span<float> noise)
     {
         StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
-        StrategyChecks.Noise(Options.Seed, Generation, pair, noise, 0);
+        _noise.DrawUncached(Options.Seed, Generation, pair, noise, 0);
     }
 
     public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
@@ -156,15 +160,13 @@ public sealed class OpenAiEs : IEvolutionStrategy
 
     public void ReadAskState(BinaryReader reader)
     {
-        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
-        _noise.Clear();
+        (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _mean, "mean");
     }
 
     public void ReadState(BinaryReader reader)
     {
-        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
-        _noise.Clear();
+        (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _mean, "mean");
         _adam.ReadState(reader);
     }

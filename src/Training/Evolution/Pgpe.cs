@@ -6,11 +6,14 @@ namespace PdlfFast.Training.Evolution;
 /// <param name="StdevLearningRate">Step size of the per-parameter standard deviation.</param>
 /// <param name="InitialStdev">Starting standard deviation of every parameter.</param>
 /// <param name="StdevMaxChange">Largest relative change of a standard deviation per update (0.2 = +-20 %).</param>
+/// <param name="NoiseStream">The <see cref="EsNoise"/> stream members are drawn from (a restored state keeps its own).</param>
 public sealed record PgpeOptions(int PopulationSize = 256, double CenterLearningRate = 0.01, double StdevLearningRate = 0.07,
-    float InitialStdev = 0.04f, double StdevMaxChange = 0.2, ulong Seed = 0)
+    float InitialStdev = 0.04f, double StdevMaxChange = 0.2, ulong Seed = 0, int NoiseStream = EsNoise.Current)
 {
     public void Validate()
     {
+        if (!EsNoise.IsKnown(NoiseStream))
+            throw new ArgumentOutOfRangeException(nameof(NoiseStream), NoiseStream, $"Unknown noise stream; this build knows {EsNoise.Stream1}..{EsNoise.Current}.");
         if (PopulationSize < 2 || PopulationSize % 2 != 0)
             throw new ArgumentOutOfRangeException(nameof(PopulationSize), PopulationSize, "Population size must be an even number >= 2 (mirrored pairs).");
         if (!(InitialStdev > 0) || !float.IsFinite(InitialStdev))
@@ -57,7 +60,7 @@ public sealed class Pgpe : IEvolutionStrategy
         _stdev = new float[dimension];
         Array.Fill(_stdev, options.InitialStdev);
         _adam = new Adam(dimension, options.CenterLearningRate);
-        _noise = new NoiseCache(options.PopulationSize / 2, dimension);
+        _noise = new NoiseCache(options.PopulationSize / 2, dimension, options.NoiseStream);
         _gradient = new float[dimension];
         _centerSum = new double[dimension];
         _stdevSum = new double[dimension];
@@ -72,6 +75,7 @@ public sealed class Pgpe : IEvolutionStrategy
     public int Dimension { get; }
     public int PopulationSize => Options.PopulationSize;
     public int Generation { get; private set; }
+    public int NoiseStream => _noise.Stream;
     public ReadOnlySpan<float> Mean => _center;
     public ReadOnlySpan<float> Stdev => _stdev;
 
@@ -97,7 +101,7 @@ public sealed class Pgpe : IEvolutionStrategy
     public void DrawPairNoise(int pair, Span<float> noise)
     {
         StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
-        StrategyChecks.Noise(Options.Seed, Generation, pair, noise, 0);
+        _noise.DrawUncached(Options.Seed, Generation, pair, noise, 0);
     }
 
     public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
@@ -180,16 +184,14 @@ public sealed class Pgpe : IEvolutionStrategy
 
     public void ReadAskState(BinaryReader reader)
     {
-        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
-        _noise.Clear();
+        (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _center, "centre");
         StrategyChecks.ReadFloats(reader, _stdev, "stdev");
     }
 
     public void ReadState(BinaryReader reader)
     {
-        Generation = StrategyChecks.ReadHeader(reader, this, Options.Seed);
-        _noise.Clear();
+        (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _center, "centre");
         StrategyChecks.ReadFloats(reader, _stdev, "stdev");
         _adam.ReadState(reader);
