@@ -40,11 +40,13 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var board = grains.GetGrain<ICoordinatorGrain>(options.Board);
+        Assignment? next = null; // handed out with the last chunk's results
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var assignment = await board.Next(Info, _run, _runner?.Generation ?? -1);
+                var assignment = next ?? await board.Next(Info, _run, _runner?.Generation ?? -1);
+                next = null;
                 if (assignment is null || assignment.Refusal is not null)
                 {
                     await Task.Delay(assignment is null ? options.IdleDelay : options.RetryDelay, stoppingToken);
@@ -63,8 +65,8 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
                 long started = Stopwatch.GetTimestamp();
                 await Task.Run(() => runner.Evaluate(assignment.Start, assignment.End, fitness, itemData, stoppingToken), stoppingToken);
                 Items += count;
-                await board.Complete(Info, new ChunkResult(assignment.Run, assignment.Generation, assignment.Start, fitness, itemData,
-                    Stopwatch.GetElapsedTime(started).TotalSeconds));
+                next = await board.CompleteAndNext(Info, new ChunkResult(assignment.Run, assignment.Generation, assignment.Start, fitness, itemData,
+                    Stopwatch.GetElapsedTime(started).TotalSeconds), _run, runner.Generation);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -72,6 +74,7 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                next = null;
                 // The coordinator is gone or restarting, or the call timed out: its unfinished chunks are re-issued; retry.
                 await Task.Delay(options.RetryDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }

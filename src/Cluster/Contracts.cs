@@ -52,8 +52,11 @@ public sealed record ChunkResult(
     [property: Id(5)] double Seconds);
 
 /// <summary>A finished generation: every item's fitness and recorded data, in item order.</summary>
+/// <param name="WorkerSeconds">Sum of the workers' evaluation times of the chunks used.</param>
+/// <param name="Workers">How many workers returned those chunks.</param>
 [GenerateSerializer, Alias("pdlf.GenerationResult")]
-public sealed record GenerationResult([property: Id(0)] float[] Fitness, [property: Id(1)] double[] ItemData, [property: Id(2)] int Reissued);
+public sealed record GenerationResult([property: Id(0)] float[] Fitness, [property: Id(1)] double[] ItemData, [property: Id(2)] int Reissued,
+    [property: Id(3)] double WorkerSeconds, [property: Id(4)] int Workers);
 
 /// <summary>What <c>pdlf cluster status</c> lists.</summary>
 [GenerateSerializer, Alias("pdlf.WorkerStatus")]
@@ -78,6 +81,8 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Collect")] Task<GenerationResult?> Collect(string run, int generation);
     [Alias("Next")] Task<Assignment?> Next(WorkerInfo worker, string? knownRun, int knownGeneration);
     [Alias("Complete")] Task Complete(WorkerInfo worker, ChunkResult result);
+    /// <summary><see cref="Complete"/> and <see cref="Next"/> in one call: a busy worker makes one round trip per chunk.</summary>
+    [Alias("CompleteNext")] Task<Assignment?> CompleteAndNext(WorkerInfo worker, ChunkResult result, string? knownRun, int knownGeneration);
     /// <summary>A worker that cannot evaluate the run (MuJoCo missing, config it cannot build) says so and gets no work.</summary>
     [Alias("Refuse")] Task Refuse(WorkerInfo worker, string run, string reason);
     [Alias("Status")] Task<WorkerStatus[]> Status();

@@ -10,7 +10,11 @@ namespace PdlfFast.Cluster;
 /// <param name="BytesOut">Bytes the board sent to workers (state once per worker that ran a chunk, plus chunk headers).</param>
 /// <param name="BytesIn">Bytes that came back (one float per item, plus the items' recorded data).</param>
 /// <param name="Milliseconds">Wall time of the generation's distributed evaluation: publish, the workers' evaluation, collection.</param>
-public readonly record struct ClusterTraffic(long BytesOut, long BytesIn, double Milliseconds, int Reissued);
+/// <param name="CoordinationMilliseconds">
+/// The part of <paramref name="Milliseconds"/> that a worker spent not evaluating, on average over the workers that took
+/// part: calls, waiting for the generation to be published and for the last chunk. What distribution costs.
+/// </param>
+public readonly record struct ClusterTraffic(long BytesOut, long BytesIn, double Milliseconds, int Reissued, double CoordinationMilliseconds = 0);
 
 /// <summary>
 /// The coordinator's side: evaluates each generation of an <see cref="EvolutionRun{TEvaluator,TWorker}"/> on the
@@ -65,11 +69,13 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
         result.ItemData.CopyTo(itemData);
         int chunks = (items + chunk - 1) / chunk;
         TotalReissued += result.Reissued;
+        double milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LastTraffic = new ClusterTraffic(
             BytesOut: (long)strategyState.Length + 8L * shared.Length + 16L * chunks,
             BytesIn: 4L * items + 8L * itemData.Length + 16L * chunks,
-            Milliseconds: Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            Reissued: result.Reissued);
+            Milliseconds: milliseconds,
+            Reissued: result.Reissued,
+            CoordinationMilliseconds: result.Workers == 0 ? milliseconds : Math.Max(0, milliseconds - 1000 * result.WorkerSeconds / result.Workers));
     }
 
     public Task<WorkerStatus[]> Workers() => grains.GetGrain<ICoordinatorGrain>(_options.Board).Status();

@@ -14,6 +14,8 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
 {
     private const byte Pending = 0, Issued = 1, Done = 2;
     private static readonly TimeSpan CollectWait = TimeSpan.FromSeconds(2);
+    /// <summary>How long a worker's ask waits for work before it is answered "none" (well within the client's 5 s timeout).</summary>
+    private static readonly TimeSpan WorkWait = TimeSpan.FromSeconds(1);
     private readonly Dictionary<string, WorkerRecord> _workers = [];
     private GenerationOrder? _order;
     private float[] _fitness = [];
@@ -21,7 +23,10 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     private byte[] _chunkState = [];
     private DateTime[] _issuedAt = [];
     private int _chunks, _done, _reissued;
+    private double _workerSeconds;
+    private readonly HashSet<string> _generationWorkers = [];
     private TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class WorkerRecord(WorkerInfo info)
     {
@@ -45,8 +50,14 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         _issuedAt = new DateTime[_chunks];
         _done = 0;
         _reissued = 0;
+        _workerSeconds = 0;
+        _generationWorkers.Clear();
         _complete = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_chunks == 0) _complete.TrySetResult();
+        // Wake the workers waiting in Next: the generation starts without a polling delay.
+        var published = _published;
+        _published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        published.TrySetResult();
         return Task.CompletedTask;
     }
 
@@ -57,19 +68,34 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         var complete = _complete.Task;
         if (!complete.IsCompleted) await Task.WhenAny(complete, Task.Delay(CollectWait));
         if (!complete.IsCompleted || _order.Generation != generation) return null;
-        return new GenerationResult(_fitness, _itemData, _reissued);
+        return new GenerationResult(_fitness, _itemData, _reissued, _workerSeconds, _generationWorkers.Count);
     }
 
-    public Task<Assignment?> Next(WorkerInfo worker, string? knownRun, int knownGeneration)
+    public async Task<Assignment?> Next(WorkerInfo worker, string? knownRun, int knownGeneration)
+    {
+        var assignment = Assign(worker, knownRun, knownGeneration, out bool mayWait);
+        if (assignment is not null || !mayWait) return assignment;
+        // Nothing to hand out now: hold the ask until the next generation is published (or an issued chunk may be
+        // overdue) rather than have every worker poll, which would add a polling delay to each generation.
+        await Task.WhenAny(_published.Task, Task.Delay(WorkWait));
+        return Assign(worker, knownRun, knownGeneration, out _);
+    }
+
+    private Assignment? Assign(WorkerInfo worker, string? knownRun, int knownGeneration, out bool mayWait)
     {
         var record = Touch(worker);
-        if (_order is not { } order || record.RefusedRuns.Contains(order.Run)) return Task.FromResult<Assignment?>(null);
+        mayWait = false;
+        if (_order is not { } order || record.RefusedRuns.Contains(order.Run))
+        {
+            mayWait = _order is null;
+            return null;
+        }
         if (worker.Build != order.Build)
         {
             string reason = $"refused: this worker runs build {worker.Build}, the coordinator {order.Build}; install the same pdlf build on every machine";
             record.Refusal = reason;
             record.RefusedRuns.Add(order.Run);
-            return Task.FromResult<Assignment?>(new Assignment(order.Run, order.Generation, 0, 0, null, null, null, null, reason));
+            return new Assignment(order.Run, order.Generation, 0, 0, null, null, null, null, reason);
         }
         int chunk = Array.IndexOf(_chunkState, Pending);
         if (chunk < 0)
@@ -79,16 +105,20 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             for (int c = 0; c < _chunks; c++)
                 if (_chunkState[c] == Issued && (now - _issuedAt[c]).TotalSeconds > order.ReissueSeconds && (chunk < 0 || _issuedAt[c] < _issuedAt[chunk]))
                     chunk = c;
-            if (chunk < 0) return Task.FromResult<Assignment?>(null);
+            if (chunk < 0)
+            {
+                mayWait = true;
+                return null;
+            }
             _reissued++;
         }
         _chunkState[chunk] = Issued;
         _issuedAt[chunk] = DateTime.UtcNow;
         int start = chunk * order.ChunkItems, end = Math.Min(order.Items, start + order.ChunkItems);
         bool newRun = knownRun != order.Run, newGeneration = newRun || knownGeneration != order.Generation;
-        return Task.FromResult<Assignment?>(new Assignment(order.Run, order.Generation, start, end,
+        return new Assignment(order.Run, order.Generation, start, end,
             newRun ? order.RunKind : null, newRun ? order.ConfigJson : null,
-            newGeneration ? order.StrategyState : null, newGeneration ? order.Shared : null, null));
+            newGeneration ? order.StrategyState : null, newGeneration ? order.Shared : null, null);
     }
 
     public Task Complete(WorkerInfo worker, ChunkResult result)
@@ -105,8 +135,16 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         result.Fitness.CopyTo(_fitness, start);
         result.ItemData.CopyTo(_itemData, start * order.ItemLength);
         _chunkState[chunk] = Done;
+        _workerSeconds += result.Seconds;
+        _generationWorkers.Add(worker.Id);
         if (++_done == _chunks) _complete.TrySetResult();
         return Task.CompletedTask;
+    }
+
+    public async Task<Assignment?> CompleteAndNext(WorkerInfo worker, ChunkResult result, string? knownRun, int knownGeneration)
+    {
+        await Complete(worker, result);
+        return await Next(worker, knownRun, knownGeneration);
     }
 
     public Task Refuse(WorkerInfo worker, string run, string reason)
