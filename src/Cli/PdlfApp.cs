@@ -41,7 +41,7 @@ public static partial class PdlfApp
         root.Subcommands.Add(sweep);
         root.Subcommands.Add(LocomotionCommands.Generalise());
         root.Subcommands.Add(LocomotionCommands.Steer());
-        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create(cluster as IClusterBench));
         if (cluster is not null) root.Subcommands.Add(cluster.Command(stop));
         return root;
     }

@@ -8,6 +8,12 @@ namespace PdlfFast.Cli.Bench;
 
 public sealed record EsMeasurement(int Threads, int Population, int Dimension, double EpisodesPerSecond, double GenerationSeconds);
 
+/// <summary>The strategy's own work (ask, rank, tell) as a share of whole generations of a workload.</summary>
+public sealed record StrategyShare(string Workload, int Population, int Dimension, int Threads, double GenerationSeconds, double StrategySeconds)
+{
+    public double Share => StrategySeconds / GenerationSeconds;
+}
+
 /// <summary>
 /// Whole ES generations (ask, evaluate, tell) of a PDLF ant_dir-size policy on synthetic observations: what an
 /// experiment's wall time is made of, minus the physics.
@@ -20,6 +26,8 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
     /// Measures every thread count with generations interleaved (1, N, 1, N, ...), keeping each one's fastest
     /// generation: on a shared machine whose speed drifts, interleaving keeps the ratio fair.
     /// </summary>
+    private readonly Dictionary<int, double> _strategySeconds = [];
+
     public IReadOnlyList<EsMeasurement> Measure(IReadOnlyList<int> threadCounts)
     {
         var evaluator = new SyntheticPdlfEvaluator(Spec, PdlfTermSet.Abcd, episodeSteps);
@@ -35,8 +43,9 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
                 for (int r = 0; r < runs.Length; r++)
                 {
                     long start = Stopwatch.GetTimestamp();
-                    runs[r].Step();
-                    best[r] = Math.Min(best[r], Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    var report = runs[r].Step();
+                    double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    if (seconds < best[r]) (best[r], _strategySeconds[threadCounts[r]]) = (seconds, report.StrategySeconds);
                 }
             }
             return threadCounts.Select((t, r) => new EsMeasurement(t, population, evaluator.Dimension, population / best[r], best[r])).ToArray();
@@ -45,5 +54,23 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
         {
             foreach (var run in runs) run.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Ask + tell as a share of a generation on <paramref name="threads"/> threads: the ant_dir-size synthetic workload
+    /// of <see cref="Measure"/> (its fastest generation) and the copy task at its defaults (median of a few generations).
+    /// </summary>
+    public IReadOnlyList<StrategyShare> StrategyShares(int threads, int copyGenerations)
+    {
+        var shares = new List<StrategyShare>();
+        var ant = Measure([threads])[0];
+        shares.Add(new StrategyShare("ant_dir size, synthetic episodes", ant.Population, ant.Dimension, threads, ant.GenerationSeconds, _strategySeconds[threads]));
+        var config = new PdlfFast.Tasks.Runs.CopyConfig { Threads = threads };
+        using var copy = PdlfFast.Tasks.Runs.CopyRun.CreateSession(config);
+        copy.Run.Step(); // warm-up
+        var reports = Enumerable.Range(0, copyGenerations).Select(_ => copy.Run.Step()).OrderBy(r => r.Seconds).ToArray();
+        var median = reports[reports.Length / 2];
+        shares.Add(new StrategyShare("copy task defaults", config.Population, copy.Strategy.Dimension, threads, median.Seconds, median.StrategySeconds));
+        return shares;
     }
 }

@@ -8,10 +8,17 @@ using Spectre.Console;
 
 namespace PdlfFast.Cli.Commands;
 
+/// <summary>What the cluster build adds to <c>pdlf bench</c>: <c>--part cluster</c> (worker processes on this machine).</summary>
+public interface IClusterBench
+{
+    int RunClusterBench(bool quick, int maxThreads);
+}
+
 /// <summary><c>pdlf bench</c>: throughput of the fused policy step, with every ratio measured in this one run.</summary>
 public static class BenchCommand
 {
-    public static Command Create()
+    /// <param name="cluster">The cluster build's part, or null (the native-AOT pdlf): <c>--part cluster</c> then explains.</param>
+    public static Command Create(IClusterBench? cluster = null)
     {
         var quick = new Option<bool>("--quick") { Description = "Short rounds (a smoke test, about 10 s); figures are noisier." };
         var sizes = new Option<string[]>("--size")
@@ -27,10 +34,11 @@ public static class BenchCommand
         };
         var part = new Option<string>("--part")
         {
-            Description = "What to measure: steps (policy-step kernels), es (whole ES generations), physics (MuJoCo tasks), bptt (SpikePropamine training step) or all.",
+            Description = "What to measure: steps (policy-step kernels), es (whole ES generations, ask+tell share), physics (MuJoCo tasks), bptt (SpikePropamine training step), "
+                + "cluster (worker processes vs one process; cluster build only, not part of all) or all.",
             DefaultValueFactory = _ => "all",
         };
-        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt");
+        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt", "cluster");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads, part,
@@ -43,6 +51,12 @@ public static class BenchCommand
                 ? BenchSize.All.Where(s => names.Contains(s.Name)).ToArray()
                 : BenchSize.All.ToArray();
             string what = parse.GetValue(part) ?? "all";
+            if (what == "cluster")
+            {
+                if (cluster is null)
+                    throw new PdlfFast.Training.Runs.ConfigException("--part cluster needs the cluster build (pdlf-cluster: Orleans does not run under native AOT; see README, Cluster)");
+                return cluster.RunClusterBench(parse.GetValue(quick), t);
+            }
             return Run(what is "es" or "physics" or "bptt" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
                 what is "all" or "physics", what is "all" or "bptt");
         }));
@@ -64,6 +78,8 @@ public static class BenchCommand
         var evolution = new Table().Title($"PGPE generations: ant_dir PDLF policy ({EsBench.Spec.Synapses * 5:N0} parameters), population 64, 1,000 synthetic steps per episode")
             .AddColumns("threads", "episodes/s", "s per generation", "vs 1 thread");
         var esBench = new EsBench(quick ? 3 : 8);
+        var shares = new Table().Title($"the strategy's own work (ask, rank, tell) per generation, {maxThreads} thread(s)")
+            .AddColumns("workload", "population x parameters", "s per generation", "ask + tell s", "share");
         var physicsBench = quick ? new PhysicsBench(TimeSpan.FromMilliseconds(150), rounds: 1) : new PhysicsBench(TimeSpan.FromMilliseconds(700), rounds: 2);
         var physics = new Table().Title("MuJoCo tasks with a 28..12-128-8..2 PDLF policy (physics + policy per environment step)")
             .AddColumns("task", "threads", "env-steps/s", "vs 1 thread", "physics us/step", "policy us/step", "policy / physics");
@@ -104,6 +120,9 @@ public static class BenchCommand
                 var measured = esBench.Measure(threadCounts);
                 foreach (var m in measured)
                     evolution.AddRow($"{m.Threads}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / measured[0].EpisodesPerSecond:F2}x");
+                task.Description = "evolution: ask + tell share (copy task defaults)";
+                foreach (var share in esBench.StrategyShares(maxThreads, quick ? 3 : 7))
+                    shares.AddRow(share.Workload, $"{share.Population} x {share.Dimension:N0}", $"{share.GenerationSeconds:F3}", $"{share.StrategySeconds:F3}", $"{share.Share:P1}");
                 task.Increment(threadCounts.Length);
             }
             if (physicsPart)
@@ -135,7 +154,11 @@ public static class BenchCommand
             AnsiConsole.Write(paths);
             AnsiConsole.Write(scaling);
         }
-        if (evolutionPart) AnsiConsole.Write(evolution);
+        if (evolutionPart)
+        {
+            AnsiConsole.Write(evolution);
+            AnsiConsole.Write(shares);
+        }
         if (physicsPart) AnsiConsole.Write(physics);
         if (bpttPart) AnsiConsole.Write(bptt);
         if (physicsProblem is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]physics part skipped: {physicsProblem}[/]");

@@ -9,6 +9,8 @@ public readonly record struct GenerationReport(int Generation, float BestFitness
 {
     /// <summary>Episodes evaluated in the generation.</summary>
     public int Episodes { get; init; }
+    /// <summary>Wall seconds of the strategy's own work (ask, rank, tell) in <see cref="Seconds"/>.</summary>
+    public double StrategySeconds { get; init; }
 }
 
 /// <summary>
@@ -54,13 +56,14 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         long start = Stopwatch.GetTimestamp();
         int generation = Strategy.Generation;
         EvaluationReport evaluation;
+        double strategySeconds = 0;
         if (Remote is { } remote)
         {
             // Workers rebuild the members they run from the state: nothing of size population x dimension travels.
             _state.SetLength(0);
             using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteAskState(writer);
             // Meanwhile this process asks too, on its own idle threads: the tell then finds the generation's noise
-            // drawn instead of drawing it after the workers are done.
+            // drawn instead of drawing it after the workers are done. (Not counted as strategy time: it overlaps.)
             var asking = Task.Run(() => _strategyJob.Run(Driver.Pool, asking: true), CancellationToken.None);
             try
             {
@@ -74,8 +77,10 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         else
         {
             _strategyJob.Run(Driver.Pool, asking: true);
+            strategySeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             evaluation = Driver.Evaluate(generation, cancellation);
         }
+        long tellStart = Stopwatch.GetTimestamp();
         var told = Strategy.BeginTell(Driver.Fitness);
         bool improved = told.BestMember >= 0 && told.BestFitness > BestFitness;
         if (improved)
@@ -88,10 +93,11 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
         }
         _strategyJob.Run(Driver.Pool, asking: false);
         Strategy.EndTell();
+        strategySeconds += Stopwatch.GetElapsedTime(tellStart).TotalSeconds;
         NonFiniteEpisodes += evaluation.NonFiniteEpisodes;
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new GenerationReport(generation, told.BestFitness, told.MeanFiniteFitness, BestFitness,
-            evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9)) { Episodes = evaluation.Episodes };
+            evaluation.NonFiniteEpisodes, seconds, evaluation.Episodes / Math.Max(seconds, 1e-9)) { Episodes = evaluation.Episodes, StrategySeconds = strategySeconds };
     }
 
     /// <summary>
