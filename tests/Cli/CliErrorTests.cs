@@ -346,6 +346,13 @@ public sealed class CliErrorTests(CliWorkspace workspace) : IClassFixture<CliWor
         Assert.Contains(args[^2], line);
     }
 
+    [Fact]
+    public void Bench_part_cluster_without_the_cluster_build_names_the_build_that_has_it()
+    {
+        string line = Fails(workspace.Run("bench", "--part", "cluster", "--quick"), RunExitCodes.UsageError);
+        Assert.Contains("needs the cluster build (pdlf-cluster", line);
+    }
+
     /// <summary>bench's --threads validator reads the value before it is known to parse; a bad value must be a usage error.</summary>
     [Theory]
     [InlineData("abc")]

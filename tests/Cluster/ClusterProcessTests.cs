@@ -121,4 +121,21 @@ public class ClusterProcessTests
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void The_cluster_bench_measures_worker_processes_against_one_process_with_the_same_bits()
+    {
+        var rows = new PdlfFast.Cluster.ClusterBench(generations: 1, quick: true, workerProgram: PdlfCluster).Measure(workers: 2, threadsPerWorker: 1, _ => { });
+        Assert.Equal(["copy", "swimmer_dir"], rows.Select(r => r.Workload));
+        foreach (var row in rows)
+        {
+            Assert.True(row.SameBits, $"{row.Workload}: the cluster's mean differs from the local one");
+            Assert.True(row.LocalEpisodesPerSecond > 0 && row.ClusterEpisodesPerSecond > 0, $"{row.Workload}: no episodes measured");
+            Assert.InRange(row.CoordinationMilliseconds, 0, row.GenerationMilliseconds);
+        }
+        // Traffic grows with population + dimension: out, the copy genome's centre and sigma (8 bytes a parameter) and
+        // headers; in, one float per item (64 members x 1 episode) and chunk headers.
+        Assert.InRange(rows[0].KiBOut * 1024, 8.0 * 53_505, 8.0 * 53_505 + 4096);
+        Assert.InRange(rows[0].KiBIn * 1024, 4.0 * 64, 4.0 * 64 + 16 * 64);
+    }
 }
