@@ -62,17 +62,10 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
             // Workers rebuild the members they run from the state: nothing of size population x dimension travels.
             _state.SetLength(0);
             using (var writer = new BinaryWriter(_state, System.Text.Encoding.UTF8, leaveOpen: true)) Strategy.WriteAskState(writer);
-            // Meanwhile this process asks too, on its own idle threads: the tell then finds the generation's noise
-            // drawn instead of drawing it after the workers are done. (Not counted as strategy time: it overlaps.)
-            var asking = Task.Run(() => _strategyJob.Run(Driver.Pool, asking: true), CancellationToken.None);
-            try
-            {
-                evaluation = Driver.Evaluate(remote, generation, _state.GetBuffer().AsSpan(0, (int)_state.Length), cancellation);
-            }
-            finally
-            {
-                asking.GetAwaiter().GetResult();
-            }
+            // This process does not ask: the population (population x dimension floats) is never needed here, and the
+            // tell redraws each pair's noise as it goes, which costs less than writing every member while the workers,
+            // possibly on this machine, need the cores and the memory bandwidth.
+            evaluation = Driver.Evaluate(remote, generation, _state.GetBuffer().AsSpan(0, (int)_state.Length), cancellation);
         }
         else
         {
