@@ -32,6 +32,8 @@ public sealed class ClusterBench(int generations, bool quick, string? workerProg
         var copy = new CopyConfig { Threads = workers * threadsPerWorker, Seed = 3 };
         if (quick) copy = copy with { Population = 64 };
         rows.Add(Measure("copy", RunKinds.Copy, copy.ToJson(), () => CopyRun.CreateSession(copy), workers, threadsPerWorker, status));
+        var synthetic = new SyntheticConfig { Threads = workers * threadsPerWorker, Seed = 3, EpisodeSteps = quick ? 200 : 1000 };
+        rows.Add(Measure("synthetic (ant_dir size)", RunKinds.Synthetic, synthetic.ToJson(), synthetic.CreateSession, workers, threadsPerWorker, status));
         string? physics = Tasks.Physics.MuJoCoAvailability.Diagnose();
         if (physics is null)
         {

@@ -13,8 +13,8 @@ namespace PdlfFast.Tasks.Runs;
 /// </summary>
 public static class RunKinds
 {
-    public const string Copy = "copy", Locomotion = "locomotion", SpikePropamine = "spikepropamine";
-    public static readonly string[] Names = [Copy, Locomotion, SpikePropamine];
+    public const string Copy = "copy", Locomotion = "locomotion", SpikePropamine = "spikepropamine", Synthetic = "synthetic";
+    public static readonly string[] Names = [Copy, Locomotion, SpikePropamine, Synthetic];
 
     /// <summary>A worker's evaluator of the run <paramref name="kind"/> configured by <paramref name="configJson"/>, on <paramref name="threads"/> threads.</summary>
     public static IChunkRunner CreateChunkRunner(string kind, string configJson, int threads)
@@ -43,6 +43,12 @@ public static class RunKinds
                 var config = SpikePropamineConfig.FromJson(configJson, "the run's config").Validated();
                 if (config.Trainer != "es") throw new ConfigException("only ES runs are evaluated by workers (this run trains by BPTT)");
                 return config.Task == "copy" ? SequenceRunner(config, config.CopyTask, threads) : SequenceRunner(config, config.CueTask, threads);
+            }
+            case Synthetic:
+            {
+                var config = SyntheticConfig.FromJson(configJson, "the run's config").Validated();
+                return new ChunkEvaluator<Synthetic.SyntheticPdlfEvaluator, Synthetic.SyntheticPdlfWorker>(config.Evaluator(), config.CreateStrategy(),
+                    config.EvaluationOptions(threads));
             }
             default:
                 throw new ConfigException($"unknown run kind '{kind}': use one of {string.Join(", ", Names)}");
