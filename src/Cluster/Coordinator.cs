@@ -40,9 +40,10 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
     {
         var board = grains.GetGrain<ICoordinatorGrain>(_options.Board);
         int items = episodeFitness.Length, itemLength = items == 0 ? 0 : itemData.Length / items;
-        // Whole mirrored pairs by default (a worker draws a pair's noise once for both members), about 64 chunks a generation.
-        int pair = 2 * episodesPerMember;
-        int chunk = _options.ChunkItems > 0 ? _options.ChunkItems : Math.Max(pair, items / 64 / pair * pair);
+        // About 64 chunks a generation, of whole work units (a worker's threads take mirrored pairs of one-episode
+        // members, which share a noise draw, or single members): several units per chunk keep a worker's threads busy.
+        int unit = episodesPerMember == 1 ? 2 : episodesPerMember;
+        int chunk = _options.ChunkItems > 0 ? _options.ChunkItems : Math.Max(unit, items / 64 / unit * unit);
         var order = new GenerationOrder(_run, runKind, configJson, Build, generation, strategyState.ToArray(), shared.ToArray(), items, itemLength,
             chunk, _options.ReissueAfter.TotalSeconds);
         long started = Stopwatch.GetTimestamp();

@@ -112,9 +112,16 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
             }
             _reissued++;
         }
-        _chunkState[chunk] = Issued;
-        _issuedAt[chunk] = DateTime.UtcNow;
-        int start = chunk * order.ChunkItems, end = Math.Min(order.Items, start + order.ChunkItems);
+        // A worker gets as many consecutive pending chunks as it has threads (at least one): each thread then has a unit.
+        int last = chunk;
+        if (_chunkState[chunk] == Pending)
+            while (last + 1 < _chunks && last + 1 - chunk < Math.Max(1, worker.Threads) && _chunkState[last + 1] == Pending) last++;
+        for (int c = chunk; c <= last; c++)
+        {
+            _chunkState[c] = Issued;
+            _issuedAt[c] = DateTime.UtcNow;
+        }
+        int start = chunk * order.ChunkItems, end = Math.Min(order.Items, (last + 1) * order.ChunkItems);
         bool newRun = knownRun != order.Run, newGeneration = newRun || knownGeneration != order.Generation;
         return new Assignment(order.Run, order.Generation, start, end,
             newRun ? order.RunKind : null, newRun ? order.ConfigJson : null,
@@ -125,19 +132,28 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     {
         var record = Touch(worker);
         if (_order is not { } order || order.Run != result.Run || order.Generation != result.Generation) return Task.CompletedTask; // late: an older generation
-        int chunk = result.Start / order.ChunkItems;
-        int start = chunk * order.ChunkItems, count = Math.Min(order.Items, start + order.ChunkItems) - start;
-        if (result.Start != start || result.Fitness.Length != count || result.ItemData.Length != count * order.ItemLength)
-            throw new ArgumentException($"A result for items {result.Start}+{result.Fitness.Length} does not match chunk {chunk} ({start}+{count}).");
+        int first = result.Start / order.ChunkItems, count = result.Fitness.Length;
+        if (result.Start != first * order.ChunkItems || count == 0 || result.Start + count > order.Items
+            || (result.Start + count != order.Items && count % order.ChunkItems != 0) || result.ItemData.Length != count * order.ItemLength)
+            throw new ArgumentException($"A result for items {result.Start}+{count} does not cover whole chunks of {order.ChunkItems}.");
         record.Items += count;
         record.BusySeconds += result.Seconds;
-        if (_chunkState[chunk] == Done) return Task.CompletedTask; // re-issued and already returned: the bits are the same
-        result.Fitness.CopyTo(_fitness, start);
-        result.ItemData.CopyTo(_itemData, start * order.ItemLength);
-        _chunkState[chunk] = Done;
-        _workerSeconds += result.Seconds;
-        _generationWorkers.Add(worker.Id);
-        if (++_done == _chunks) _complete.TrySetResult();
+        bool used = false;
+        for (int start = result.Start; start < result.Start + count; start += order.ChunkItems)
+        {
+            int chunk = start / order.ChunkItems, length = Math.Min(order.Items, start + order.ChunkItems) - start;
+            if (_chunkState[chunk] == Done) continue; // re-issued and already returned: the bits are the same
+            result.Fitness.AsSpan(start - result.Start, length).CopyTo(_fitness.AsSpan(start));
+            result.ItemData.AsSpan((start - result.Start) * order.ItemLength, length * order.ItemLength).CopyTo(_itemData.AsSpan(start * order.ItemLength));
+            _chunkState[chunk] = Done;
+            used = true;
+            if (++_done == _chunks) _complete.TrySetResult();
+        }
+        if (used)
+        {
+            _workerSeconds += result.Seconds;
+            _generationWorkers.Add(worker.Id);
+        }
         return Task.CompletedTask;
     }
 

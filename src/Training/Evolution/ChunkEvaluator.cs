@@ -63,7 +63,7 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
     private readonly TWorker[] _workers;
     private readonly float[][] _members, _noise;
     private readonly int[] _memberInBuffer, _pairInNoise;
-    private int _nextPair, _firstPair, _lastPair, _start, _end;
+    private int _nextUnit, _lastUnit, _start, _end;
     private float[] _fitness = [];
     private int _first;
     private CancellationToken _cancellation;
@@ -89,6 +89,9 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         }
         Shared = _evaluator as IGenerationShared; // a boxed copy: such evaluators keep their state in a shared object
     }
+
+    /// <summary>Items per unit of work a thread takes: a mirrored pair of one-episode members, else one member's episodes.</summary>
+    private int UnitItems => _options.EpisodesPerMember == 1 ? 2 : _options.EpisodesPerMember;
 
     /// <summary>The generation whose state is loaded (-1 before the first).</summary>
     public int Generation { get; private set; } = -1;
@@ -135,20 +138,10 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         _first = start;
         _start = start;
         _end = end;
-        if (end > start)
-        {
-            // Threads take mirrored pairs, not items: one noise draw then serves both members of a pair.
-            int perMember = _options.EpisodesPerMember;
-            _firstPair = start / perMember / 2;
-            _lastPair = (end - 1) / perMember / 2;
-            _nextPair = _firstPair;
-        }
-        else
-        {
-            _firstPair = 0;
-            _lastPair = -1;
-            _nextPair = 0;
-        }
+        // Threads take work units: mirrored pairs when a member has one episode (one noise draw then serves both
+        // members), single members otherwise, so that a chunk of a few members keeps every thread of a worker busy.
+        _nextUnit = end > start ? start / UnitItems : 0;
+        _lastUnit = end > start ? (end - 1) / UnitItems : -1;
         _cancellation = cancellation;
         _pool.Run(this);
         cancellation.ThrowIfCancellationRequested();
@@ -164,14 +157,15 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
         var member = _members[worker];
         var noise = _noise[worker];
         int episodes = _options.EpisodesPerMember;
+        int unitItems = UnitItems;
         while (!_cancellation.IsCancellationRequested)
         {
-            int pair = Interlocked.Increment(ref _nextPair) - 1;
-            if (pair > _lastPair) return;
-            int first = Math.Max(_start, 2 * pair * episodes), last = Math.Min(_end, (2 * pair + 2) * episodes);
+            int unit = Interlocked.Increment(ref _nextUnit) - 1;
+            if (unit > _lastUnit) return;
+            int first = Math.Max(_start, unit * unitItems), last = Math.Min(_end, (unit + 1) * unitItems);
             for (int item = first; item < last && !_cancellation.IsCancellationRequested; item++)
             {
-                int m = item / episodes, e = item % episodes;
+                int m = item / episodes, e = item % episodes, pair = m / 2;
                 if (_memberInBuffer[worker] != m)
                 {
                     if (_pairInNoise[worker] != pair)
