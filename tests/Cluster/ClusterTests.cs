@@ -24,21 +24,32 @@ public class ClusterTests
         }
     }
 
-    private static async Task<TestCluster> StartAsync(int silos)
+    /// <summary>Each silo runs one worker of three threads: it takes three chunks at a time, one per thread.</summary>
+    public sealed class ThreeThreadWorkerSilo : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.Services.AddSingleton(new WorkerOptions(Threads: 3));
+            siloBuilder.Services.AddHostedService<ClusterWorker>();
+        }
+    }
+
+    private static async Task<TestCluster> StartAsync(int silos, bool threeThreads = false)
     {
         var builder = new TestClusterBuilder((short)silos);
-        builder.AddSiloBuilderConfigurator<WorkerSilo>();
+        if (threeThreads) builder.AddSiloBuilderConfigurator<ThreeThreadWorkerSilo>();
+        else builder.AddSiloBuilderConfigurator<WorkerSilo>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
     }
 
     /// <summary>Runs <paramref name="body"/> against a fresh cluster of <paramref name="silos"/> silos and a temporary directory, then removes both.</summary>
-    private static async Task WithCluster(int silos, Func<TestCluster, string, Task> body)
+    private static async Task WithCluster(int silos, Func<TestCluster, string, Task> body, bool threeThreads = false)
     {
         string root = Path.Combine(Path.GetTempPath(), $"pdlf-cluster-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
-        var cluster = await StartAsync(silos);
+        var cluster = await StartAsync(silos, threeThreads);
         try
         {
             await body(cluster, root);
@@ -131,6 +142,31 @@ public class ClusterTests
         Assert.True(coordinator.TotalReissued > 0, "no chunk was re-issued: the test lost nothing");
         AssertSameCheckpoint(local, remote, root);
     });
+
+    [Fact]
+    public Task Workers_of_several_threads_take_a_chunk_per_thread_and_change_no_bit() => WithCluster(2, async (cluster, root) =>
+    {
+        PdlfFast.Tasks.Physics.MuJoCoAvailability.Ensure();
+        // Eight episodes per member (one per target): threads take single members, not pairs; a chunk is one member
+        // and each worker asks for three at a time.
+        var config = new LocomotionConfig { Task = "swimmer_dir", Hidden = 8, Population = 6, EpisodeSteps = 20, Threads = 1, Seed = 6 };
+        using var local = LocomotionRun.CreateSession(config);
+        using var remote = LocomotionRun.CreateSession(config);
+        var coordinator = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: config.EpisodesPerMember));
+        remote.Run.Remote = coordinator;
+        await Task.Run(() =>
+        {
+            for (int g = 0; g < 3; g++)
+            {
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        AssertSameCheckpoint(local, remote, root);
+        var workers = await coordinator.Workers();
+        Assert.All(workers, w => Assert.Equal(3, w.Worker.Threads));
+        Assert.Equal(3 * config.Population * config.EpisodesPerMember, workers.Sum(w => w.Items));
+    }, threeThreads: true);
 
     [Fact]
     public Task Swimmer_dir_on_two_silos_ends_with_the_local_checkpoint_observation_statistics_included() => WithCluster(2, async (cluster, root) =>
