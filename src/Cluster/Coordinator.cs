@@ -7,7 +7,7 @@ using PdlfFast.Training.Evolution;
 namespace PdlfFast.Cluster;
 
 /// <summary>Traffic and time of the last distributed generation, as the coordinator prints them.</summary>
-/// <param name="BytesOut">Bytes the board sent to workers (state once per worker that ran a chunk, plus chunk headers).</param>
+/// <param name="BytesOut">Bytes sent: the strategy state and shared values to the board and to each worker that ran a chunk, plus chunk headers.</param>
 /// <param name="BytesIn">Bytes that came back (one float per item, plus the items' recorded data).</param>
 /// <param name="Milliseconds">Wall time of the generation's distributed evaluation: publish, the workers' evaluation, collection.</param>
 /// <param name="CoordinationMilliseconds">
@@ -72,7 +72,8 @@ public sealed class Coordinator(IGrainFactory grains, string runKind, string con
         TotalReissued += result.Reissued;
         double milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LastTraffic = new ClusterTraffic(
-            BytesOut: (long)strategyState.Length + 8L * shared.Length + 16L * chunks,
+            // The state and shared values go to the board and on to each worker that took part; chunk headers besides.
+            BytesOut: (1L + result.Workers) * (strategyState.Length + 8L * shared.Length) + 16L * chunks,
             BytesIn: 4L * items + 8L * itemData.Length + 16L * chunks,
             Milliseconds: milliseconds,
             Reissued: result.Reissued,
