@@ -40,13 +40,16 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var board = grains.GetGrain<ICoordinatorGrain>(options.Board);
-        Assignment? next = null; // handed out with the last chunk's results
+        // Calls overlap the evaluation: the next chunk is asked for while this one runs, and its results travel while the
+        // next one runs, so a busy worker waits on no round trip.
+        Task<Assignment?>? prefetch = null;
+        Task? sending = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var assignment = next ?? await board.Next(Info, _run, _runner?.Generation ?? -1);
-                next = null;
+                var assignment = await (prefetch ?? board.Next(Info, _run, _runner?.Generation ?? -1));
+                prefetch = null;
                 if (assignment is null || assignment.Refusal is not null)
                 {
                     await Task.Delay(assignment is null ? options.IdleDelay : options.RetryDelay, stoppingToken);
@@ -63,10 +66,13 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
                 var fitness = new float[count];
                 var itemData = new double[count * runner.ItemLength];
                 long started = Stopwatch.GetTimestamp();
-                await Task.Run(() => runner.Evaluate(assignment.Start, assignment.End, fitness, itemData, stoppingToken), stoppingToken);
+                var evaluation = Task.Run(() => runner.Evaluate(assignment.Start, assignment.End, fitness, itemData, stoppingToken), stoppingToken);
+                prefetch = board.Next(Info, _run, runner.Generation);
+                await evaluation;
                 Items += count;
-                next = await board.CompleteAndNext(Info, new ChunkResult(assignment.Run, assignment.Generation, assignment.Start, fitness, itemData,
-                    Stopwatch.GetElapsedTime(started).TotalSeconds), _run, runner.Generation);
+                if (sending is not null) await sending;
+                sending = board.Complete(Info, new ChunkResult(assignment.Run, assignment.Generation, assignment.Start, fitness, itemData,
+                    Stopwatch.GetElapsedTime(started).TotalSeconds));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -74,12 +80,19 @@ public sealed class ClusterWorker(IGrainFactory grains, WorkerOptions options) :
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                next = null;
-                // The coordinator is gone or restarting, or the call timed out: its unfinished chunks are re-issued; retry.
+                // The coordinator is gone or restarting, or a call timed out: chunks not returned are re-issued; retry.
+                Forget(prefetch);
+                Forget(sending);
+                (prefetch, sending) = (null, null);
                 await Task.Delay(options.RetryDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+        Forget(prefetch);
+        Forget(sending);
     }
+
+    /// <summary>A call whose answer no longer matters: its failure is observed, not thrown.</summary>
+    private static void Forget(Task? call) => call?.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>Builds the evaluator of a new run from its config; false (with the reason) when this machine cannot.</summary>
     private bool Prepare(Assignment assignment, out string? refusal)

@@ -81,8 +81,6 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("Collect")] Task<GenerationResult?> Collect(string run, int generation);
     [Alias("Next")] Task<Assignment?> Next(WorkerInfo worker, string? knownRun, int knownGeneration);
     [Alias("Complete")] Task Complete(WorkerInfo worker, ChunkResult result);
-    /// <summary><see cref="Complete"/> and <see cref="Next"/> in one call: a busy worker makes one round trip per chunk.</summary>
-    [Alias("CompleteNext")] Task<Assignment?> CompleteAndNext(WorkerInfo worker, ChunkResult result, string? knownRun, int knownGeneration);
     /// <summary>A worker that cannot evaluate the run (MuJoCo missing, config it cannot build) says so and gets no work.</summary>
     [Alias("Refuse")] Task Refuse(WorkerInfo worker, string run, string reason);
     [Alias("Status")] Task<WorkerStatus[]> Status();

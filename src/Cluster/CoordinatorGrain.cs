@@ -157,12 +157,6 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         return Task.CompletedTask;
     }
 
-    public async Task<Assignment?> CompleteAndNext(WorkerInfo worker, ChunkResult result, string? knownRun, int knownGeneration)
-    {
-        await Complete(worker, result);
-        return await Next(worker, knownRun, knownGeneration);
-    }
-
     public Task Refuse(WorkerInfo worker, string run, string reason)
     {
         var record = Touch(worker);
