@@ -54,4 +54,15 @@ public static class Bits
                 Assert.Fail($"{what}: element {i} differs: expected {expected[i]:R}, got {actual[i]:R}.");
         }
     }
+
+    /// <summary>Asserts two double sequences are bit-identical (reporting the first mismatch).</summary>
+    public static void Equal(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.DoubleToInt64Bits(expected[i]) != BitConverter.DoubleToInt64Bits(actual[i]))
+                Assert.Fail($"{what}: element {i} differs: expected {expected[i]:R}, got {actual[i]:R}.");
+        }
+    }
 }

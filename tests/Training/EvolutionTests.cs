@@ -325,6 +325,27 @@ public class EvolutionTests
         Assert.NotEqual(a[..dimension], c[..dimension]);
     }
 
+    [Property(MaxTest = 200)]
+    public void Pgpe_pair_accumulation_gives_the_scalar_loops_bits(PositiveInt length, int seed, float difference, float average)
+    {
+        int n = length.Get % 67 + 1; // odd sizes reach every tail
+        var random = new Random(seed);
+        float[] noise = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+        float[] stdev = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 0.1 + 1e-3))];
+        double[] centre = [.. Enumerable.Range(0, n).Select(_ => random.NextDouble())], spread = [.. Enumerable.Range(0, n).Select(_ => random.NextDouble())];
+        double[] expectedCentre = [.. centre], expectedSpread = [.. spread];
+        double d = float.IsFinite(difference) ? difference : 1, a = float.IsFinite(average) ? average : -1;
+        for (int i = 0; i < n; i++)
+        {
+            double sigma = stdev[i], delta = noise[i] * stdev[i];
+            expectedCentre[i] += delta * d * 0.5;
+            expectedSpread[i] += a * (delta * delta - sigma * sigma) / sigma;
+        }
+        Pgpe.AccumulatePair(noise, stdev, centre, spread, d, a);
+        Bits.Equal(expectedCentre, centre, "centre sums");
+        Bits.Equal(expectedSpread, spread, "stdev sums");
+    }
+
     [Fact]
     public void An_unknown_noise_stream_is_refused()
     {
