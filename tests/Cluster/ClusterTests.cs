@@ -168,6 +168,73 @@ public class ClusterTests
         Assert.Equal(3 * config.Population * config.EpisodesPerMember, workers.Sum(w => w.Items));
     }, threeThreads: true);
 
+    [Theory]
+    [InlineData("cue")]
+    [InlineData("copy")]
+    public Task SpikePropamine_es_runs_on_two_silos_end_with_the_local_checkpoint(string task) => WithCluster(2, async (cluster, root) =>
+    {
+        var config = new SpikePropamineConfig { Task = task, Trainer = "es", Rule = "oja-neuromod", Hidden = 8, Population = 6, Batch = 3, Length = 3, Latency = 2,
+            Threads = 1, Seed = 8 };
+        using var local = SequenceRun.CreateSession(config);
+        using var remote = SequenceRun.CreateSession(config);
+        remote.Remote = new Coordinator(cluster.Client, RunKinds.SpikePropamine, config.ToJson(), new CoordinatorOptions(ChunkItems: 3));
+        await Task.Run(() =>
+        {
+            for (int g = 0; g < 3; g++)
+            {
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        AssertSameCheckpoint(local, remote, root);
+    });
+
+    [Fact]
+    public Task The_synthetic_bench_workload_on_two_silos_ends_with_the_local_mean() => WithCluster(2, async (cluster, _) =>
+    {
+        var config = new SyntheticConfig { Inputs = 5, Hidden = 9, Outputs = 3, EpisodeSteps = 40, Population = 8, Threads = 1, Seed = 2 };
+        using var local = config.CreateSession();
+        using var remote = config.CreateSession();
+        remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Synthetic, config.ToJson(), new CoordinatorOptions(ChunkItems: 2));
+        await Task.Run(() =>
+        {
+            for (int g = 0; g < 3; g++)
+            {
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+        Bits.Equal(local.Strategy.Mean, remote.Strategy.Mean, "synthetic run's mean");
+    });
+
+    [Fact]
+    public Task A_worker_that_joins_mid_run_takes_work_and_changes_no_bit() => WithCluster(1, async (cluster, root) =>
+    {
+        var config = new CopyConfig { Hidden = 16, Population = 8, Sequences = 4, Length = 3, Latency = 2, TestSequences = 16, Threads = 1, Seed = 17 };
+        using var local = CopyRun.CreateSession(config);
+        using var remote = CopyRun.CreateSession(config);
+        var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(), new CoordinatorOptions(ChunkItems: 2));
+        remote.Run.Remote = coordinator;
+        for (int g = 0; g < 6; g++)
+        {
+            if (g == 3)
+            {
+                await cluster.StartAdditionalSiloAsync();
+                // Wait until the new silo's worker has asked the board (it then takes chunks like the first).
+                for (int wait = 0; wait < 300 && (await coordinator.Workers()).Length < 2; wait++) await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+            await Task.Run(() =>
+            {
+                local.Step();
+                remote.Step();
+            }, TestContext.Current.CancellationToken);
+        }
+        AssertSameCheckpoint(local, remote, root);
+        var workers = await coordinator.Workers();
+        Assert.Equal(2, workers.Length);
+        Assert.All(workers, w => Assert.True(w.Items > 0, $"{w.Worker.Id} evaluated nothing"));
+    });
+
     [Fact]
     public Task Swimmer_dir_on_two_silos_ends_with_the_local_checkpoint_observation_statistics_included() => WithCluster(2, async (cluster, root) =>
     {
