@@ -82,11 +82,14 @@ public static class CopyPlots
 
     /// <summary>Heatmaps of fast weights, one panel per snapshot, stacked in one image.</summary>
     public static void WeightSnapshots(IReadOnlyList<(string Label, double[,] Weights)> snapshots, string title, string path) =>
-        Heatmaps(snapshots, title, "hidden neuron", "input channel", 260, path);
+        Heatmaps(snapshots, title, "hidden neuron", "input channel", 260, path, ["bit", "present", "recall"]);
 
-    /// <summary>One heatmap panel per matrix, stacked in rows, each with its colour bar.</summary>
+    /// <summary>
+    /// One heatmap panel per matrix, stacked in rows, each with its colour bar. Both axes are discrete: ticks sit on
+    /// whole cells, rows named by <paramref name="rowNames"/> (or numbered).
+    /// </summary>
     public static void Heatmaps(IReadOnlyList<(string Label, double[,] Values)> panels, string title, string xLabel, string yLabel,
-        int panelHeight, string path)
+        int panelHeight, string path, IReadOnlyList<string>? rowNames = null)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(panels.Count);
@@ -99,9 +102,26 @@ public static class CopyPlots
             plot.Title(i == 0 ? $"{title}\n{panels[i].Label}" : panels[i].Label);
             plot.XLabel(xLabel);
             plot.YLabel(yLabel);
+            DiscreteAxes(plot, map, panels[i].Values.GetLength(0), rowNames);
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Rows();
         multiplot.SavePng(path, 1100, panelHeight * panels.Count);
+    }
+
+    /// <summary>Integer ticks on a heatmap's axes, data row r drawn at y = r (ScottPlot draws row 0 at the top unless flipped).</summary>
+    private static void DiscreteAxes(Plot plot, ScottPlot.Plottables.Heatmap map, int rows, IReadOnlyList<string>? rowNames)
+    {
+        map.FlipVertically = true;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        if (rows > 16 && rowNames is null)
+        {
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+            return;
+        }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int r = 0; r < rows; r++)
+            ticks.AddMajor(r, rowNames is not null && r < rowNames.Count ? rowNames[r] : r.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        plot.Axes.Left.TickGenerator = ticks;
     }
 
     /// <summary>
@@ -122,6 +142,7 @@ public static class CopyPlots
             top.Add.ColorBar(map);
             top.Title($"{label}: hidden state (neuron x step); delay = steps {delayStart}-{delayEnd - 1}");
             top.YLabel("hidden neuron");
+            DiscreteAxes(top, map, membranes.GetLength(0), null);
             var bottom = multiplot.GetPlot(2 * p + 1);
             var steps = Enumerable.Range(0, output.Length).Select(t => (double)t).ToArray();
             bottom.Add.Scatter(steps, output).LegendText = "readout";
