@@ -1,11 +1,14 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Hosting;
 using PdlfFast.Cli;
 using PdlfFast.Cli.Commands;
@@ -85,6 +88,9 @@ public sealed class OrleansCluster : IClusterExtension
             if (address.Redis is null) silo.UseLocalhostClustering(gatewayPort + 1, gatewayPort);
             else silo.UseRedisClustering(address.Redis).ConfigureEndpoints(listen, gatewayPort + 1, gatewayPort);
             silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (settings.ClusterId, "pdlf"));
+            // Silo and gateway endpoints alike: with TLS no plain connection reaches the coordinator.
+            if (settings.Tls is { } tls)
+                silo.UseTls(tls.Certificate, o => Secure(o, tls, Warn($"refused a TLS peer (a worker, cluster status or another silo) whose certificate is not the cluster's ({tls.Arguments})")));
             if (settings.LocalWorkerThreads > 0)
             {
                 silo.Services.AddSingleton(new WorkerOptions(settings.LocalWorkerThreads));
@@ -101,7 +107,7 @@ public sealed class OrleansCluster : IClusterExtension
             host.Dispose();
             throw new RunException($"cannot start the coordinator on {listen}, ports {gatewayPort} and {gatewayPort + 1} (another coordinator running? Redis down?): {TrainingConsole.OneLine(e.Message)}");
         }
-        Console.WriteLine($"cluster: coordinating at {settings.Address} (listening on {listen}:{gatewayPort}, cluster id {settings.ClusterId}); start workers with: pdlf-cluster cluster worker --cluster {settings.Address}{(settings.ClusterId == "pdlf" ? "" : $" --cluster-id {settings.ClusterId}")}");
+        Console.WriteLine($"cluster: coordinating at {settings.Address} (listening on {listen}:{gatewayPort}, cluster id {settings.ClusterId}{(settings.Tls is null ? "" : ", TLS")}); start workers with: pdlf-cluster cluster worker --cluster {settings.Address}{(settings.ClusterId == "pdlf" ? "" : $" --cluster-id {settings.ClusterId}")}{(settings.Tls is { } t ? $" {t.Arguments}" : "")}");
         return new Connection(host, host.Services.GetRequiredService<IGrainFactory>(),
             new CoordinatorOptions { ReissueAfter = TimeSpan.FromSeconds(settings.ReissueSeconds) });
     }
@@ -140,45 +146,103 @@ public sealed class OrleansCluster : IClusterExtension
     private static Option<string> AddressOption() => new("--cluster") { Description = "The cluster: localhost[:PORT] (the coordinator's gateway port, default 30000) or redis://HOST:PORT (Redis membership).", Required = true };
     private static Option<string?> IdOption() => new("--cluster-id") { Description = "The cluster's name, as the coordinator's --cluster-id. Default pdlf." };
 
+    /// <summary>
+    /// The TLS settings of every node: a certificate is required both ways (the coordinator authenticates workers as
+    /// they authenticate it), and a peer passes only <see cref="ClusterTls.Accepts"/>; the machine's trusted roots and
+    /// host names play no part (see <see cref="ClusterTls"/>). <paramref name="refused"/> hears of each refused peer.
+    /// </summary>
+    private static void Secure(TlsOptions options, ClusterTls tls, Action<X509Certificate2, string> refused)
+    {
+        options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+        options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+        options.RemoteCertificateValidation = (certificate, chain, _) =>
+        {
+            if (tls.Accepts(certificate, chain, out string why)) return true;
+            refused(certificate, why);
+            return false;
+        };
+    }
+
+    /// <summary>A stderr warning for each distinct refused certificate (a refused worker retries every second: one line, not one a second).</summary>
+    private static Action<X509Certificate2, string> Warn(string what)
+    {
+        var seen = new ConcurrentDictionary<string, bool>();
+        return (certificate, why) =>
+        {
+            if (seen.TryAdd(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), true))
+                Console.Error.WriteLine($"warning: cluster: {what}: {ClusterTls.Describe(certificate)}: {why}");
+        };
+    }
+
     private static Command WorkerCommand(StopSignals stop)
     {
         var address = AddressOption();
         var id = IdOption();
         var threads = new Option<int?>("--threads") { Description = "Threads evaluating items (results do not depend on it). Default: all cores." };
+        var certificate = ClusterTls.CertificateOption();
+        var password = ClusterTls.PasswordVariableOption();
         var command = new Command("worker", "Evaluate work items for the cluster's coordinator until stopped (Ctrl+C, SIGTERM); waits for a coordinator and reconnects when it restarts.")
         {
-            address, id, threads,
+            address, id, threads, certificate, password,
         };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var where = ClusterAddress.Parse(parse.GetValue(address)!);
             int n = parse.GetValue(threads) ?? Environment.ProcessorCount;
             if (n is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {n})");
-            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: true, services => services
+            var tls = ClusterTls.Load(parse.GetValue(certificate), parse.GetValue(password));
+            // The worker keeps retrying a coordinator it refuses (or that refuses it): the warning says why nothing happens.
+            var refused = tls is null ? null : Warn($"refused the coordinator: its certificate is not the cluster's ({tls.Arguments}); still retrying");
+            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: true, tls, refused, services => services
                 .AddHostedService(provider => new ClusterWorker(provider.GetRequiredService<IGrainFactory>(), new WorkerOptions(n)) { Log = Console.WriteLine }));
-            Console.WriteLine($"cluster worker: {n} thread(s), coordinator at {parse.GetValue(address)}; stop with Ctrl+C");
-            host.RunAsync(stop.Token).GetAwaiter().GetResult();
+            Console.WriteLine($"cluster worker: {n} thread(s), coordinator at {parse.GetValue(address)}{(tls is null ? "" : ", TLS")}; stop with Ctrl+C");
+            try
+            {
+                host.RunAsync(stop.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (stop.StopRequested)
+            {
+                // Stopped while still connecting (no coordinator yet, or one refused over TLS): a normal stop, not a crash.
+            }
             return stop.StopRequested ? stop.ExitCode : RunExitCodes.Done;
         }));
         return command;
     }
 
+    /// <summary>How long status tries to connect (a coordinator on a reachable machine answers within a second).</summary>
+    private static readonly TimeSpan StatusPatience = TimeSpan.FromSeconds(15);
+
     private static Command StatusCommand()
     {
         var address = AddressOption();
         var id = IdOption();
-        var command = new Command("status", "List the workers the coordinator knows: machine, threads, items, items/s, last seen, refusals.") { address, id };
+        var certificate = ClusterTls.CertificateOption();
+        var password = ClusterTls.PasswordVariableOption();
+        var command = new Command("status", "List the workers the coordinator knows: machine, threads, items, items/s, last seen, refusals.") { address, id, certificate, password };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
             var where = ClusterAddress.Parse(parse.GetValue(address)!);
-            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: false, _ => { });
+            var tls = ClusterTls.Load(parse.GetValue(certificate), parse.GetValue(password));
+            // A refused coordinator certificate is the reason the connection fails: told in the one error line, not apart.
+            // Orleans retries a gateway whose TLS handshake fails instead of giving up, so status gives up itself: at once
+            // when it refuses the coordinator, after a while when the coordinator refuses it (or answers only plain TCP).
+            string? refusal = null;
+            using var connecting = new CancellationTokenSource(StatusPatience);
+            using var host = Client(where, parse.GetValue(id) ?? "pdlf", retryForever: false, tls, (c, why) =>
+            {
+                refusal ??= $"its certificate {ClusterTls.Describe(c)} is not the cluster's ({tls!.Arguments}): {why}";
+                _ = connecting.CancelAsync(); // not inline: this runs inside the handshake
+            }, _ => { });
             try
             {
-                host.StartAsync().GetAwaiter().GetResult();
+                host.StartAsync(connecting.Token).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new RunException($"no coordinator answers at {parse.GetValue(address)}: {TrainingConsole.OneLine(e.Message)}");
+                string why = refusal ?? (connecting.IsCancellationRequested
+                    ? $"no connection within {StatusPatience.TotalSeconds:F0} s ({(tls is null ? "a coordinator with TLS takes only nodes with its --tls-cert" : "a coordinator without TLS, or with another certificate?")})"
+                    : TrainingConsole.OneLine(e.Message));
+                throw new RunException($"no coordinator answers at {parse.GetValue(address)}: {why}");
             }
             var workers = host.Services.GetRequiredService<IGrainFactory>().GetGrain<ICoordinatorGrain>(Coordinator.DefaultBoard).Status().GetAwaiter().GetResult();
             Console.WriteLine($"{workers.Length} worker(s)");
@@ -192,7 +256,8 @@ public sealed class OrleansCluster : IClusterExtension
         return command;
     }
 
-    private static IHost Client(ClusterAddress address, string clusterId, bool retryForever, Action<IServiceCollection> services)
+    private static IHost Client(ClusterAddress address, string clusterId, bool retryForever, ClusterTls? tls, Action<X509Certificate2, string>? refused,
+        Action<IServiceCollection> services)
     {
         var builder = Host.CreateApplicationBuilder();
         Quiet(builder.Logging);
@@ -207,6 +272,7 @@ public sealed class OrleansCluster : IClusterExtension
             client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
             // Workers may start before the coordinator and outlive it: keep trying to connect.
             if (retryForever) client.UseConnectionRetryFilter(async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(1), token); return true; });
+            if (tls is not null) client.UseTls(tls.Certificate, o => Secure(o, tls, refused ?? ((_, _) => { })));
         });
         services(builder.Services);
         return builder.Build();
