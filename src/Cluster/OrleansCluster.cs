@@ -75,8 +75,10 @@ public sealed record ClusterAddress(string? Redis, int GatewayPort)
 }
 
 /// <summary>The Orleans side of pdlf-cluster: a coordinator silo for training runs, worker and status clients.</summary>
-public sealed class OrleansCluster : IClusterExtension
+public sealed class OrleansCluster : IClusterExtension, IClusterBench
 {
+    public int RunClusterBench(bool quick, int maxThreads) => ClusterBench.Run(quick, maxThreads);
+
     public IClusterConnection Connect(ClusterSettings settings)
     {
         var address = ClusterAddress.Parse(settings.Address);
@@ -119,7 +121,7 @@ public sealed class OrleansCluster : IClusterExtension
         public string Describe(IGenerationEvaluator evaluator)
         {
             var t = ((Coordinator)evaluator).LastTraffic;
-            return string.Create(CultureInfo.InvariantCulture, $"cluster {t.BytesOut / 1024.0:F0} KiB out {t.BytesIn / 1024.0:F1} KiB in, evaluated in {t.Milliseconds:F0} ms{(t.Reissued > 0 ? $" {t.Reissued} re-issued" : "")}");
+            return string.Create(CultureInfo.InvariantCulture, $"cluster {t.BytesOut / 1024.0:F0} KiB out {t.BytesIn / 1024.0:F1} KiB in, evaluated in {t.Milliseconds:F0} ms, coordination {t.CoordinationMilliseconds:F0} ms{(t.Reissued > 0 ? $" {t.Reissued} re-issued" : "")}");
         }
 
         public void Dispose()
