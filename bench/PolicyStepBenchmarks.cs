@@ -8,7 +8,7 @@ namespace PdlfFast.Bench;
 
 /// <summary>
 /// W1: one PDLF policy step (forward + both layers' plasticity + normalisation) per operation, the scalar twin as
-/// baseline. Jobs differ only by environment so the widest vector path is AVX-512, AVX2 or SSE (DESIGN.md section 8).
+/// baseline. Jobs differ only by environment so the widest vector path is AVX-512, AVX2 or SSE (docs/design.md, "Vector paths and determinism").
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(VectorWidthJobs))]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite once per vector path this CPU offers: every kernel must give the same answers with
-# AVX-512, with AVX2 only, with SSE only and with no hardware intrinsics at all (DESIGN.md section 8).
+# AVX-512, with AVX2 only, with SSE only and with no hardware intrinsics at all (docs/design.md, "Vector paths and determinism").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

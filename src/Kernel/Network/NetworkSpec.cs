@@ -3,7 +3,7 @@ using PdlfFast.Kernel.Neurons;
 
 namespace PdlfFast.Kernel.Network;
 
-/// <summary>Which neuron model and readout a two-layer network uses (DESIGN.md section 2).</summary>
+/// <summary>Which neuron model and readout a two-layer network uses (docs/design.md, "Network and neuron model").</summary>
 public enum NetworkVariant
 {
     /// <summary>Plastic PDLF network: LIF with tau = e, threshold 0.1; linear readout; weights start at zero.</summary>

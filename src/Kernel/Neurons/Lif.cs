@@ -4,7 +4,7 @@ using PdlfFast.Kernel.Simd;
 namespace PdlfFast.Kernel.Neurons;
 
 /// <summary>
-/// Leaky integrate-and-fire constants. One step of a layer (DESIGN.md section 2):
+/// Leaky integrate-and-fire constants. One step of a layer (docs/design.md, "Network and neuron model"):
 /// <code>
 /// v  &lt;- Decay * v + InputGain * I
 /// s  &lt;- +1 if v &gt; Threshold, -1 if v &lt; -Threshold, else 0      (ternary spikes)

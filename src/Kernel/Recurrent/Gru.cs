@@ -7,7 +7,7 @@ namespace PdlfFast.Kernel.Recurrent;
 
 /// <summary>
 /// A GRU layer with a linear readout, its weights evolved directly (the working-memory baseline branch of
-/// DESIGN.md section 2). The cell follows flax's GRUCell:
+/// docs/design.md, "Network and neuron model"). The cell follows flax's GRUCell:
 /// <code>
 /// r  = sigmoid(x Wxr + h Whr + br)
 /// z  = sigmoid(x Wxz + h Whz + bz)

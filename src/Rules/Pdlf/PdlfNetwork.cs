@@ -6,7 +6,7 @@ using PdlfFast.Kernel.Simd;
 namespace PdlfFast.Rules.Pdlf;
 
 /// <summary>
-/// One policy step of a PDLF network, as the reference runs it (DESIGN.md section 2):
+/// One policy step of a PDLF network, as the reference runs it (docs/design.md, "Network and neuron model"):
 /// <code>
 /// I   = x . W1                      x: normalised observation
 /// s   = LIF(I)                      hidden spikes (ternary), hidden trace tr updated

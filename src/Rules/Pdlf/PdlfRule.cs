@@ -7,7 +7,7 @@ using PdlfFast.Kernel.Simd;
 namespace PdlfFast.Rules.Pdlf;
 
 /// <summary>
-/// One layer's plasticity step, fused with its normalisation (DESIGN.md sections 2 and 5):
+/// One layer's plasticity step, fused with its normalisation (docs/design.md, "Network and neuron model" and "Memory layout and kernels"):
 /// <code>
 /// W      &lt;- scale * W + dW,   dW[i,j] = eta (A x[i] (y[j] - C) + B y[j] + D)   (TTerms picks the terms)
 /// return max |W|

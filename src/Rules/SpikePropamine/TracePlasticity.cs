@@ -6,7 +6,7 @@ using PdlfFast.Kernel.Simd;
 namespace PdlfFast.Rules.SpikePropamine;
 
 /// <summary>
-/// Kernels of the SpikePropamine plastic layers (DESIGN.md section 6), over the same presynaptic-row layout as the
+/// Kernels of the SpikePropamine plastic layers (docs/design.md, "SpikePropamine plastic layers"), over the same presynaptic-row layout as the
 /// PDLF layers: the effective-weight propagation <c>out[j] = sum_i x[i] (W + alpha H)[i,j]</c>, the trace update
 /// <c>H &lt;- [clip](H decay[j] + x[i] gain[j])</c> with per-postsynaptic coefficients from an
 /// <see cref="ITraceRule"/>, the retroactive (eligibility-gated) update, and BCM's sliding threshold. Each has a

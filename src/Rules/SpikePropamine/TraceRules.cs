@@ -3,7 +3,7 @@ using PdlfFast.Kernel.Simd;
 
 namespace PdlfFast.Rules.SpikePropamine;
 
-/// <summary>The plastic-trace rules of SpikePropamine / Backpropamine (DESIGN.md section 6).</summary>
+/// <summary>The plastic-trace rules of SpikePropamine / Backpropamine (docs/design.md, "SpikePropamine plastic layers").</summary>
 public enum TraceRule
 {
     /// <summary><c>H &lt;- clip((1 - eta) H + eta x y, -1, 1)</c>; neuromodulated: <c>clip(H + M x y, -1, 1)</c>.</summary>

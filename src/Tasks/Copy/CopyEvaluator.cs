@@ -26,8 +26,8 @@ public sealed class CopyWorker
 
 /// <summary>
 /// Fitness of a working-memory network on the copy task: each evaluation runs
-/// <see cref="SequencesPerEvaluation"/> independent sequences (fast weights and activity reset before each, DESIGN.md's
-/// per-sequence deviation), drawn from the episode seed so all members of a generation see the same sequences.
+/// <see cref="SequencesPerEvaluation"/> independent sequences (fast weights and activity reset before each: the
+/// per-sequence deviation of docs/design.md, "Network and neuron model"), drawn from the episode seed so all members of a generation see the same sequences.
 /// A held-out test set comes from a separate stream that training never touches.
 /// </summary>
 public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hiddenSize, PdlfTermSet terms, int sequencesPerEvaluation,

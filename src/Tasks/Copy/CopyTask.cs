@@ -3,7 +3,7 @@ using PdlfFast.Kernel.Random;
 namespace PdlfFast.Tasks.Copy;
 
 /// <summary>
-/// The working-memory copy task (DESIGN.md section 4). Three input channels per step: (bit, presenting flag, recall
+/// The working-memory copy task (docs/design.md, "Tasks"). Three input channels per step: (bit, presenting flag, recall
 /// flag). The network sees a random binary sequence of <see cref="Length"/> bits, then <see cref="Latency"/> empty
 /// steps, then the recall flag for <see cref="Length"/> + 1 steps; its output on the last <see cref="Length"/> of
 /// those (the first recall step is the cue) must reproduce the bits in order. Accuracy is the fraction of recalled

@@ -5,7 +5,7 @@ using PdlfFast.Rules.Pdlf;
 
 namespace PdlfFast.Tasks.Copy;
 
-/// <summary>Which working-memory model runs (DESIGN.md section 2).</summary>
+/// <summary>Which working-memory model runs (docs/design.md, "Network and neuron model").</summary>
 public enum MemoryModel
 {
     /// <summary>Plastic LIF path (PDLF rule, fast weights from zero) plus a GRU + dense branch; readouts summed.</summary>

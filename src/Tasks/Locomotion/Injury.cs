@@ -13,7 +13,7 @@ public enum InjuryKind
 }
 
 /// <summary>
-/// The injury protocols of DESIGN.md section 4. Steps are counted from 1, so the default temporary window
+/// The injury protocols of docs/design.md, "Tasks". Steps are counted from 1, so the default temporary window
 /// 501..549 is the reference's. Which synapses a permanent injury blocks depends only on <see cref="Seed"/>.
 /// </summary>
 public sealed record Injury(InjuryKind Kind, double Fraction = 0, int FirstStep = 501, int LastStep = 549, ulong Seed = 7)

@@ -45,7 +45,7 @@ public readonly ref struct StepView
 }
 
 /// <summary>
-/// A multi-task locomotion task (DESIGN.md section 4): a built-in MJCF model, how many physics steps one control
+/// A multi-task locomotion task (docs/design.md, "Tasks"): a built-in MJCF model, how many physics steps one control
 /// step takes, the observation (state part, normalised by the policy; the target appended raw), reward, health,
 /// and the target range whose 8 evenly spaced values are the training tasks.
 /// </summary>

@@ -5,7 +5,7 @@ using PdlfFast.Rules.Pdlf;
 
 namespace PdlfFast.Tasks.Synthetic;
 
-/// <summary>Network sizes the step bench reports (DESIGN.md section 7).</summary>
+/// <summary>Network sizes the step bench reports (docs/design.md, "Benchmark workloads").</summary>
 /// <remarks>The large size runs short episodes so a quick round still completes several of them on the scalar twin.</remarks>
 public sealed record BenchSize(string Name, int Input, int Hidden, int Output, int EpisodeSteps = 1000)
 {
@@ -21,7 +21,7 @@ public sealed record BenchSize(string Name, int Input, int Hidden, int Output, i
 }
 
 /// <summary>
-/// One PDLF policy running episodes of synthetic observations, as W1 of DESIGN.md section 7 measures it. The rule
+/// One PDLF policy running episodes of synthetic observations, as W1 measures it (docs/design.md, "Benchmark workloads"). The rule
 /// is a random genome with the ES's initial spread (sigma 0.04 around zero) scaled up so the network is active.
 /// </summary>
 public sealed class PolicyWorkload

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 
 namespace PdlfFast.Training.Evolution;
 
-/// <summary>PGPE settings; the defaults are the PDLF reference's (EvoJAX 0.2.15, DESIGN.md section 3).</summary>
+/// <summary>PGPE settings; the defaults are the PDLF reference's (EvoJAX 0.2.15, docs/design.md, "Evolution strategies").</summary>
 /// <param name="PopulationSize">Even: members come in mirrored pairs centre +- scaled noise.</param>
 /// <param name="CenterLearningRate">Adam step size on the centre.</param>
 /// <param name="StdevLearningRate">Step size of the per-parameter standard deviation.</param>

@@ -11,7 +11,7 @@ public enum SpikeFunction
 }
 
 /// <summary>
-/// A SpikePropamine network (DESIGN.md section 6): inputs -> recurrent LIF hidden layer -> linear readout of the
+/// A SpikePropamine network (docs/design.md, "SpikePropamine plastic layers"): inputs -> recurrent LIF hidden layer -> linear readout of the
 /// hidden spike traces. The input and recurrent synapses are <c>W + alpha (.) H</c> with a plastic trace H following
 /// <see cref="Rule"/> (x = presynaptic activity: the input, or the hidden trace one step earlier; y = the hidden
 /// trace), made plastic per layer; the learning rate is a learned scalar eta per layer, or the modulatory signal
