@@ -83,6 +83,7 @@ public sealed class OrleansCluster : IClusterExtension, IClusterBench
     {
         var address = ClusterAddress.Parse(settings.Address);
         var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<IHostLifetime, SignalsAreOurs>();
         Quiet(builder.Logging);
         var (listen, gatewayPort) = address.Listen(settings.Listen);
         builder.UseOrleans(silo =>
@@ -262,6 +263,7 @@ public sealed class OrleansCluster : IClusterExtension, IClusterBench
         Action<IServiceCollection> services)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<IHostLifetime, SignalsAreOurs>();
         Quiet(builder.Logging);
         builder.UseOrleansClient(client =>
         {
@@ -293,4 +295,16 @@ public sealed class OrleansCluster : IClusterExtension, IClusterBench
             logging.SetMinimumLevel(level);
         }
     }
+}
+
+/// <summary>
+/// A host lifetime that leaves SIGINT and SIGTERM to pdlf (<see cref="StopSignals"/>): the default console lifetime
+/// would stop the host on the same signal, racing pdlf's handler - a worker waiting for its coordinator then ended
+/// with an internal error instead of its stop code, and a coordinator's silo went down before the generation in
+/// flight was finished.
+/// </summary>
+internal sealed class SignalsAreOurs : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
