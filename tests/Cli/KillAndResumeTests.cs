@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using PdlfFast.Tasks.Copy;
 using PdlfFast.Tests.Support;
 using PdlfFast.Training.Evolution;
@@ -12,13 +11,8 @@ namespace PdlfFast.Tests.Cli;
 /// to one that was never interrupted.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-public partial class KillAndResumeTests
+public class KillAndResumeTests
 {
-    private const int SigTerm = 15;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
-
     private static readonly string Pdlf = Path.Combine(AppContext.BaseDirectory, "pdlf");
 
     private static readonly string[] Budget = ["train", "copy", "--generations", "40", "--population", "16", "--hidden", "16", "--sequences", "4",
@@ -87,7 +81,7 @@ public partial class KillAndResumeTests
                 var deadline = Stopwatch.StartNew();
                 while (!File.Exists(Path.Combine(stopped, "checkpoint.ckpt")) && !process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(10);
                 Assert.False(process.HasExited, "the run ended before it could be stopped");
-                Assert.Equal(0, kill(process.Id, SigTerm));
+                Assert.True(Processes.Terminate(process));
                 Assert.True(process.WaitForExit(60_000));
                 Assert.Equal(143, process.ExitCode);
             }

@@ -62,6 +62,17 @@ public class ClusterTests
         }
     }
 
+    /// <summary>Steps the local and the distributed session alike, off the test's thread (the coordinator blocks on its calls).</summary>
+    private static Task StepSideBySide(PdlfFast.Training.Runs.ITrainingSession local, PdlfFast.Training.Runs.ITrainingSession remote, int generations) =>
+        Task.Run(() =>
+        {
+            for (int g = 0; g < generations; g++)
+            {
+                local.Step();
+                remote.Step();
+            }
+        }, TestContext.Current.CancellationToken);
+
     /// <summary>The two sessions' checkpoints (strategy, best member, task payload) must be the same bytes.</summary>
     private static void AssertSameCheckpoint(PdlfFast.Training.Runs.ITrainingSession local, PdlfFast.Training.Runs.ITrainingSession remote, string root)
     {
@@ -81,14 +92,7 @@ public class ClusterTests
         using var remote = CopyRun.CreateSession(config);
         var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(), new CoordinatorOptions(ChunkItems: 3));
         remote.Run.Remote = coordinator;
-        await Task.Run(() =>
-        {
-            for (int g = 0; g < 5; g++)
-            {
-                local.Step();
-                remote.Step();
-            }
-        }, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 5);
         AssertSameCheckpoint(local, remote, root);
         var workers = await coordinator.Workers();
         Assert.Equal(silos, workers.Length);
@@ -154,14 +158,7 @@ public class ClusterTests
         using var remote = LocomotionRun.CreateSession(config);
         var coordinator = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: config.EpisodesPerMember));
         remote.Run.Remote = coordinator;
-        await Task.Run(() =>
-        {
-            for (int g = 0; g < 3; g++)
-            {
-                local.Step();
-                remote.Step();
-            }
-        }, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 3);
         AssertSameCheckpoint(local, remote, root);
         var workers = await coordinator.Workers();
         Assert.All(workers, w => Assert.Equal(3, w.Worker.Threads));
@@ -178,14 +175,7 @@ public class ClusterTests
         using var local = SequenceRun.CreateSession(config);
         using var remote = SequenceRun.CreateSession(config);
         remote.Remote = new Coordinator(cluster.Client, RunKinds.SpikePropamine, config.ToJson(), new CoordinatorOptions(ChunkItems: 3));
-        await Task.Run(() =>
-        {
-            for (int g = 0; g < 3; g++)
-            {
-                local.Step();
-                remote.Step();
-            }
-        }, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 3);
         AssertSameCheckpoint(local, remote, root);
     });
 
@@ -196,14 +186,7 @@ public class ClusterTests
         using var local = config.CreateSession();
         using var remote = config.CreateSession();
         remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Synthetic, config.ToJson(), new CoordinatorOptions(ChunkItems: 2));
-        await Task.Run(() =>
-        {
-            for (int g = 0; g < 3; g++)
-            {
-                local.Step();
-                remote.Step();
-            }
-        }, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 3);
         Bits.Equal(local.Strategy.Mean, remote.Strategy.Mean, "synthetic run's mean");
     });
 
@@ -215,20 +198,11 @@ public class ClusterTests
         using var remote = CopyRun.CreateSession(config);
         var coordinator = new Coordinator(cluster.Client, RunKinds.Copy, config.ToJson(), new CoordinatorOptions(ChunkItems: 2));
         remote.Run.Remote = coordinator;
-        for (int g = 0; g < 6; g++)
-        {
-            if (g == 3)
-            {
-                await cluster.StartAdditionalSiloAsync();
-                // Wait until the new silo's worker has asked the board (it then takes chunks like the first).
-                for (int wait = 0; wait < 300 && (await coordinator.Workers()).Length < 2; wait++) await Task.Delay(100, TestContext.Current.CancellationToken);
-            }
-            await Task.Run(() =>
-            {
-                local.Step();
-                remote.Step();
-            }, TestContext.Current.CancellationToken);
-        }
+        await StepSideBySide(local, remote, 3);
+        await cluster.StartAdditionalSiloAsync();
+        // Wait until the new silo's worker has asked the board (it then takes chunks like the first).
+        for (int wait = 0; wait < 300 && (await coordinator.Workers()).Length < 2; wait++) await Task.Delay(100, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 3);
         AssertSameCheckpoint(local, remote, root);
         var workers = await coordinator.Workers();
         Assert.Equal(2, workers.Length);
@@ -243,14 +217,7 @@ public class ClusterTests
         using var local = LocomotionRun.CreateSession(config);
         using var remote = LocomotionRun.CreateSession(config);
         remote.Run.Remote = new Coordinator(cluster.Client, RunKinds.Locomotion, config.ToJson(), new CoordinatorOptions(ChunkItems: 5));
-        await Task.Run(() =>
-        {
-            for (int g = 0; g < 3; g++)
-            {
-                local.Step();
-                remote.Step();
-            }
-        }, TestContext.Current.CancellationToken);
+        await StepSideBySide(local, remote, 3);
         AssertSameCheckpoint(local, remote, root);
     });
 

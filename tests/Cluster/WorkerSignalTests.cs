@@ -1,18 +1,13 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using PdlfFast.Tests.Support;
 using PdlfFast.Training.Runs;
 
 namespace PdlfFast.Tests.Cluster;
 
 /// <summary>A worker still waiting for its coordinator stops on SIGTERM with the stop code, not an internal error.</summary>
 [Trait("Category", "EndToEnd")]
-public partial class WorkerSignalTests
+public class WorkerSignalTests
 {
-    private const int SigTerm = 15;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
-
     [Fact]
     public async Task A_waiting_worker_stopped_by_SIGTERM_exits_143_quietly()
     {
@@ -28,7 +23,7 @@ public partial class WorkerSignalTests
         string firstLine = await worker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken) ?? ""; // printed once the worker is set up
         Assert.StartsWith("cluster worker:", firstLine);
         await Task.Delay(1500, TestContext.Current.CancellationToken); // inside Orleans' connection retries
-        Assert.Equal(0, kill(worker.Id, SigTerm));
+        Assert.True(Processes.Terminate(worker));
         Assert.True(worker.WaitForExit(20_000), "the worker did not stop within 20 s of SIGTERM");
         Assert.Equal(RunExitCodes.Terminated, worker.ExitCode);
         Assert.DoesNotContain("internal error", await stderr);

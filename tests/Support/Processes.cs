@@ -1,10 +1,19 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace PdlfFast.Tests.Support;
 
 /// <summary>Child processes of process-level tests (pdlf, pdlf-cluster, redis-server).</summary>
-public static class Processes
+public static partial class Processes
 {
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+
+    /// <summary>Sends SIGTERM (what batch schedulers and docker stop send); true when the signal was delivered.</summary>
+    public static bool Terminate(Process process) => kill(process.Id, SigTerm) == 0;
+
     /// <summary>Starts <paramref name="program"/> with its output drained (a full pipe would stall it) and discarded.</summary>
     public static Process Start(string program, IEnumerable<string> arguments)
     {
