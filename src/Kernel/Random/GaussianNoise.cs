@@ -43,7 +43,9 @@ public static class GaussianNoise
         if (destination.IsEmpty) return;
         var key = RandomStream.Key(seed, id.Purpose);
         var counter = new Counter(id.Episode, id.Member, id.Generation, (uint)key, (uint)(key >> 32));
-        var path = Path(Vectorisation.Resolve(width));
+        // Auto: the widest path the CPU has. Not Vectorisation.Best, which falls back to scalar without hardware FMA:
+        // this kernel uses no FMA, so SSE-only machines still run their vector path.
+        var path = Path(width == SimdWidth.Auto ? SimdWidth.Vector512 : Vectorisation.Resolve(width));
         long end = first + destination.Length;
         Span<float> partial = stackalloc float[GroupValues];
         for (long group = first / GroupValues; group * GroupValues < end; group++)
