@@ -20,14 +20,15 @@ public sealed record StrategyShare(string Workload, int Population, int Dimensio
 /// </summary>
 public sealed class EsBench(int generations, int population = 64, int episodeSteps = 1000)
 {
+    /// <summary>Strategy seconds of each thread count's fastest generation in the last <see cref="Measure"/>.</summary>
+    private readonly Dictionary<int, double> _strategySeconds = [];
+
     public static NetworkSpec Spec { get; } = new(28, 128, 8);
 
     /// <summary>
     /// Measures every thread count with generations interleaved (1, N, 1, N, ...), keeping each one's fastest
     /// generation: on a shared machine whose speed drifts, interleaving keeps the ratio fair.
     /// </summary>
-    private readonly Dictionary<int, double> _strategySeconds = [];
-
     public IReadOnlyList<EsMeasurement> Measure(IReadOnlyList<int> threadCounts)
     {
         var evaluator = new SyntheticPdlfEvaluator(Spec, PdlfTermSet.Abcd, episodeSteps);
@@ -57,14 +58,17 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
     }
 
     /// <summary>
-    /// Ask + tell as a share of a generation on <paramref name="threads"/> threads: the ant_dir-size synthetic workload
-    /// of <see cref="Measure"/> (its fastest generation) and the copy task at its defaults (median of a few generations).
+    /// Ask + tell as a share of a generation: the ant_dir-size synthetic workload, from <paramref name="ant"/> (a
+    /// measurement <see cref="Measure"/> returned, its fastest generation), and the copy task at its defaults on as
+    /// many threads (median of a few generations).
     /// </summary>
-    public IReadOnlyList<StrategyShare> StrategyShares(int threads, int copyGenerations)
+    public IReadOnlyList<StrategyShare> StrategyShares(EsMeasurement ant, int copyGenerations)
     {
-        var shares = new List<StrategyShare>();
-        var ant = Measure([threads])[0];
-        shares.Add(new StrategyShare("ant_dir size, synthetic episodes", ant.Population, ant.Dimension, threads, ant.GenerationSeconds, _strategySeconds[threads]));
+        int threads = ant.Threads;
+        var shares = new List<StrategyShare>
+        {
+            new("ant_dir size, synthetic episodes", ant.Population, ant.Dimension, threads, ant.GenerationSeconds, _strategySeconds[threads]),
+        };
         var config = new PdlfFast.Tasks.Runs.CopyConfig { Threads = threads };
         using var copy = PdlfFast.Tasks.Runs.CopyRun.CreateSession(config);
         copy.Run.Step(); // warm-up

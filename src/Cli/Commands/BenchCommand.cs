@@ -121,7 +121,7 @@ public static class BenchCommand
                 foreach (var m in measured)
                     evolution.AddRow($"{m.Threads}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / measured[0].EpisodesPerSecond:F2}x");
                 task.Description = "evolution: ask + tell share (copy task defaults)";
-                foreach (var share in esBench.StrategyShares(maxThreads, quick ? 3 : 7))
+                foreach (var share in esBench.StrategyShares(measured[^1], quick ? 3 : 7))
                     shares.AddRow(share.Workload, $"{share.Population} x {share.Dimension:N0}", $"{share.GenerationSeconds:F3}", $"{share.StrategySeconds:F3}", $"{share.Share:P1}");
                 task.Increment(threadCounts.Length);
             }
