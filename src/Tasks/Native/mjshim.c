@@ -1,4 +1,4 @@
-// Thin C layer between .NET and MuJoCo 2.2.2 (DESIGN.md section 9).
+// Thin C layer between .NET and MuJoCo 2.2.2 (docs/design.md, "Tasks").
 //
 // Why a shim: MuJoCo's default error handler prints "Press Enter", blocks on getchar and exits; a .NET exception
 // cannot unwind through native frames, and an error handler that simply returns leaves the engine in a corrupt state.

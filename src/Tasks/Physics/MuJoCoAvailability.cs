@@ -32,12 +32,17 @@ public static class MuJoCoAvailability
         if (!NativeLibrary.TryLoad(RuntimeLibrary, out _))
             return $"MuJoCo 2.2.2 runtime not found ({RuntimeLibrary}). Install it: apt-get install libmujoco2.2.2 " +
                    "(or libmujoco-dev, which is also needed to build the shim).";
-        string shim = Path.Combine(AppContext.BaseDirectory, MuJoCoNative.Shim + ".so");
-        if (!File.Exists(shim))
-            return $"The MuJoCo shim {shim} was not built: install a C compiler and the MuJoCo headers " +
-                   "(apt-get install gcc libmujoco-dev) and rebuild.";
-        if (!NativeLibrary.TryLoad(shim, out _))
-            return $"The MuJoCo shim {shim} exists but does not load; rebuild it (apt-get install libmujoco-dev).";
+        // Load the shim the way the P/Invokes will: next to the assemblies (a build or AOT publish) or from the
+        // package's runtimes/linux-x64/native folder that the host's deps.json names (a NuGet reference).
+        if (!NativeLibrary.TryLoad(MuJoCoNative.Shim, typeof(MuJoCoAvailability).Assembly, null, out _))
+        {
+            string local = Path.Combine(AppContext.BaseDirectory, MuJoCoNative.Shim + ".so");
+            return File.Exists(local)
+                ? $"The MuJoCo shim {local} exists but does not load; rebuild it (apt-get install libmujoco-dev)."
+                : $"The MuJoCo shim ({MuJoCoNative.Shim}.so) is neither next to the assemblies nor in the package's " +
+                  "runtimes/linux-x64/native folder: build from source with a C compiler and the MuJoCo headers " +
+                  "(apt-get install gcc libmujoco-dev), or reference the PdlfFast.Tasks package on linux-x64.";
+        }
         int version = MuJoCoNative.Version();
         return version == 222 ? null : $"Expected MuJoCo 2.2.2 (version 222), found version {version}.";
     }
