@@ -10,15 +10,6 @@ namespace PdlfFast.Tests.Rules;
 
 public class PdlfNetworkTests
 {
-    private static void StepScalar(PdlfTermSet terms, NetworkState state, PdlfCoefficients rule, float[] x, float[] action)
-    {
-        switch (terms)
-        {
-            case PdlfTermSet.Abcd: PdlfNetwork.StepScalar<AbcdTerms>(state, rule, x, action); break;
-            case PdlfTermSet.Acd: PdlfNetwork.StepScalar<AcdTerms>(state, rule, x, action); break;
-            default: PdlfNetwork.StepScalar<BdTerms>(state, rule, x, action); break;
-        }
-    }
 
     // Tolerance 0: every kernel of the step is bit-identical to its twin (see the kernel tests), so whole episodes are.
     [Property(MaxTest = 40, EndSize = 300)]
@@ -26,7 +17,7 @@ public class PdlfNetworkTests
     {
         var data = new Seeded(seed);
         var spec = new NetworkSpec(Seeded.Size(input.Get, 40), Seeded.Size(hidden.Get, 300), Seeded.Size(output.Get, 20));
-        foreach (var terms in new[] { PdlfTermSet.Abcd, PdlfTermSet.Acd, PdlfTermSet.Bd })
+        foreach (var terms in Enum.GetValues<PdlfTermSet>())
         {
             var rule = new PdlfCoefficients(spec, terms);
             rule.Load(RandomGenome(data, spec, terms, 0.5f));
@@ -34,7 +25,7 @@ public class PdlfNetworkTests
             var reference = new NetworkState(spec);
             var expected = new float[observations.Length][];
             for (int t = 0; t < observations.Length; t++)
-                StepScalar(terms, reference, rule, observations[t], expected[t] = new float[spec.OutputSize]);
+                PdlfNetwork.StepScalar(reference, rule, observations[t], expected[t] = new float[spec.OutputSize]);
             foreach (var width in Seeded.VectorWidths)
             {
                 var state = new NetworkState(spec);

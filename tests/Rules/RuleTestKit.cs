@@ -45,17 +45,27 @@ internal static class RuleTestKit
         data.Uniform(PdlfCoefficients.GenomeLength(spec, terms), -range, range);
 
     public static float Apply(PdlfTermSet terms, Span<float> w, PdlfLayerCoefficients c, float[] x, float[] y, float scale,
-        PdlfFast.Kernel.Simd.SimdWidth width) => terms switch
+        PdlfFast.Kernel.Simd.SimdWidth width)
     {
-        PdlfTermSet.Abcd => PdlfRule.Apply<AbcdTerms>(w, c, x, y, scale, width),
-        PdlfTermSet.Acd => PdlfRule.Apply<AcdTerms>(w, c, x, y, scale, width),
-        _ => PdlfRule.Apply<BdTerms>(w, c, x, y, scale, width),
-    };
+        var apply = new ApplyAction(w, c, x, y, scale, width);
+        return PdlfTermSets.Dispatch<ApplyAction, float>(terms, ref apply);
+    }
 
-    public static float ApplyScalar(PdlfTermSet terms, Span<float> w, PdlfLayerCoefficients c, float[] x, float[] y, float scale) => terms switch
+    /// <summary>The rule kernel's scalar twin for a term set given as a value.</summary>
+    public static float ApplyScalar(PdlfTermSet terms, Span<float> w, PdlfLayerCoefficients c, float[] x, float[] y, float scale)
     {
-        PdlfTermSet.Abcd => PdlfRule.ApplyScalar<AbcdTerms>(w, c, x, y, scale),
-        PdlfTermSet.Acd => PdlfRule.ApplyScalar<AcdTerms>(w, c, x, y, scale),
-        _ => PdlfRule.ApplyScalar<BdTerms>(w, c, x, y, scale),
-    };
+        var apply = new ApplyAction(w, c, x, y, scale, null);
+        return PdlfTermSets.Dispatch<ApplyAction, float>(terms, ref apply);
+    }
+
+    /// <summary>Null width: the scalar twin.</summary>
+    private readonly ref struct ApplyAction(Span<float> w, PdlfLayerCoefficients c, float[] x, float[] y, float scale,
+        PdlfFast.Kernel.Simd.SimdWidth? width) : IPdlfTermsAction<float>
+    {
+        private readonly Span<float> _w = w;
+
+        public float Invoke<TTerms>() where TTerms : struct, IPdlfTerms => width is { } vector
+            ? PdlfRule.Apply<TTerms>(_w, c, x, y, scale, vector)
+            : PdlfRule.ApplyScalar<TTerms>(_w, c, x, y, scale);
+    }
 }

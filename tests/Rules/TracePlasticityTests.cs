@@ -29,12 +29,16 @@ public class TracePlasticityTests
         }
     }
 
-    private static bool Clips(TraceRule rule, TraceModulation modulation) => rule switch
+    private static bool Clips(TraceRule rule, TraceModulation modulation)
     {
-        TraceRule.Hebbian => HebbianRule.Clips(modulation),
-        TraceRule.Oja => OjaRule.Clips(modulation),
-        _ => BcmRule.Clips(modulation),
-    };
+        var clips = new ClipsAction(modulation);
+        return TraceRules.Dispatch<ClipsAction, bool>(rule, ref clips);
+    }
+
+    private readonly struct ClipsAction(TraceModulation modulation) : ITraceRuleAction<bool>
+    {
+        public bool Invoke<TRule>() where TRule : struct, ITraceRule => TRule.Clips(modulation);
+    }
 
     /// <summary>One full trace step through the public kernels: coefficients, then the per-synapse pass.</summary>
     private static void Step(TraceRule rule, TraceModulation modulation, float[] trace, LayerShape shape, float[] pre, float[] post,

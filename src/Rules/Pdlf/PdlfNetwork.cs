@@ -22,12 +22,28 @@ public static class PdlfNetwork
     public static void Step(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action,
         SimdWidth width = SimdWidth.Auto)
     {
-        switch (rule.Terms)
+        var step = new StepAction(state, rule, observation, action, width, scalar: false);
+        PdlfTermSets.Dispatch<StepAction, bool>(rule.Terms, ref step);
+    }
+
+    /// <summary>Scalar twin of <see cref="Step(NetworkState, PdlfCoefficients, ReadOnlySpan{float}, Span{float}, SimdWidth)"/>.</summary>
+    public static void StepScalar(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action)
+    {
+        var step = new StepAction(state, rule, observation, action, SimdWidth.Scalar, scalar: true);
+        PdlfTermSets.Dispatch<StepAction, bool>(rule.Terms, ref step);
+    }
+
+    private readonly ref struct StepAction(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation,
+        Span<float> action, SimdWidth width, bool scalar) : IPdlfTermsAction<bool>
+    {
+        private readonly ReadOnlySpan<float> _observation = observation;
+        private readonly Span<float> _action = action;
+
+        public bool Invoke<TTerms>() where TTerms : struct, IPdlfTerms
         {
-            case PdlfTermSet.Abcd: Step<AbcdTerms>(state, rule, observation, action, width); break;
-            case PdlfTermSet.Acd: Step<AcdTerms>(state, rule, observation, action, width); break;
-            case PdlfTermSet.Bd: Step<BdTerms>(state, rule, observation, action, width); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rule), rule.Terms, "Unknown PDLF term set.");
+            if (scalar) StepScalar<TTerms>(state, rule, _observation, _action);
+            else Step<TTerms>(state, rule, _observation, _action, width);
+            return true;
         }
     }
 

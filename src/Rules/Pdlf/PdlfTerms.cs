@@ -18,6 +18,7 @@ public enum PdlfTermSet
     Bd,
 }
 
+/// <summary>Facts about a <see cref="PdlfTermSet"/> value (its name and struct: <see cref="PdlfTermSets"/>).</summary>
 public static class PdlfTermSetExtensions
 {
     /// <summary>Per-synapse genome entries, in genome order.</summary>

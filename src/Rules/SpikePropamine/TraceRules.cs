@@ -40,6 +40,14 @@ public interface ITraceRule
     static abstract float Gain(float y, float theta, float rate);
     static abstract TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec>;
     static abstract TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec>;
+
+    /// <summary>
+    /// Backward of <see cref="Decay(float, float, float, TraceModulation)"/> and <see cref="Gain(float, float, float)"/>
+    /// for one postsynaptic neuron: given dL/ddecay and dL/dgain, adds dL/drate, dL/dy and dL/dtheta (BPTT through
+    /// the rule, SpikePropamine's gradient training).
+    /// </summary>
+    static abstract void CoefficientGradients(float y, float theta, float rate, TraceModulation modulation, float gDecay, float gGain,
+        ref float gRate, ref float gY, ref float gTheta);
 }
 
 /// <summary>Hebbian: decay <c>1 - eta</c> (1 when neuromodulated: <c>H + M x y</c>), gain <c>m y</c>, clipped.</summary>
@@ -61,6 +69,14 @@ public readonly struct HebbianRule : ITraceRule
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
+
+    /// <inheritdoc/>
+    public static void CoefficientGradients(float y, float theta, float rate, TraceModulation modulation, float gDecay, float gGain,
+        ref float gRate, ref float gY, ref float gTheta)
+    {
+        gRate += gGain * y - (modulation != TraceModulation.None ? 0f : gDecay);
+        gY = MathF.FusedMultiplyAdd(gGain, rate, gY);
+    }
 }
 
 /// <summary>Oja: <c>H + m y (x - y H) = H (1 - m y^2) + x (m y)</c>; not clipped (the y H term bounds the norm).</summary>
@@ -81,6 +97,14 @@ public readonly struct OjaRule : ITraceRule
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
+
+    /// <inheritdoc/>
+    public static void CoefficientGradients(float y, float theta, float rate, TraceModulation modulation, float gDecay, float gGain,
+        ref float gRate, ref float gY, ref float gTheta)
+    {
+        gRate += gGain * y - gDecay * y * y;
+        gY += gGain * rate - 2f * gDecay * rate * y;
+    }
 }
 
 /// <summary>BCM: <c>H + x (m y (y - theta))</c>: potentiation above the sliding threshold, depression below; not clipped.</summary>
@@ -102,4 +126,13 @@ public readonly struct BcmRule : ITraceRule
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> =>
         TVec.Multiply(TVec.Multiply(rate, y), TVec.Subtract(y, theta));
+
+    /// <inheritdoc/>
+    public static void CoefficientGradients(float y, float theta, float rate, TraceModulation modulation, float gDecay, float gGain,
+        ref float gRate, ref float gY, ref float gTheta)
+    {
+        gRate += gGain * y * (y - theta);
+        gY += gGain * rate * (2f * y - theta);
+        gTheta -= gGain * rate * y;
+    }
 }

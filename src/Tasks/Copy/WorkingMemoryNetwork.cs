@@ -104,12 +104,7 @@ public sealed class WorkingMemoryState
         float output = 0f;
         if (Snn is not null)
         {
-            switch (Network.Rule!.Terms)
-            {
-                case PdlfTermSet.Abcd: PdlfNetwork.StepScalar<AbcdTerms>(Snn, Network.Rule, input, _snnOutput); break;
-                case PdlfTermSet.Acd: PdlfNetwork.StepScalar<AcdTerms>(Snn, Network.Rule, input, _snnOutput); break;
-                default: PdlfNetwork.StepScalar<BdTerms>(Snn, Network.Rule, input, _snnOutput); break;
-            }
+            PdlfNetwork.StepScalar(Snn, Network.Rule!, input, _snnOutput);
             output += _snnOutput[0];
         }
         if (Gru is not null) output += PdlfFast.Kernel.Recurrent.Gru.StepScalar(Gru, Network.Gru!, input);

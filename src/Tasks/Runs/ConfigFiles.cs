@@ -91,13 +91,11 @@ public static class ConfigFiles
 /// <summary>The PDLF term sets by name (<c>--rule</c>); an unknown name is an error, never a default.</summary>
 public static class TermSets
 {
-    public static readonly string[] Names = ["abcd", "acd", "bd"];
+    /// <summary>The names <c>--rule</c> accepts (<see cref="PdlfTermSets.Names"/>).</summary>
+    public static IReadOnlyList<string> Names => PdlfTermSets.Names;
 
-    public static PdlfTermSet Parse(string name) => name switch
-    {
-        "abcd" => PdlfTermSet.Abcd,
-        "acd" => PdlfTermSet.Acd,
-        "bd" => PdlfTermSet.Bd,
-        _ => throw new ConfigException($"--rule must be one of {string.Join(", ", Names)} (got '{name}')"),
-    };
+    /// <summary>The term set named by <c>--rule</c>; an unknown name is a <see cref="ConfigException"/>.</summary>
+    public static PdlfTermSet Parse(string name) => PdlfTermSets.TryParse(name, out var terms)
+        ? terms
+        : throw new ConfigException($"--rule must be one of {string.Join(", ", Names)} (got '{name}')");
 }

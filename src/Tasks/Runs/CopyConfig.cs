@@ -68,7 +68,7 @@ public sealed record CopyConfig
     public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainResetFraction, FitnessKind);
 
     public static readonly string[] Models = ["pdlf", "gru", "snn"];
-    public static string[] Rules => TermSets.Names;
+    public static IReadOnlyList<string> Rules => TermSets.Names;
     public static string[] Strategies => Training.Evolution.Strategies.Names;
     public static readonly string[] Fitnesses = ["auto", "accuracy", "squared-error"];
 

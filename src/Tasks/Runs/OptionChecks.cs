@@ -13,7 +13,7 @@ public sealed class OptionChecks
         return this;
     }
 
-    public OptionChecks OneOf(string option, string value, string[] allowed)
+    public OptionChecks OneOf(string option, string value, IReadOnlyList<string> allowed)
     {
         if (!allowed.Contains(value)) _problems.Add($"{option} must be one of {string.Join(", ", allowed)} (got '{value}').");
         return this;

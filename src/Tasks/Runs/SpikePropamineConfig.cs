@@ -57,7 +57,13 @@ public sealed record SpikePropamineConfig
 
     /// <summary>none = the same SNN without plasticity (alpha fixed at 0).</summary>
     public static readonly string[] Rules =
-        ["none", "hebbian", "oja", "bcm", "hebbian-neuromod", "oja-neuromod", "bcm-neuromod", "hebbian-retroactive"];
+    [
+        "none",
+        .. TraceRules.Names,
+        .. TraceRules.Names.Select(rule => rule + "-neuromod"),
+        // Retroactive modulation gates a Hebbian eligibility trace only (PlasticSnnSpec.Validate).
+        TraceRules.Name(TraceRule.Hebbian) + "-retroactive",
+    ];
     public static readonly string[] Trainers = ["bptt", "es"];
     public static readonly string[] TaskNames = ["cue", "copy"];
 
@@ -89,13 +95,9 @@ public sealed record SpikePropamineConfig
         if (!Rules.Contains(Rule)) throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
         var parts = Rule.Split('-');
         // "none" keeps the Hebbian layout with plasticity switched off (alpha fixed at 0).
-        var rule = parts[0] switch
-        {
-            "hebbian" or "none" => TraceRule.Hebbian,
-            "oja" => TraceRule.Oja,
-            "bcm" => TraceRule.Bcm,
-            _ => throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')"),
-        };
+        var rule = TraceRule.Hebbian;
+        if (parts[0] != "none" && !TraceRules.TryParse(parts[0], out rule))
+            throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
         var modulation = parts.Length < 2 ? TraceModulation.None
             : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
         var (inputs, outputs, _) = TaskShape;

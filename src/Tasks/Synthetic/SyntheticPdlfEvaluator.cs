@@ -44,12 +44,13 @@ public readonly struct SyntheticPdlfEvaluator : IFitnessEvaluator<SyntheticPdlfW
         worker.Rule.Load(parameters);
         int offset = (int)(episode.Seed % DistinctObservations);
         // Dispatch on the term set once per episode, so the step loop calls one specialised step.
-        return Terms switch
-        {
-            PdlfTermSet.Abcd => Run<AbcdTerms>(worker, offset),
-            PdlfTermSet.Acd => Run<AcdTerms>(worker, offset),
-            _ => Run<BdTerms>(worker, offset),
-        };
+        var run = new RunAction(this, worker, offset);
+        return PdlfTermSets.Dispatch<RunAction, float>(Terms, ref run);
+    }
+
+    private readonly struct RunAction(SyntheticPdlfEvaluator evaluator, SyntheticPdlfWorker worker, int offset) : IPdlfTermsAction<float>
+    {
+        public float Invoke<TTerms>() where TTerms : struct, IPdlfTerms => evaluator.Run<TTerms>(worker, offset);
     }
 
     private float Run<TTerms>(SyntheticPdlfWorker worker, int offset) where TTerms : struct, IPdlfTerms

@@ -35,11 +35,36 @@ public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.
 
     private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate)
     {
-        switch (rule)
+        var action = new CoefficientsAction(modulation, y, theta, rate, _decay, _gain, width);
+        TraceRules.Dispatch<CoefficientsAction, bool>(rule, ref action);
+    }
+
+    private readonly ref struct CoefficientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,
+        ReadOnlySpan<float> rate, Span<float> decay, Span<float> gain, SimdWidth width) : ITraceRuleAction<bool>
+    {
+        private readonly ReadOnlySpan<float> _y = y, _theta = theta, _rate = rate;
+        private readonly Span<float> _decay = decay, _gain = gain;
+
+        public bool Invoke<TRule>() where TRule : struct, ITraceRule
         {
-            case TraceRule.Hebbian: TracePlasticity.Coefficients<HebbianRule>(y, theta, rate, modulation, _decay, _gain, width); break;
-            case TraceRule.Oja: TracePlasticity.Coefficients<OjaRule>(y, theta, rate, modulation, _decay, _gain, width); break;
-            default: TracePlasticity.Coefficients<BcmRule>(y, theta, rate, modulation, _decay, _gain, width); break;
+            TracePlasticity.Coefficients<TRule>(_y, _theta, _rate, modulation, _decay, _gain, width);
+            return true;
+        }
+    }
+
+    /// <summary>dL/drate, dL/dy, dL/dtheta of every column from dL/ddecay and dL/dgain, through the rule's coefficients.</summary>
+    private readonly ref struct ColumnGradientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,
+        ReadOnlySpan<float> rate, ReadOnlySpan<float> gDecay, ReadOnlySpan<float> gGain, Span<float> gRate, Span<float> gY, Span<float> gTheta)
+        : ITraceRuleAction<bool>
+    {
+        private readonly ReadOnlySpan<float> _y = y, _theta = theta, _rate = rate, _gDecay = gDecay, _gGain = gGain;
+        private readonly Span<float> _gRate = gRate, _gY = gY, _gTheta = gTheta;
+
+        public bool Invoke<TRule>() where TRule : struct, ITraceRule
+        {
+            for (int j = 0; j < _gDecay.Length; j++)
+                TRule.CoefficientGradients(_y[j], _theta[j], _rate[j], modulation, _gDecay[j], _gGain[j], ref _gRate[j], ref _gY[j], ref _gTheta[j]);
+            return true;
         }
     }
 
@@ -130,27 +155,7 @@ public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.
             TensorPrimitives.MultiplyAdd(passed, xi, gGain, gGain);
             TensorPrimitives.Multiply(passed, decay, gHRow);
         }
-        bool modulated = modulation != TraceModulation.None;
-        for (int j = 0; j < columns; j++)
-        {
-            float yj = y[j], r = rate[j], gd = gDecay[j], gg = gGain[j];
-            switch (rule)
-            {
-                case TraceRule.Hebbian: // decay 1 - r (plain) or 1 (neuromodulated), gain r y
-                    gRate[j] += gg * yj - (modulated ? 0f : gd);
-                    gy[j] = MathF.FusedMultiplyAdd(gg, r, gy[j]);
-                    break;
-                case TraceRule.Oja: // decay 1 - r y^2, gain r y
-                    gRate[j] += gg * yj - gd * yj * yj;
-                    gy[j] += gg * r - 2f * gd * r * yj;
-                    break;
-                default: // BCM: decay 1, gain r y (y - theta)
-                    float theta = thetaPrevious[j];
-                    gRate[j] += gg * yj * (yj - theta);
-                    gy[j] += gg * r * (2f * yj - theta);
-                    gTheta[j] -= gg * r * yj;
-                    break;
-            }
-        }
+        var columnGradients = new ColumnGradientsAction(modulation, y[..columns], thetaPrevious, rate, gDecay, gGain, gRate, gy, gTheta);
+        TraceRules.Dispatch<ColumnGradientsAction, bool>(rule, ref columnGradients);
     }
 }
