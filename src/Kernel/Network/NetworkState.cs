@@ -47,8 +47,9 @@ public sealed class NetworkState
     /// <summary>Normalised observation of the current step (padded with zeros).</summary>
     public Span<float> Input => _block.Segment(_input);
     /// <summary>
-    /// Step scratch: the layer-1 current <c>I = x . W1</c> (effective weights) of the current step, one float per
-    /// stored hidden column (<see cref="NetworkSpec.Input"/>.Stride). Overwritten by every step.
+    /// Step scratch: the layer-1 current <c>I = x . W1</c> (effective weights; plus b1 in the direct-weight network) of
+    /// the current step, one float per stored hidden column (<see cref="NetworkSpec.Input"/>.Stride). Overwritten by
+    /// every step.
     /// </summary>
     public Span<float> HiddenCurrent => _block.Segment(_hiddenCurrent);
     /// <summary>Hidden LIF membrane potentials v, one per stored hidden column (padding stays 0).</summary>
@@ -56,8 +57,8 @@ public sealed class NetworkState
     /// <summary>Hidden ternary spikes s of the last step (-1, 0 or +1), one per stored hidden column.</summary>
     public Span<float> Spikes => _block.Segment(_spikes);
     /// <summary>
-    /// Hidden spike traces tr, in [-1, 1], one per stored hidden column: the postsynaptic activity y of layer 1's rule
-    /// and the presynaptic activity x of layer 2's.
+    /// Hidden spike traces tr, in [-1, 1], one per stored hidden column. In PDLF they are the postsynaptic activity y
+    /// of layer 1's rule and the presynaptic activity x of layer 2's.
     /// </summary>
     public Span<float> Trace => _block.Segment(_trace);
     /// <summary>Raw output of the current step (before any readout non-linearity), padded.</summary>
@@ -81,7 +82,8 @@ public sealed class NetworkState
 
     /// <summary>
     /// Multiplier from stored to effective layer-1 weights: the previous plasticity pass's <c>1 / max|W|</c>, 1 after
-    /// <see cref="Reset"/>. Set by the step; a host that rewrites the stored weights sets it to match.
+    /// <see cref="Reset"/>. Set by the PDLF step (the direct-weight step ignores it); a host that rewrites the stored
+    /// weights sets it to match.
     /// </summary>
     public float InputScale { get; set; }
     /// <summary>Multiplier from stored to effective layer-2 weights (see <see cref="InputScale"/>).</summary>
