@@ -1,14 +1,20 @@
 using System.Numerics;
+using CommunityToolkit.HighPerformance;
 
 namespace PdlfFast.Kernel.Layers;
 
 /// <summary>
 /// Storage of one synapse matrix: row i holds presynaptic neuron i's synapses onto every postsynaptic neuron,
 /// contiguous, so spikes propagate as signed row additions and plasticity vectorises along the row. Rows are
-/// <see cref="Stride"/> floats apart; the <see cref="Stride"/> - <see cref="Columns"/> padding floats stay zero.
+/// <see cref="Stride"/> floats apart; the <see cref="Stride"/> - <see cref="Columns"/> padding floats stay zero
+/// (docs/design.md, "Memory layout and kernels"). Synapse (i, j) lives at flat index <c>i * Stride + j</c>.
 /// </summary>
 public readonly record struct LayerShape
 {
+    /// <summary>A layout of <paramref name="rows"/> x <paramref name="columns"/> synapses with rows <paramref name="stride"/> floats apart.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="rows"/> or <paramref name="columns"/> is below 1, or <paramref name="stride"/> is below <paramref name="columns"/>.
+    /// </exception>
     public LayerShape(int rows, int columns, int stride)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
@@ -26,7 +32,9 @@ public readonly record struct LayerShape
     /// <summary>Floats between the starts of consecutive rows.</summary>
     public int Stride { get; }
 
+    /// <summary>Real synapses, <see cref="Rows"/> x <see cref="Columns"/>: the length of a dense (unpadded) copy.</summary>
     public int Synapses => Rows * Columns;
+    /// <summary>Floats the padded storage needs, <see cref="Rows"/> x <see cref="Stride"/>.</summary>
     public int StorageLength => Rows * Stride;
 
     /// <summary>Rows of exactly <paramref name="columns"/> floats (no padding).</summary>
@@ -44,12 +52,36 @@ public readonly record struct LayerShape
         return new LayerShape(rows, columns, stride);
     }
 
+    /// <summary>Flat storage index of synapse (<paramref name="row"/>, <paramref name="column"/>); not range-checked.</summary>
     public int Index(int row, int column) => row * Stride + column;
 
-    /// <summary>Throws unless <paramref name="weights"/> can hold this shape.</summary>
+    /// <summary>Throws unless a span of <paramref name="weightsLength"/> floats can hold this shape (<see cref="StorageLength"/> or more).</summary>
+    /// <param name="weightsLength">Length of the storage span.</param>
+    /// <param name="name">Parameter name reported in the exception.</param>
+    /// <exception cref="ArgumentException">The span is too short.</exception>
     public void Validate(int weightsLength, string name = "weights")
     {
         if (weightsLength < StorageLength)
             throw new ArgumentException($"{name} has {weightsLength} floats; a {Rows}x{Columns} layer with stride {Stride} needs {StorageLength}.", name);
+    }
+
+    /// <summary>
+    /// <paramref name="storage"/> seen as the <see cref="Rows"/> x <see cref="Columns"/> matrix it holds: element
+    /// [i, j] is flat index <c>i * Stride + j</c>, and the row padding is skipped (pitch <c>Stride - Columns</c>), so
+    /// a host never sees or writes it. Allocates nothing. Kernels keep working on the flat span; this is for hosts.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="storage"/> is shorter than <see cref="StorageLength"/>.</exception>
+    public Span2D<float> AsSpan2D(Span<float> storage)
+    {
+        Validate(storage.Length, nameof(storage));
+        return storage.AsSpan2D(0, Rows, Columns, Stride - Columns);
+    }
+
+    /// <summary>Read-only form of <see cref="AsSpan2D"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="storage"/> is shorter than <see cref="StorageLength"/>.</exception>
+    public ReadOnlySpan2D<float> AsReadOnlySpan2D(ReadOnlySpan<float> storage)
+    {
+        Validate(storage.Length, nameof(storage));
+        return storage.AsSpan2D(0, Rows, Columns, Stride - Columns);
     }
 }

@@ -9,10 +9,20 @@ namespace PdlfFast.Kernel.Layers;
 /// normalisation factor: <c>current[j] = scale * sum_i x[i] * W[i, j]</c>, for every stored column j &lt; Stride
 /// (padding columns hold zero weights, so their current is zero). Each output column accumulates its rows in
 /// ascending order with fused multiply-adds in every path, so results are bit-identical across vector widths.
+/// All kernels allocate nothing. <c>current</c> spans need <see cref="LayerShape.Stride"/> floats (the padded
+/// columns are written too), presynaptic spans <see cref="LayerShape.Rows"/>.
 /// </summary>
 public static class Propagation
 {
     /// <summary>Dense projection for real-valued input (e.g. normalised observations).</summary>
+    /// <param name="input">Presynaptic activity x, at least <see cref="LayerShape.Rows"/> values.</param>
+    /// <param name="weights">Stored weights in <paramref name="shape"/>'s layout.</param>
+    /// <param name="shape">Layout of <paramref name="weights"/>.</param>
+    /// <param name="scale">Stored-to-effective weight multiplier (1 for unnormalised layers).</param>
+    /// <param name="current">Receives <see cref="LayerShape.Stride"/> currents (overwritten, not accumulated).</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="shape"/>.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static void Dense(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, float scale,
         Span<float> current, SimdWidth width = SimdWidth.Auto)
     {
@@ -90,6 +100,17 @@ public static class Propagation
     /// block's weights sit in L1, so a matrix larger than L1 is read from L2 once per step instead of once per sample.
     /// Each output still sums its rows in ascending order with FMA: results equal <see cref="Dense"/> bit for bit.
     /// </summary>
+    /// <param name="inputs">Sample b's input starts at <c>b * inputStride</c>.</param>
+    /// <param name="inputStride">Floats between samples' inputs, at least <see cref="LayerShape.Rows"/>.</param>
+    /// <param name="weights">Stored weights in <paramref name="shape"/>'s layout, shared by all samples.</param>
+    /// <param name="shape">Layout of <paramref name="weights"/>.</param>
+    /// <param name="scale">Stored-to-effective weight multiplier.</param>
+    /// <param name="currents">Sample b's <see cref="LayerShape.Stride"/> currents start at <c>b * currentStride</c>.</param>
+    /// <param name="currentStride">Floats between samples' currents, at least <see cref="LayerShape.Stride"/>.</param>
+    /// <param name="batch">Samples; 0 does nothing.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span or stride is too small.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
     public static void DenseBatch(ReadOnlySpan<float> inputs, int inputStride, ReadOnlySpan<float> weights, LayerShape shape,
         float scale, Span<float> currents, int currentStride, int batch, SimdWidth width = SimdWidth.Auto)
     {
@@ -181,7 +202,7 @@ public static class Propagation
         TVec.Store(TVec.Multiply(a1, scale), ref output, j + count);
     }
 
-    /// <summary>Plain scalar twin of <see cref="Dense"/>.</summary>
+    /// <summary>Plain scalar twin of <see cref="Dense"/> (same bits; tests and bench baseline).</summary>
     public static void DenseScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, LayerShape shape, float scale,
         Span<float> current)
     {
@@ -191,8 +212,17 @@ public static class Propagation
 
     /// <summary>
     /// Ternary spikes (-1, 0, +1) as signed row additions: silent neurons cost one comparison, found a vector of
-    /// spikes at a time. Any positive spike value adds its row and any negative one subtracts it.
+    /// spikes at a time. Any positive spike value adds its row and any negative one subtracts it, so magnitudes
+    /// other than 1 are ignored. Rows are added in ascending order, then the sum is scaled once.
     /// </summary>
+    /// <param name="spikes">Presynaptic spikes, at least <see cref="LayerShape.Rows"/> values.</param>
+    /// <param name="weights">Stored weights in <paramref name="shape"/>'s layout.</param>
+    /// <param name="shape">Layout of <paramref name="weights"/>.</param>
+    /// <param name="scale">Stored-to-effective weight multiplier.</param>
+    /// <param name="current">Receives <see cref="LayerShape.Stride"/> currents (overwritten).</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="shape"/>.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static void Spikes(ReadOnlySpan<float> spikes, ReadOnlySpan<float> weights, LayerShape shape, float scale,
         Span<float> current, SimdWidth width = SimdWidth.Auto)
     {
@@ -282,7 +312,7 @@ public static class Propagation
             TVec.Store(TVec.Multiply(TVec.Load(ref v, j), scaleV), ref v, j);
     }
 
-    /// <summary>Plain scalar twin of <see cref="Spikes"/>.</summary>
+    /// <summary>Plain scalar twin of <see cref="Spikes"/> (same bits; tests and bench baseline).</summary>
     public static void SpikesScalar(ReadOnlySpan<float> spikes, ReadOnlySpan<float> weights, LayerShape shape, float scale,
         Span<float> current)
     {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using CommunityToolkit.HighPerformance;
 using PdlfFast.Kernel.Memory;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Neurons;
@@ -16,6 +17,9 @@ public sealed class DirectWeightParameters
     private readonly AlignedBlock _block;
     private readonly BlockSegment _inputWeights, _hiddenBias, _outputWeights, _outputBias;
 
+    /// <summary>Allocates zeroed parameters for <paramref name="spec"/>; fill them with <see cref="Load"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="spec"/> is not a <see cref="NetworkVariant.DirectWeight"/> network.</exception>
     public DirectWeightParameters(NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -30,15 +34,27 @@ public sealed class DirectWeightParameters
         _block = new AlignedBlock(layout.Total);
     }
 
+    /// <summary>The network these parameters were built for.</summary>
     public NetworkSpec Spec { get; }
+    /// <summary>W1 in <see cref="NetworkSpec.Input"/> layout (row = input, padded stride, padding zero).</summary>
     public Span<float> InputWeights => _block.Segment(_inputWeights);
+    /// <summary>b1, one per stored hidden column (<see cref="NetworkSpec.Input"/>.Stride; padding zero).</summary>
     public Span<float> HiddenBias => _block.Segment(_hiddenBias);
+    /// <summary>W2 in <see cref="NetworkSpec.Output"/> layout (row = hidden neuron, padded stride, padding zero).</summary>
     public Span<float> OutputWeights => _block.Segment(_outputWeights);
+    /// <summary>b2, one per stored output column (<see cref="NetworkSpec.Output"/>.Stride; padding zero).</summary>
     public Span<float> OutputBias => _block.Segment(_outputBias);
 
+    /// <summary>W1 as an InputSize x HiddenSize matrix over <see cref="InputWeights"/>, padding skipped. Allocates nothing.</summary>
+    public Span2D<float> InputWeights2D => Spec.Input.AsSpan2D(InputWeights);
+    /// <summary>W2 as a HiddenSize x OutputSize matrix over <see cref="OutputWeights"/>, padding skipped. Allocates nothing.</summary>
+    public Span2D<float> OutputWeights2D => Spec.Output.AsSpan2D(OutputWeights);
+
+    /// <summary>Genome floats for <paramref name="spec"/>: both weight matrices (unpadded) plus both bias vectors.</summary>
     public static int GenomeLength(NetworkSpec spec) => spec.Synapses + spec.HiddenSize + spec.OutputSize;
 
     /// <summary>Copies an individual's genome into the padded layout. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="genome"/> is not <see cref="GenomeLength"/> long.</exception>
     public void Load(ReadOnlySpan<float> genome)
     {
         int expected = GenomeLength(Spec);
@@ -66,6 +82,17 @@ public sealed class DirectWeightParameters
 /// </summary>
 public static class DirectWeightNetwork
 {
+    /// <summary>
+    /// Runs one step: writes <see cref="NetworkSpec.OutputSize"/> actions and advances the state's membranes, spikes
+    /// and traces. Allocates nothing; <paramref name="width"/> changes only the speed (bit-identical results).
+    /// </summary>
+    /// <param name="state">The episode's state; its spec must equal <paramref name="parameters"/>' spec.</param>
+    /// <param name="parameters">The individual's weights and biases (read only).</param>
+    /// <param name="observation">Exactly <see cref="NetworkSpec.InputSize"/> values, already normalised.</param>
+    /// <param name="action">At least <see cref="NetworkSpec.OutputSize"/> values; receives the actions, each in [-1, 1].</param>
+    /// <param name="width">Vector width; <see cref="SimdWidth.Auto"/> is the widest fast one.</param>
+    /// <exception cref="ArgumentException">Spec mismatch or span lengths (see <see cref="NetworkState.CheckStep"/>).</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static void Step(NetworkState state, DirectWeightParameters parameters, ReadOnlySpan<float> observation,
         Span<float> action, SimdWidth width = SimdWidth.Auto)
     {

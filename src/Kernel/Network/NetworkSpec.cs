@@ -15,12 +15,16 @@ public enum NetworkVariant
 /// <summary>
 /// A two-layer spiking network: input -> <see cref="HiddenSize"/> LIF neurons -> output.
 /// Layer 1 (<see cref="Input"/>) maps the normalised observation to the hidden layer, layer 2 (<see cref="Output"/>)
-/// maps hidden spikes to the output.
+/// maps hidden spikes to the output. Immutable; equal specs describe the same storage, so states and parameters
+/// built for equal specs fit each other.
 /// </summary>
 public sealed record NetworkSpec
 {
+    /// <summary>Largest size of any layer (65,536 neurons): keeps every storage length and genome index within int.</summary>
     public const int MaxLayerSize = 1 << 16;
 
+    /// <summary>A network of the given sizes; the layer layouts are <see cref="LayerShape.Padded"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is outside 1..<see cref="MaxLayerSize"/>, or <paramref name="variant"/> is undefined.</exception>
     public NetworkSpec(int inputSize, int hiddenSize, int outputSize, NetworkVariant variant = NetworkVariant.Pdlf)
     {
         Check(inputSize, nameof(inputSize));
@@ -35,9 +39,13 @@ public sealed record NetworkSpec
         Output = LayerShape.Padded(hiddenSize, outputSize);
     }
 
+    /// <summary>Observation length (for locomotion: the normalised observation plus the appended task target).</summary>
     public int InputSize { get; }
+    /// <summary>LIF neurons in the hidden layer (128 in the paper's networks).</summary>
     public int HiddenSize { get; }
+    /// <summary>Action length.</summary>
     public int OutputSize { get; }
+    /// <summary>Neuron model and readout.</summary>
     public NetworkVariant Variant { get; }
 
     /// <summary>Layer 1 storage: InputSize rows of HiddenSize synapses (padded).</summary>
@@ -45,10 +53,13 @@ public sealed record NetworkSpec
     /// <summary>Layer 2 storage: HiddenSize rows of OutputSize synapses (padded).</summary>
     public LayerShape Output { get; }
 
+    /// <summary>Real synapses of both layers (padding excluded): the per-parameter genome length of a PDLF rule.</summary>
     public int Synapses => Input.Synapses + Output.Synapses;
 
+    /// <summary>The hidden layer's LIF constants for <see cref="Variant"/>.</summary>
     public LifParameters Neuron => Variant == NetworkVariant.Pdlf ? LifParameters.Pdlf : LifParameters.DirectWeight;
 
+    /// <summary>Sizes and variant, e.g. <c>28-128-8 Pdlf</c>.</summary>
     public override string ToString() => $"{InputSize}-{HiddenSize}-{OutputSize} {Variant}";
 
     private static void Check(int size, string name)

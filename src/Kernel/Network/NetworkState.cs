@@ -1,3 +1,4 @@
+using CommunityToolkit.HighPerformance;
 using PdlfFast.Kernel.Memory;
 
 namespace PdlfFast.Kernel.Network;
@@ -8,13 +9,16 @@ namespace PdlfFast.Kernel.Network;
 /// fast weights. Fast weights are stored unnormalised together with a per-layer <see cref="InputScale"/> /
 /// <see cref="OutputScale"/>: the weights in effect are <c>scale * stored</c>, which lets the plasticity pass fold
 /// the <c>W / max|W|</c> normalisation into its next update instead of making a second pass over the matrix.
-/// Not thread-safe: one state per concurrently running episode.
+/// Not thread-safe: one state per concurrently running episode. All vectors are padded to whole vectors; padding stays
+/// zero (docs/design.md, "Memory layout and kernels"). Every span property is a view of the block: it allocates nothing.
 /// </summary>
 public sealed class NetworkState
 {
     private readonly AlignedBlock _block;
     private readonly BlockSegment _input, _hiddenCurrent, _membrane, _spikes, _trace, _output, _inputWeights, _outputWeights;
 
+    /// <summary>Allocates the state block (<see cref="Bytes"/>; about 20 KB for 28-128-8) and resets it.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
     public NetworkState(NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -34,6 +38,7 @@ public sealed class NetworkState
         Reset();
     }
 
+    /// <summary>The network this state was built for.</summary>
     public NetworkSpec Spec { get; }
 
     /// <summary>Bytes of the state block (for cache-footprint reports).</summary>
@@ -41,9 +46,20 @@ public sealed class NetworkState
 
     /// <summary>Normalised observation of the current step (padded with zeros).</summary>
     public Span<float> Input => _block.Segment(_input);
+    /// <summary>
+    /// Step scratch: the layer-1 current <c>I = x . W1</c> (effective weights; plus b1 in the direct-weight network) of
+    /// the current step, one float per stored hidden column (<see cref="NetworkSpec.Input"/>.Stride). Overwritten by
+    /// every step.
+    /// </summary>
     public Span<float> HiddenCurrent => _block.Segment(_hiddenCurrent);
+    /// <summary>Hidden LIF membrane potentials v, one per stored hidden column (padding stays 0).</summary>
     public Span<float> Membrane => _block.Segment(_membrane);
+    /// <summary>Hidden ternary spikes s of the last step (-1, 0 or +1), one per stored hidden column.</summary>
     public Span<float> Spikes => _block.Segment(_spikes);
+    /// <summary>
+    /// Hidden spike traces tr, in [-1, 1], one per stored hidden column. In PDLF they are the postsynaptic activity y
+    /// of layer 1's rule and the presynaptic activity x of layer 2's.
+    /// </summary>
     public Span<float> Trace => _block.Segment(_trace);
     /// <summary>Raw output of the current step (before any readout non-linearity), padded.</summary>
     public Span<float> Output => _block.Segment(_output);
@@ -52,12 +68,28 @@ public sealed class NetworkState
     /// <summary>Stored (unnormalised) layer-2 fast weights in <see cref="NetworkSpec.Output"/> layout.</summary>
     public Span<float> OutputWeights => _block.Segment(_outputWeights);
 
-    /// <summary>Multiplier from stored to effective layer-1 weights.</summary>
+    /// <summary>
+    /// <see cref="InputWeights"/> as an InputSize x HiddenSize matrix (row = presynaptic input, column = hidden
+    /// neuron), padding skipped; writes go to the stored weights. Values are stored, not effective: multiply by
+    /// <see cref="InputScale"/> (or use <see cref="CopyEffectiveWeights"/>). Allocates nothing.
+    /// </summary>
+    public Span2D<float> InputWeights2D => Spec.Input.AsSpan2D(InputWeights);
+    /// <summary>
+    /// <see cref="OutputWeights"/> as a HiddenSize x OutputSize matrix (row = hidden neuron, column = output), padding
+    /// skipped; stored values, effective = <see cref="OutputScale"/> * stored. Allocates nothing.
+    /// </summary>
+    public Span2D<float> OutputWeights2D => Spec.Output.AsSpan2D(OutputWeights);
+
+    /// <summary>
+    /// Multiplier from stored to effective layer-1 weights: the previous plasticity pass's <c>1 / max|W|</c>, 1 after
+    /// <see cref="Reset"/>. Set by the PDLF step (the direct-weight step ignores it); a host that rewrites the stored
+    /// weights sets it to match.
+    /// </summary>
     public float InputScale { get; set; }
-    /// <summary>Multiplier from stored to effective layer-2 weights.</summary>
+    /// <summary>Multiplier from stored to effective layer-2 weights (see <see cref="InputScale"/>).</summary>
     public float OutputScale { get; set; }
 
-    /// <summary>Number of hidden neurons that spiked in the last step.</summary>
+    /// <summary>Number of hidden neurons that spiked in the last step (set by the step; for activity statistics).</summary>
     public int HiddenSpikeCount { get; set; }
 
     /// <summary>Starts a new episode: all activity, traces and weights zero. Allocates nothing.</summary>
@@ -83,7 +115,14 @@ public sealed class NetworkState
     /// <summary>
     /// Checks a step's arguments against this state: the parameters (<paramref name="what"/>, passed as
     /// <paramref name="parameterName"/>) were built for the same network, the observation and action fit it.
+    /// Public for step implementations in other assemblies (the PDLF step lives in PdlfFast.Rules).
     /// </summary>
+    /// <param name="builtFor">The spec the rule or parameters were built for.</param>
+    /// <param name="what">Subject of the error message, e.g. "Rule was".</param>
+    /// <param name="parameterName">Name reported when <paramref name="builtFor"/> does not match.</param>
+    /// <param name="observation">Must hold exactly <see cref="NetworkSpec.InputSize"/> values.</param>
+    /// <param name="action">Must hold at least <see cref="NetworkSpec.OutputSize"/> values.</param>
+    /// <exception cref="ArgumentException">Any of the checks fails.</exception>
     public void CheckStep(NetworkSpec builtFor, string what, string parameterName, ReadOnlySpan<float> observation, Span<float> action)
     {
         if (!ReferenceEquals(Spec, builtFor) && Spec != builtFor)
@@ -94,7 +133,14 @@ public sealed class NetworkState
             throw new ArgumentException($"Action span has {action.Length} values; the network outputs {Spec.OutputSize}.", nameof(action));
     }
 
-    /// <summary>Copies the effective (normalised) weights of layer 1 or 2 into a dense row-major matrix.</summary>
+    /// <summary>
+    /// Copies the effective (normalised, <c>scale * stored</c>) weights of layer 1 or 2 into a dense row-major
+    /// (pre x post) matrix without padding: element (i, j) goes to <c>i * Columns + j</c>.
+    /// </summary>
+    /// <param name="layer">1 (input to hidden) or 2 (hidden to output).</param>
+    /// <param name="destination">At least the layer's <see cref="Layers.LayerShape.Synapses"/> floats.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not 1 or 2.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
     public void CopyEffectiveWeights(int layer, Span<float> destination)
     {
         var shape = layer switch

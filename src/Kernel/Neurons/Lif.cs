@@ -15,6 +15,11 @@ namespace PdlfFast.Kernel.Neurons;
 /// flush-to-zero mode does for the reference: a silent neuron's trace decays by 1/e per step and would otherwise
 /// turn subnormal after ~90 steps, where every multiply takes a slow microcode path (measured: 2x slower steps).
 /// </summary>
+/// <param name="Decay">Membrane decay per step (1/tau; 1/e for PDLF).</param>
+/// <param name="InputGain">Weight of the input current (1 - 1/tau).</param>
+/// <param name="Threshold">Firing threshold theta, applied to |v| (ternary spikes).</param>
+/// <param name="TraceDecay">Spike-trace decay per step.</param>
+/// <param name="TraceGain">Weight of the new spike in the trace; with <c>TraceDecay + TraceGain = 1</c> the trace stays in [-1, 1].</param>
 public readonly record struct LifParameters(float Decay, float InputGain, float Threshold, float TraceDecay, float TraceGain)
 {
     private const float InverseE = 0.36787944117144233f;
@@ -26,15 +31,28 @@ public readonly record struct LifParameters(float Decay, float InputGain, float 
     public static LifParameters DirectWeight { get; } = new(0.5f, 0.5f, 1f, InverseE, 1f - InverseE);
 }
 
+/// <summary>
+/// The LIF layer step of <see cref="LifParameters"/>, vectorised, with its scalar twin. Lane-wise with FMA in every
+/// path, so all widths give the same bits (docs/design.md, "Vector paths and determinism").
+/// </summary>
 public static class Lif
 {
     /// <summary>2^-126: magnitudes below it are flushed to zero (see <see cref="LifParameters"/>).</summary>
     public const float SmallestNormal = 1.17549435E-38f;
 
     /// <summary>
-    /// Advances membranes, spikes and traces of one layer by one step. All spans have the same length.
-    /// Returns the number of spiking neurons.
+    /// Advances membranes, spikes and traces of one layer by one step, in place. All spans have the same length
+    /// (padded lengths are fine: zero current keeps padding silent). Allocates nothing.
     /// </summary>
+    /// <param name="membrane">v, updated.</param>
+    /// <param name="current">This step's input current I (already scaled to effective weights).</param>
+    /// <param name="spikes">Receives s: -1, 0 or +1.</param>
+    /// <param name="trace">tr, updated.</param>
+    /// <param name="p">The neuron constants.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <returns>The number of neurons that spiked (either sign).</returns>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static int Step(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
         in LifParameters p, SimdWidth width = SimdWidth.Auto)
     {
@@ -89,7 +107,11 @@ public static class Lif
         return count;
     }
 
-    /// <summary>Plain scalar twin of <see cref="Step"/>, kept for tests and as the bench baseline.</summary>
+    /// <summary>
+    /// Plain scalar twin of <see cref="Step"/>: same results bit for bit, kept for tests and as the bench baseline.
+    /// Unlike <see cref="Step"/> it does not check span lengths (the spans must be at least <paramref name="membrane"/>'s length).
+    /// </summary>
+    /// <returns>The number of neurons that spiked.</returns>
     public static int StepScalar(Span<float> membrane, ReadOnlySpan<float> current, Span<float> spikes, Span<float> trace,
         in LifParameters p)
     {

@@ -9,9 +9,12 @@ namespace PdlfFast.Kernel.Observation;
 /// Statistics are kept in double; the normalisation itself is one fused multiply-add and a clamp per element with
 /// float scale and offset cached after each update. <see cref="Frozen"/> stops updates (evaluation, or a generation
 /// that must see fixed statistics). Merging per-worker normalisers must happen in a fixed order for determinism.
+/// Until two observations were seen, normalisation uses mean 0 and variance 1 (the identity, then clipped).
+/// Not thread-safe for updates; after <see cref="Prepare"/>, concurrent <see cref="Normalise"/> calls only read.
 /// </summary>
 public sealed class ObservationNormaliser
 {
+    /// <summary>The reference's clip: normalised values lie in [-5, 5].</summary>
     public const float DefaultClipLimit = 5f;
     private const double Epsilon = 1e-8;
 
@@ -19,6 +22,8 @@ public sealed class ObservationNormaliser
     private readonly float[] _scale, _offset;
     private bool _dirty = true;
 
+    /// <summary>Empty statistics for observations of <paramref name="size"/> values. Allocates four arrays of that length.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is below 1 or <paramref name="clipLimit"/> is not positive.</exception>
     public ObservationNormaliser(int size, float clipLimit = DefaultClipLimit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
@@ -31,15 +36,25 @@ public sealed class ObservationNormaliser
         _offset = new float[size];
     }
 
+    /// <summary>Observation length.</summary>
     public int Size { get; }
+    /// <summary>Normalised values are clamped to [-ClipLimit, ClipLimit].</summary>
     public float ClipLimit { get; }
+    /// <summary>Observations the statistics hold (updates plus merged counts).</summary>
     public long Count { get; private set; }
+    /// <summary>
+    /// When set, <see cref="Update"/> ignores observations. <see cref="Merge"/>, <see cref="Reset"/> and
+    /// <see cref="ImportState"/> still change the statistics.
+    /// </summary>
     public bool Frozen { get; set; }
+    /// <summary>Running mean per dimension (0 before the first observation).</summary>
     public ReadOnlySpan<double> Mean => _mean;
 
     /// <summary>Population variance of dimension i (1 until two observations were seen).</summary>
     public double Variance(int i) => Count < 2 ? 1.0 : _m2[i] / Count;
 
+    /// <summary>Adds one observation to the statistics (Welford's update); does nothing while <see cref="Frozen"/>. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="observation"/> is not <see cref="Size"/> long.</exception>
     public void Update(ReadOnlySpan<float> observation)
     {
         CheckSize(observation.Length, nameof(observation));
@@ -55,7 +70,12 @@ public sealed class ObservationNormaliser
         _dirty = true;
     }
 
-    /// <summary>Adds another normaliser's statistics to this one (Chan et al.'s pairwise combination).</summary>
+    /// <summary>
+    /// Adds another normaliser's statistics to this one (Chan et al.'s pairwise combination). Floating-point merges
+    /// are not associative: merge workers in a fixed order to get the same bits on every run.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="other"/> has a different <see cref="Size"/>.</exception>
     public void Merge(ObservationNormaliser other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -72,6 +92,7 @@ public sealed class ObservationNormaliser
         _dirty = true;
     }
 
+    /// <summary>Forgets all observations (Count 0); <see cref="Frozen"/> and <see cref="ClipLimit"/> stay.</summary>
     public void Reset()
     {
         Array.Clear(_mean);
@@ -80,6 +101,9 @@ public sealed class ObservationNormaliser
         _dirty = true;
     }
 
+    /// <summary>Overwrites <paramref name="other"/>'s statistics (count, means, M2s) with this one's; its <see cref="Frozen"/> and clip stay.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="other"/> has a different <see cref="Size"/>.</exception>
     public void CopyTo(ObservationNormaliser other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -93,6 +117,8 @@ public sealed class ObservationNormaliser
     /// <summary>Doubles needed by <see cref="ExportState"/>: count, means, M2s.</summary>
     public int StateLength => 1 + 2 * Size;
 
+    /// <summary>Writes the statistics for a checkpoint: count, then <see cref="Size"/> means, then <see cref="Size"/> M2s (sums of squared deviations).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not <see cref="StateLength"/> long.</exception>
     public void ExportState(Span<double> destination)
     {
         CheckSize(destination.Length, nameof(destination), StateLength);
@@ -101,6 +127,8 @@ public sealed class ObservationNormaliser
         _m2.CopyTo(destination[(1 + Size)..]);
     }
 
+    /// <summary>Restores statistics written by <see cref="ExportState"/>; restoring then normalising gives the original's bits.</summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not <see cref="StateLength"/> long or its count is not a non-negative integer.</exception>
     public void ImportState(ReadOnlySpan<double> source)
     {
         CheckSize(source.Length, nameof(source), StateLength);
@@ -117,7 +145,14 @@ public sealed class ObservationNormaliser
     /// </summary>
     public void Prepare() => Refresh();
 
-    /// <summary>Normalises one observation. Allocates nothing.</summary>
+    /// <summary>
+    /// Normalises one observation: <c>clip(obs * scale + offset)</c> with one FMA per element, so every width gives the
+    /// same bits. Refreshes the cached scale and offset first if the statistics changed. Allocates nothing.
+    /// </summary>
+    /// <param name="observation">Raw observation, <see cref="Size"/> values.</param>
+    /// <param name="destination">Receives <see cref="Size"/> normalised values; may be the same span as <paramref name="observation"/>.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is not <see cref="Size"/> long.</exception>
     public void Normalise(ReadOnlySpan<float> observation, Span<float> destination, SimdWidth width = SimdWidth.Auto)
     {
         CheckSize(observation.Length, nameof(observation));
@@ -139,7 +174,7 @@ public sealed class ObservationNormaliser
         NormaliseRange(observation, destination, i);
     }
 
-    /// <summary>Plain scalar twin of <see cref="Normalise"/>.</summary>
+    /// <summary>Plain scalar twin of <see cref="Normalise"/> (same bits; tests and bench baseline).</summary>
     public void NormaliseScalar(ReadOnlySpan<float> observation, Span<float> destination)
     {
         CheckSize(observation.Length, nameof(observation));

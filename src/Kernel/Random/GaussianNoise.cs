@@ -27,15 +27,20 @@ namespace PdlfFast.Kernel.Random;
 /// </summary>
 public static class GaussianNoise
 {
+    /// <summary>Philox blocks per group (one per lane of a group's pass).</summary>
     public const int GroupBlocks = 16;
+    /// <summary>Values per group: four per block. Ranges aligned to groups are computed without a partial group.</summary>
     public const int GroupValues = 4 * GroupBlocks;
     /// <summary>Values one stream holds (2^32 blocks of four).</summary>
     public const long StreamLength = 4L << 32;
 
     /// <summary>
     /// Writes values <paramref name="first"/> .. <paramref name="first"/> + length - 1 of stream (seed, id).
-    /// Allocation-free; <paramref name="width"/> only changes the speed.
+    /// Allocation-free; <paramref name="width"/> only changes the speed. <see cref="SimdWidth.Auto"/> runs the widest
+    /// path the CPU has even without hardware FMA (this kernel uses none).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range leaves [0, <see cref="StreamLength"/>).</exception>
+    /// <exception cref="PlatformNotSupportedException">An explicit <paramref name="width"/> is not accelerated here.</exception>
     public static void Fill(ulong seed, StreamId id, long first, Span<float> destination, SimdWidth width = SimdWidth.Auto)
     {
         if (first < 0 || first > StreamLength - destination.Length)
@@ -62,7 +67,11 @@ public static class GaussianNoise
         }
     }
 
-    /// <summary>The scalar reference: value by value from <see cref="Philox4x32.Block"/> and <see cref="BoxMuller"/>.</summary>
+    /// <summary>
+    /// Value <paramref name="index"/> of stream (seed, id), computed alone from <see cref="Philox4x32.Block"/> and the
+    /// scalar Box-Muller: the reference twin that <see cref="Fill"/> matches bit for bit.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, <see cref="StreamLength"/>).</exception>
     public static float Value(ulong seed, StreamId id, long index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -76,7 +85,7 @@ public static class GaussianNoise
     }
 
     /// <summary>Box-Muller of two Philox words in single precision: the scalar twin of the vector code, operation for operation.</summary>
-    public static (float Z0, float Z1) BoxMuller(uint radiusWord, uint angleWord)
+    internal static (float Z0, float Z1) BoxMuller(uint radiusWord, uint angleWord)
     {
         float u = (int)((radiusWord >> 8) + 1) * Unit24; // (0, 1]: the log is finite
         float r = MathF.Sqrt(-2f * LogUnitInterval(u));
@@ -97,7 +106,7 @@ public static class GaussianNoise
     }
 
     /// <summary>ln u for u in (0, 1] (Cephes logf: exponent split, then a degree-9 polynomial on [sqrt(1/2) - 1, sqrt(2) - 1)).</summary>
-    public static float LogUnitInterval(float u)
+    internal static float LogUnitInterval(float u)
     {
         int bits = BitConverter.SingleToInt32Bits(u);
         int exponent = (bits >> 23) - 126;

@@ -12,6 +12,10 @@ public static class Philox4x32
     private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57; // round multipliers
     private const uint W0 = 0x9E3779B9, W1 = 0xBB67AE85; // Weyl sequence key increments
 
+    /// <summary>
+    /// Ten Philox rounds of counter (<paramref name="c0"/>..<paramref name="c3"/>) under key
+    /// (<paramref name="k0"/>, <paramref name="k1"/>): four uniformly distributed 32-bit words. Pure; allocates nothing.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (uint, uint, uint, uint) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
@@ -33,6 +37,10 @@ public static class Philox4x32
 /// Address of an independent random stream under a seed. <see cref="Purpose"/> separates uses of one seed (ES noise,
 /// episode seeds, task data) so they never share numbers.
 /// </summary>
+/// <param name="Generation">ES generation (or any outer index).</param>
+/// <param name="Member">Population member (or any middle index).</param>
+/// <param name="Episode">Episode (or any inner index).</param>
+/// <param name="Purpose">What the numbers are for; part of the key, so streams of different purposes are unrelated.</param>
 public readonly record struct StreamId(uint Generation, uint Member, uint Episode, uint Purpose = 0);
 
 /// <summary>
@@ -48,6 +56,7 @@ public struct RandomStream
     private int _used; // values of the buffered block already handed out (4 = empty)
     private Block4 _buffer;
 
+    /// <summary>The start of stream <paramref name="id"/> under <paramref name="seed"/>.</summary>
     public RandomStream(ulong seed, StreamId id)
     {
         ulong key = Key(seed, id.Purpose);
@@ -61,6 +70,7 @@ public struct RandomStream
     }
 
     /// <summary>A stream positioned after <paramref name="position"/> uint32 values, as if they had been drawn.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> lies beyond the stream's 2^34 values.</exception>
     public static RandomStream At(ulong seed, StreamId id, ulong position)
     {
         if (position > BlocksPerStream * 4) throw new ArgumentOutOfRangeException(nameof(position), position, "Beyond the end of the stream.");
@@ -77,12 +87,15 @@ public struct RandomStream
     /// <summary>uint32 values drawn so far.</summary>
     public readonly ulong Position => _nextBlock * 4 - 4 + (ulong)_used;
 
+    /// <summary>The next 32-bit word.</summary>
+    /// <exception cref="InvalidOperationException">The stream is exhausted (2^34 values drawn).</exception>
     public uint NextUInt32()
     {
         if (_used == 4) Refill();
         return _buffer[_used++];
     }
 
+    /// <summary>Two words, the first one high.</summary>
     public ulong NextUInt64() => ((ulong)NextUInt32() << 32) | NextUInt32();
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
@@ -91,9 +104,11 @@ public struct RandomStream
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
+    /// <summary>A fair coin (the low bit of one word).</summary>
     public bool NextBool() => (NextUInt32() & 1) != 0;
 
     /// <summary>Uniform integer in [0, <paramref name="maxExclusive"/>), unbiased (Lemire's multiply-and-reject).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxExclusive"/> is below 1.</exception>
     public int NextInt(int maxExclusive)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxExclusive, 1);
@@ -119,7 +134,10 @@ public struct RandomStream
         return (float)z0;
     }
 
-    /// <summary>Fills with normal values; values 2j and 2j+1 come from the stream's next four uint32, whatever the span length.</summary>
+    /// <summary>
+    /// Fills with normal values <c>mean + stdDev * z</c>; values 2j and 2j+1 come from the stream's next four uint32,
+    /// whatever the span length (an odd last value uses four words too). Allocates nothing.
+    /// </summary>
     public void FillGaussian(Span<float> destination, float mean = 0f, float stdDev = 1f)
     {
         int i = 0;
@@ -145,6 +163,7 @@ public struct RandomStream
         if (i < destination.Length) destination[i] = (float)(mean + stdDev * GaussianPair().Z0);
     }
 
+    /// <summary>Fills with <c>min + (max - min) u</c>, u from <see cref="NextFloat"/>: one word per value.</summary>
     public void FillUniform(Span<float> destination, float min, float max)
     {
         for (int i = 0; i < destination.Length; i++) destination[i] = min + (max - min) * NextFloat();

@@ -16,12 +16,18 @@ namespace PdlfFast.Kernel.Recurrent;
 /// </code>
 /// Genome layout: Wx (inputs x 3H, row-major, gate blocks r | z | n), Wh (H x 3H), b (3H: br | bz | bn), bhn (H),
 /// wout (H), bout (1). Shared read-only by all episodes of one individual.
+/// <para>
+/// Storage: each gate block is padded to <see cref="Stride"/> floats, so a weight row is <c>3 * Stride</c> floats,
+/// r | z | n; unit j of gate g in row i is at <c>i * 3 * Stride + g * Stride + j</c>. Padding stays zero.
+/// </para>
 /// </summary>
 public sealed class GruParameters
 {
     private readonly AlignedBlock _block;
     private readonly BlockSegment _inputWeights, _hiddenWeights, _bias, _hiddenNewBias, _readout;
 
+    /// <summary>Allocates zeroed parameters; fill them with <see cref="Load"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public GruParameters(int inputSize, int hiddenSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
@@ -41,22 +47,34 @@ public sealed class GruParameters
         _block = new AlignedBlock(layout.Total);
     }
 
+    /// <summary>Inputs per step.</summary>
     public int InputSize { get; }
+    /// <summary>GRU units H.</summary>
     public int HiddenSize { get; }
     /// <summary>Floats per gate block (hidden size rounded up to a whole number of vectors).</summary>
     public int Stride { get; }
+    /// <summary>Layout of <see cref="InputWeights"/>: InputSize rows of 3 gate blocks (its padding is inside the blocks, so Columns = Stride of the shape).</summary>
     public LayerShape InputShape { get; }
+    /// <summary>Layout of <see cref="HiddenWeights"/>: HiddenSize rows of 3 gate blocks.</summary>
     public LayerShape HiddenShape { get; }
+    /// <summary>Wx = (Wxr | Wxz | Wxn), row = input, in <see cref="InputShape"/> layout.</summary>
     public Span<float> InputWeights => _block.Segment(_inputWeights);
+    /// <summary>Wh = (Whr | Whz | Whn), row = previous hidden unit, in <see cref="HiddenShape"/> layout.</summary>
     public Span<float> HiddenWeights => _block.Segment(_hiddenWeights);
+    /// <summary>br | bz | bn, one gate block (<see cref="Stride"/> floats) each.</summary>
     public Span<float> Bias => _block.Segment(_bias);
+    /// <summary>bhn, the hidden-side candidate bias inside <c>r (.) (h Whn + bhn)</c>; <see cref="Stride"/> floats.</summary>
     public Span<float> HiddenNewBias => _block.Segment(_hiddenNewBias);
     /// <summary>Readout weights (Stride floats, padding zero) followed by the readout bias.</summary>
     public Span<float> Readout => _block.Segment(_readout);
 
+    /// <summary>Genome floats for a GRU branch: <c>3 I H + 3 H^2 + 5 H + 1</c> (layout in the type's summary).</summary>
     public static int GenomeLength(int inputSize, int hiddenSize) => 3 * inputSize * hiddenSize + 3 * hiddenSize * hiddenSize + 5 * hiddenSize + 1;
+    /// <summary>Genome floats for these sizes (see <see cref="GenomeLength(int, int)"/>).</summary>
     public int GenomeLength() => GenomeLength(InputSize, HiddenSize);
 
+    /// <summary>Copies an individual's genome into the padded layout. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="genome"/> is not <see cref="GenomeLength()"/> long.</exception>
     public void Load(ReadOnlySpan<float> genome)
     {
         if (genome.Length != GenomeLength())
@@ -82,12 +100,17 @@ public sealed class GruParameters
     }
 }
 
-/// <summary>Hidden states and scratch of a batch of independent sequences run in lock-step.</summary>
+/// <summary>
+/// Hidden states and scratch of a batch of independent sequences run in lock-step by <see cref="Gru.StepBatch"/>.
+/// One block, zero after construction and <see cref="Reset"/>; not thread-safe.
+/// </summary>
 public sealed class GruBatchState
 {
     private readonly AlignedBlock _block;
     private readonly BlockSegment _hidden, _fromInput, _fromHidden;
 
+    /// <summary>Allocates state for <paramref name="batch"/> sequences of <paramref name="parameters"/>' size.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1.</exception>
     public GruBatchState(GruParameters parameters, int batch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
@@ -100,25 +123,30 @@ public sealed class GruBatchState
         _block = new AlignedBlock(layout.Total);
     }
 
+    /// <summary>Sequences in the batch.</summary>
     public int Batch { get; }
+    /// <summary>The parameters' gate-block width (<see cref="GruParameters.Stride"/>).</summary>
     public int Stride { get; }
-    /// <summary>Batch rows of <see cref="Stride"/> floats.</summary>
+    /// <summary>Hidden states h: <see cref="Batch"/> rows of <see cref="Stride"/> floats (sequence b at <c>b * Stride</c>; padding zero).</summary>
     public Span<float> Hidden => _block.Segment(_hidden);
-    public Span<float> FromInput => _block.Segment(_fromInput);
-    public Span<float> FromHidden => _block.Segment(_fromHidden);
+    // Step scratch: per-sequence gate pre-activations x Wx and h Wh (3 Stride floats each), overwritten every step.
+    internal Span<float> FromInput => _block.Segment(_fromInput);
+    internal Span<float> FromHidden => _block.Segment(_fromHidden);
 
+    /// <summary>Starts every sequence anew: all hidden states zero. Allocates nothing.</summary>
     public void Reset() => _block.Clear();
 
     /// <summary>Zeros one sequence's hidden state (the activity-reset probe).</summary>
     public void ResetSequence(int b) => Hidden.Slice(b * Stride, Stride).Clear();
 }
 
-/// <summary>One episode's GRU state and scratch (hidden state, gate pre-activations), allocation-free to reset.</summary>
+/// <summary>One episode's GRU state and scratch (hidden state, gate pre-activations), allocation-free to reset. Not thread-safe.</summary>
 public sealed class GruState
 {
     private readonly AlignedBlock _block;
     private readonly BlockSegment _hidden, _fromInput, _fromHidden;
 
+    /// <summary>Allocates a zero state for <paramref name="parameters"/>' size.</summary>
     public GruState(GruParameters parameters)
     {
         Stride = parameters.Stride;
@@ -129,17 +157,28 @@ public sealed class GruState
         _block = new AlignedBlock(layout.Total);
     }
 
+    /// <summary>The parameters' gate-block width (<see cref="GruParameters.Stride"/>).</summary>
     public int Stride { get; }
+    /// <summary>Hidden state h: <see cref="GruParameters.HiddenSize"/> units, padded to <see cref="Stride"/> with zeros.</summary>
     public Span<float> Hidden => _block.Segment(_hidden);
-    public Span<float> FromInput => _block.Segment(_fromInput);
-    public Span<float> FromHidden => _block.Segment(_fromHidden);
+    // Step scratch: gate pre-activations x Wx and h Wh (3 Stride floats each), overwritten every step.
+    internal Span<float> FromInput => _block.Segment(_fromInput);
+    internal Span<float> FromHidden => _block.Segment(_fromHidden);
 
+    /// <summary>Starts a new episode: hidden state zero. Allocates nothing.</summary>
     public void Reset() => _block.Clear();
 }
 
+/// <summary>The GRU step of <see cref="GruParameters"/>, single and batched, with its scalar twin.</summary>
 public static class Gru
 {
     /// <summary>Advances the cell one step and returns the readout. Allocates nothing.</summary>
+    /// <param name="state">The episode's state; its <see cref="GruState.Stride"/> must match <paramref name="p"/>.</param>
+    /// <param name="p">The individual's parameters (read only).</param>
+    /// <param name="input">Exactly <see cref="GruParameters.InputSize"/> values.</param>
+    /// <param name="width">Vector width of the matrix products.</param>
+    /// <returns>The readout <c>h' . wout + bout</c>.</returns>
+    /// <exception cref="ArgumentException">Stride or input length mismatch.</exception>
     public static float Step(GruState state, GruParameters p, ReadOnlySpan<float> input, SimdWidth width = SimdWidth.Auto)
     {
         Check(state, p, input);
@@ -153,8 +192,10 @@ public static class Gru
     /// Advances a batch of independent sequences one step: the hidden-to-hidden product runs as one batched
     /// product (the 3H x H matrix is read once for the batch), the gating per sequence exactly as <see cref="Step"/>,
     /// so every sequence's result equals <see cref="Step"/>'s bit for bit. <paramref name="inputs"/> holds
-    /// <see cref="GruBatchState.Batch"/> rows of <see cref="GruParameters.InputSize"/> values.
+    /// <see cref="GruBatchState.Batch"/> rows of <see cref="GruParameters.InputSize"/> values; <paramref name="outputs"/>
+    /// receives one readout per sequence. Allocates nothing.
     /// </summary>
+    /// <exception cref="ArgumentException">Stride mismatch or span lengths.</exception>
     public static void StepBatch(GruBatchState state, GruParameters p, ReadOnlySpan<float> inputs, Span<float> outputs,
         SimdWidth width = SimdWidth.Auto)
     {
@@ -192,7 +233,11 @@ public static class Gru
         return TensorPrimitives.Dot(h, p.Readout[..s]) + p.Readout[s];
     }
 
-    /// <summary>Plain scalar twin of <see cref="Step"/> (MathF sigmoid and tanh, sums in index order).</summary>
+    /// <summary>
+    /// Plain scalar twin of <see cref="Step"/> (MathF sigmoid and tanh, sums in index order). Unlike the other kernels'
+    /// twins it is close to <see cref="Step"/>, not bit-identical: TensorPrimitives' vectorised sigmoid and tanh may
+    /// differ from MathF's by a few ulps, and its dot product sums in another order.
+    /// </summary>
     public static float StepScalar(GruState state, GruParameters p, ReadOnlySpan<float> input)
     {
         Check(state, p, input);

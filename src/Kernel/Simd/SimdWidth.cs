@@ -2,16 +2,25 @@ using System.Runtime.Intrinsics;
 
 namespace PdlfFast.Kernel.Simd;
 
-/// <summary>Vector width a kernel runs with, in float lanes. <see cref="Auto"/> picks the widest one the CPU accelerates.</summary>
+/// <summary>
+/// Vector width a kernel runs with; the value of each width is its float lanes. Every width gives the same bits, so the
+/// choice only changes speed (docs/design.md, "Vector paths and determinism").
+/// </summary>
 public enum SimdWidth
 {
+    /// <summary><see cref="Vectorisation.Best"/>: the widest accelerated width, or scalar without hardware FMA.</summary>
     Auto = 0,
+    /// <summary>The scalar path (one float at a time).</summary>
     Scalar = 1,
+    /// <summary>Vector128 (SSE, AdvSimd): 4 lanes.</summary>
     Vector128 = 4,
+    /// <summary>Vector256 (AVX2): 8 lanes.</summary>
     Vector256 = 8,
+    /// <summary>Vector512 (AVX-512): 16 lanes.</summary>
     Vector512 = 16,
 }
 
+/// <summary>What this machine's vector hardware offers, and how a <see cref="SimdWidth"/> request maps onto it.</summary>
 public static class Vectorisation
 {
     /// <summary>
@@ -33,6 +42,11 @@ public static class Vectorisation
         : Vector128.IsHardwareAccelerated ? SimdWidth.Vector128
         : SimdWidth.Scalar;
 
+    /// <summary>
+    /// Whether <paramref name="width"/> runs in hardware here (<see cref="SimdWidth.Auto"/> and
+    /// <see cref="SimdWidth.Scalar"/> always do; undefined values do not). Ignores FMA: a width can be accelerated and
+    /// still slower than scalar (see <see cref="HardwareFusedMultiplyAdd"/>).
+    /// </summary>
     public static bool IsAccelerated(SimdWidth width) => width switch
     {
         SimdWidth.Auto or SimdWidth.Scalar => true,
@@ -50,6 +64,7 @@ public static class Vectorisation
         new[] { SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512 }.Where(IsAccelerated).ToArray();
 
     /// <summary>Maps <see cref="SimdWidth.Auto"/> to <see cref="Best"/> and rejects widths the CPU cannot run fast.</summary>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not <see cref="IsAccelerated"/>.</exception>
     public static SimdWidth Resolve(SimdWidth width)
     {
         if (width == SimdWidth.Auto) return Best;

@@ -1,3 +1,4 @@
+using CommunityToolkit.HighPerformance;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Memory;
 using PdlfFast.Kernel.Network;
@@ -7,12 +8,16 @@ namespace PdlfFast.Rules.Pdlf;
 /// <summary>
 /// One layer's folded rule coefficients (see <see cref="IPdlfTerms"/>) in the layer's storage layout, zero in the
 /// row padding. Built once per individual from its genome and shared read-only by all of its episodes.
+/// Four separate 64-byte-aligned arrays (structure of arrays), so the fused plasticity pass streams each once per
+/// step (docs/design.md, "Memory layout and kernels"). The spans are writable for <see cref="Fold"/>; writing them
+/// while episodes run changes those episodes' rule.
 /// </summary>
 public sealed class PdlfLayerCoefficients
 {
     private readonly AlignedBlock _block;
     private readonly BlockSegment _etaA, _negEtaAC, _etaB, _etaD;
 
+    /// <summary>Allocates zero coefficients (a rule that changes nothing) in <paramref name="shape"/>'s layout.</summary>
     public PdlfLayerCoefficients(LayerShape shape)
     {
         Shape = shape;
@@ -24,16 +29,37 @@ public sealed class PdlfLayerCoefficients
         _block = new AlignedBlock(layout.Total);
     }
 
+    /// <summary>The layer's layout (row = presynaptic neuron, padded stride); every coefficient array has it.</summary>
     public LayerShape Shape { get; }
+    /// <summary><c>eta * A</c> per synapse: the Hebbian gain of the cooperation term.</summary>
     public Span<float> EtaA => _block.Segment(_etaA);
+    /// <summary><c>-eta * A * C</c> per synapse: the cooperation term's postsynaptic threshold, folded.</summary>
     public Span<float> NegEtaAC => _block.Segment(_negEtaAC);
+    /// <summary><c>eta * B</c> per synapse: the postsynaptic-only term.</summary>
     public Span<float> EtaB => _block.Segment(_etaB);
+    /// <summary><c>eta * D</c> per synapse: the constant drift.</summary>
     public Span<float> EtaD => _block.Segment(_etaD);
+
+    /// <summary><see cref="EtaA"/> as a Rows x Columns matrix (row = presynaptic), padding skipped. Allocates nothing.</summary>
+    public ReadOnlySpan2D<float> EtaA2D => Shape.AsReadOnlySpan2D(EtaA);
+    /// <summary><see cref="NegEtaAC"/> as a Rows x Columns matrix, padding skipped. Allocates nothing.</summary>
+    public ReadOnlySpan2D<float> NegEtaAC2D => Shape.AsReadOnlySpan2D(NegEtaAC);
+    /// <summary><see cref="EtaB"/> as a Rows x Columns matrix, padding skipped. Allocates nothing.</summary>
+    public ReadOnlySpan2D<float> EtaB2D => Shape.AsReadOnlySpan2D(EtaB);
+    /// <summary><see cref="EtaD"/> as a Rows x Columns matrix, padding skipped. Allocates nothing.</summary>
+    public ReadOnlySpan2D<float> EtaD2D => Shape.AsReadOnlySpan2D(EtaD);
 
     /// <summary>
     /// Folds dense row-major (pre x post) parameter matrices into coefficients. Missing terms are passed empty and
-    /// read as zero. Each non-empty span must hold <see cref="LayerShape.Synapses"/> values.
+    /// read as zero. Each non-empty span must hold <see cref="LayerShape.Synapses"/> values. Overwrites every
+    /// coefficient (padding back to zero); allocates nothing.
     /// </summary>
+    /// <param name="eta">Learning rate per synapse (required).</param>
+    /// <param name="a">Cooperation gain A, or empty.</param>
+    /// <param name="b">Postsynaptic term B, or empty.</param>
+    /// <param name="c">Postsynaptic threshold C, or empty (ignored without A).</param>
+    /// <param name="d">Constant drift D, or empty.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     public void Fold(ReadOnlySpan<float> eta, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
         ReadOnlySpan<float> d)
     {
@@ -71,9 +97,13 @@ public sealed class PdlfLayerCoefficients
 /// The evolved rule of a whole two-layer network: term set plus both layers' folded coefficients.
 /// Genome layout (the reference's): layer 1 then layer 2; within a layer, one dense row-major (pre x post) matrix
 /// per parameter of <see cref="PdlfTermSetExtensions.Parameters"/> in that order (eta, A, B, C, D for ABCD).
+/// Built once per individual (or per worker, reloaded per individual) and shared read-only by its episodes.
 /// </summary>
 public sealed class PdlfCoefficients
 {
+    /// <summary>Allocates zero coefficients for both layers of <paramref name="spec"/>; fill them with <see cref="Load"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="spec"/> is not a <see cref="NetworkVariant.Pdlf"/> network.</exception>
     public PdlfCoefficients(NetworkSpec spec, PdlfTermSet terms)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -85,15 +115,22 @@ public sealed class PdlfCoefficients
         Output = new PdlfLayerCoefficients(spec.Output);
     }
 
+    /// <summary>The network the rule was built for.</summary>
     public NetworkSpec Spec { get; }
+    /// <summary>Which terms the genome holds; <see cref="PdlfNetwork.Step"/> picks the matching operator struct.</summary>
     public PdlfTermSet Terms { get; }
+    /// <summary>Layer 1 (input to hidden) coefficients, <see cref="NetworkSpec.Input"/> layout.</summary>
     public PdlfLayerCoefficients Input { get; }
+    /// <summary>Layer 2 (hidden to output) coefficients, <see cref="NetworkSpec.Output"/> layout.</summary>
     public PdlfLayerCoefficients Output { get; }
 
+    /// <summary>Genome floats: parameters per synapse (5, 4 or 3) x <see cref="NetworkSpec.Synapses"/>.</summary>
     public static int GenomeLength(NetworkSpec spec, PdlfTermSet terms) => terms.Parameters().Length * spec.Synapses;
+    /// <summary>Genome floats for this rule (see <see cref="GenomeLength(NetworkSpec, PdlfTermSet)"/>).</summary>
     public int GenomeLength() => GenomeLength(Spec, Terms);
 
-    /// <summary>Folds an individual's genome. Allocates nothing.</summary>
+    /// <summary>Folds an individual's genome into both layers' coefficients. Allocates nothing.</summary>
+    /// <exception cref="ArgumentException"><paramref name="genome"/> is not <see cref="GenomeLength()"/> long.</exception>
     public void Load(ReadOnlySpan<float> genome)
     {
         if (genome.Length != GenomeLength())

@@ -18,7 +18,19 @@ namespace PdlfFast.Rules.Pdlf;
 /// </summary>
 public static class PdlfNetwork
 {
-    /// <summary>Runs one step with the term set the coefficients were built for.</summary>
+    /// <summary>
+    /// Runs one step with the term set the coefficients were built for: writes <see cref="NetworkSpec.OutputSize"/>
+    /// actions, advances the hidden layer and applies both layers' plasticity to the state's weights. Allocates nothing;
+    /// <paramref name="width"/> changes only the speed (bit-identical results).
+    /// </summary>
+    /// <param name="state">The episode's state; its spec must equal <paramref name="rule"/>'s.</param>
+    /// <param name="rule">The individual's folded rule (read only).</param>
+    /// <param name="observation">Exactly <see cref="NetworkSpec.InputSize"/> values, already normalised.</param>
+    /// <param name="action">At least <see cref="NetworkSpec.OutputSize"/> values; receives the raw linear readout.</param>
+    /// <param name="width">Vector width; <see cref="SimdWidth.Auto"/> is the widest fast one.</param>
+    /// <exception cref="ArgumentException">Spec mismatch or span lengths (see <see cref="NetworkState.CheckStep"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rule"/> has an undefined term set.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static void Step(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action,
         SimdWidth width = SimdWidth.Auto)
     {
@@ -47,6 +59,12 @@ public static class PdlfNetwork
         }
     }
 
+    /// <summary>
+    /// <see cref="Step"/> with the term set fixed at compile time, so the JIT drops unused terms from the plasticity
+    /// pass. <typeparamref name="TTerms"/> should match <see cref="PdlfCoefficients.Terms"/>; this is not checked, and
+    /// a mismatch silently drops terms the genome set (coefficients it did not set are zero and add nothing).
+    /// </summary>
+    /// <exception cref="ArgumentException">Spec mismatch or span lengths.</exception>
     public static void Step<TTerms>(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation,
         Span<float> action, SimdWidth width = SimdWidth.Auto) where TTerms : struct, IPdlfTerms
     {

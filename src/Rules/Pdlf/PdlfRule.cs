@@ -16,10 +16,24 @@ namespace PdlfFast.Rules.Pdlf;
 /// scale on use, so each synapse's W and coefficients are read once and W written once per step, with the max
 /// tracked in the same pass. Rows are presynaptic (x broadcast), columns postsynaptic (y loaded as a vector).
 /// Every stored column is updated, padding included: its coefficients are zero, so it stays zero while the
-/// loop runs without a tail (<paramref name="post"/> must therefore cover the stride, with finite padding).
+/// loop runs without a tail (<c>post</c> must therefore cover the stride, with finite padding).
 /// </summary>
 public static class PdlfRule
 {
+    /// <summary>
+    /// Applies one plasticity step to a layer's stored weights, in place, and returns the new largest |W|, the input
+    /// of <see cref="NormalisingScale"/>. Allocates nothing; <paramref name="width"/> changes only the speed.
+    /// </summary>
+    /// <typeparam name="TTerms">Which terms to apply; the JIT compiles a pass per term set.</typeparam>
+    /// <param name="weights">Stored weights in <paramref name="coefficients"/>' <see cref="PdlfLayerCoefficients.Shape"/>.</param>
+    /// <param name="coefficients">The layer's folded rule.</param>
+    /// <param name="pre">Presynaptic activity x, at least Rows values.</param>
+    /// <param name="post">Postsynaptic activity y, at least Stride values (padding finite, e.g. zero).</param>
+    /// <param name="scale">The layer's current stored-to-effective multiplier (<c>1 / max|W|</c> of the previous step).</param>
+    /// <param name="width">Vector width.</param>
+    /// <returns>max |W| over the updated stored weights (0 if all are zero).</returns>
+    /// <exception cref="ArgumentException">A span is too short for the shape.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
     public static float Apply<TTerms>(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
         ReadOnlySpan<float> post, float scale, SimdWidth width = SimdWidth.Auto) where TTerms : struct, IPdlfTerms
     {
@@ -155,7 +169,7 @@ public static class PdlfRule
         public readonly ref float Post = ref MemoryMarshal.GetReference(post);
     }
 
-    /// <summary>Plain scalar twin of <see cref="Apply{TTerms}"/>, kept for tests and as the bench baseline.</summary>
+    /// <summary>Plain scalar twin of <see cref="Apply{TTerms}"/> (same bits), kept for tests and as the bench baseline.</summary>
     public static float ApplyScalar<TTerms>(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
         ReadOnlySpan<float> post, float scale) where TTerms : struct, IPdlfTerms
     {

@@ -10,11 +10,21 @@ namespace PdlfFast.Rules.SpikePropamine;
 /// PDLF layers: the effective-weight propagation <c>out[j] = sum_i x[i] (W + alpha H)[i,j]</c>, the trace update
 /// <c>H &lt;- [clip](H decay[j] + x[i] gain[j])</c> with per-postsynaptic coefficients from an
 /// <see cref="ITraceRule"/>, the retroactive (eligibility-gated) update, and BCM's sliding threshold. Each has a
-/// scalar twin doing the same operations in the same order (bit-identical results, tested).
+/// scalar twin doing the same operations in the same order (bit-identical results, tested). Nothing allocates.
+/// Matrices (W, alpha, H, E) are in a <see cref="LayerShape"/> layout: row = presynaptic neuron, padded stride;
+/// per-postsynaptic vectors (decay, gain, modulation) cover the stride, with zero gain in the padding.
 /// </summary>
 public static class TracePlasticity
 {
     /// <summary>Per-postsynaptic decay and gain of <typeparamref name="TRule"/> for this step (rate: eta or M(t) per neuron).</summary>
+    /// <param name="post">Postsynaptic activity y, one per neuron; every span has its length.</param>
+    /// <param name="theta">BCM thresholds (any values for the other rules).</param>
+    /// <param name="rate">Learning rate per neuron: eta broadcast, or M(t) after the fan-out.</param>
+    /// <param name="modulation">The rule's modulation, passed to <typeparamref name="TRule"/>.</param>
+    /// <param name="decay">Receives the factors on H.</param>
+    /// <param name="gain">Receives the factors on x.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static void Coefficients<TRule>(ReadOnlySpan<float> post, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate,
         TraceModulation modulation, Span<float> decay, Span<float> gain, SimdWidth width = SimdWidth.Auto) where TRule : struct, ITraceRule
     {
@@ -64,6 +74,14 @@ public static class TracePlasticity
     /// <c>H[i,j] &lt;- H[i,j] decay[j] + pre[i] gain[j]</c>, clipped to [-1, 1] when <paramref name="clip"/>. Every
     /// stored column is updated (padding: pass zero gain there and it stays zero).
     /// </summary>
+    /// <param name="trace">H in <paramref name="shape"/>'s layout, updated in place.</param>
+    /// <param name="shape">Layout of <paramref name="trace"/>.</param>
+    /// <param name="pre">Presynaptic activity x, at least Rows values.</param>
+    /// <param name="decay">From <see cref="Coefficients{TRule}"/>, at least Stride values.</param>
+    /// <param name="gain">From <see cref="Coefficients{TRule}"/>, at least Stride values.</param>
+    /// <param name="clip">Clip to [-1, 1]: pass <see cref="ITraceRule.Clips"/> of the rule.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="shape"/>.</exception>
     public static void Apply(Span<float> trace, LayerShape shape, ReadOnlySpan<float> pre, ReadOnlySpan<float> decay,
         ReadOnlySpan<float> gain, bool clip, SimdWidth width = SimdWidth.Auto)
     {
@@ -138,6 +156,15 @@ public static class TracePlasticity
     /// Retroactive update: <c>H &lt;- clip(H + modulation[j] E, -1, 1)</c> with the eligibility trace before this step,
     /// then <c>E &lt;- E decay[j] + pre[i] gain[j]</c> (Hebbian coefficients: decay 1 - eta, gain eta y).
     /// </summary>
+    /// <param name="trace">H, updated in place.</param>
+    /// <param name="eligibility">E in the same layout, updated in place after H has used its old value.</param>
+    /// <param name="shape">Layout of both matrices.</param>
+    /// <param name="pre">Presynaptic activity x, at least Rows values.</param>
+    /// <param name="modulation">M(t) per postsynaptic neuron, at least Stride values.</param>
+    /// <param name="decay">Eligibility decay per postsynaptic neuron (Stride values).</param>
+    /// <param name="gain">Eligibility gain per postsynaptic neuron (Stride values).</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="shape"/>.</exception>
     public static void ApplyRetroactive(Span<float> trace, Span<float> eligibility, LayerShape shape, ReadOnlySpan<float> pre,
         ReadOnlySpan<float> modulation, ReadOnlySpan<float> decay, ReadOnlySpan<float> gain, SimdWidth width = SimdWidth.Auto)
     {
@@ -198,6 +225,8 @@ public static class TracePlasticity
     }
 
     /// <summary>BCM's sliding threshold: <c>theta &lt;- theta + rate (y^2 - theta)</c>, a running mean of y^2.</summary>
+    /// <exception cref="ArgumentException"><paramref name="theta"/> and <paramref name="post"/> differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1].</exception>
     public static void UpdateThreshold(Span<float> theta, ReadOnlySpan<float> post, float rate)
     {
         if (theta.Length != post.Length) throw new ArgumentException($"theta has {theta.Length} values, post {post.Length}.", nameof(theta));
@@ -209,6 +238,14 @@ public static class TracePlasticity
     /// <c>output[j] = sum_i pre[i] (W[i,j] + alpha[i,j] H[i,j])</c> over every stored column; rows whose input is
     /// exactly zero (silent neurons) are skipped, which changes no bit of the result.
     /// </summary>
+    /// <param name="pre">Presynaptic activity x (spikes or traces), at least Rows values.</param>
+    /// <param name="weights">Fixed weights W in <paramref name="shape"/>'s layout.</param>
+    /// <param name="alpha">Plasticity coefficients alpha, same layout.</param>
+    /// <param name="trace">Plastic traces H, same layout.</param>
+    /// <param name="shape">Layout of the three matrices.</param>
+    /// <param name="output">Receives Stride currents (overwritten).</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    /// <exception cref="ArgumentException">A span is too short for <paramref name="shape"/>.</exception>
     public static void Propagate(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
         LayerShape shape, Span<float> output, SimdWidth width = SimdWidth.Auto)
     {

@@ -33,12 +33,21 @@ public enum TraceModulation
 /// </summary>
 public interface ITraceRule
 {
+    /// <summary>The rule this struct implements.</summary>
     static abstract TraceRule Rule { get; }
     /// <summary>Whether the update clips H to [-1, 1].</summary>
     static abstract bool Clips(TraceModulation modulation);
+    /// <summary>Per-postsynaptic factor on H.</summary>
+    /// <param name="y">Postsynaptic activity (the hidden spike trace).</param>
+    /// <param name="theta">BCM's sliding threshold for the neuron (ignored by the other rules).</param>
+    /// <param name="rate">Learning rate m: eta, or the neuron's modulatory signal M(t).</param>
+    /// <param name="modulation">Where <paramref name="rate"/> comes from; Hebbian decays only with a learned eta.</param>
     static abstract float Decay(float y, float theta, float rate, TraceModulation modulation);
+    /// <summary>Per-postsynaptic factor on the presynaptic x (arguments as in <see cref="Decay(float, float, float, TraceModulation)"/>).</summary>
     static abstract float Gain(float y, float theta, float rate);
+    /// <summary>Lane-wise <see cref="Decay(float, float, float, TraceModulation)"/>: same operations, same order.</summary>
     static abstract TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec>;
+    /// <summary>Lane-wise <see cref="Gain(float, float, float)"/>: same operations, same order.</summary>
     static abstract TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec>;
 
     /// <summary>
@@ -53,20 +62,26 @@ public interface ITraceRule
 /// <summary>Hebbian: decay <c>1 - eta</c> (1 when neuromodulated: <c>H + M x y</c>), gain <c>m y</c>, clipped.</summary>
 public readonly struct HebbianRule : ITraceRule
 {
+    /// <inheritdoc/>
     public static TraceRule Rule => TraceRule.Hebbian;
+    /// <inheritdoc/>
     public static bool Clips(TraceModulation modulation) => true;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Decay(float y, float theta, float rate, TraceModulation modulation) =>
         modulation == TraceModulation.None ? 1f - rate : 1f;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Gain(float y, float theta, float rate) => rate * y;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
         modulation == TraceModulation.None ? TVec.Subtract(TVec.Broadcast(1f), rate) : TVec.Broadcast(1f);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
 
@@ -82,19 +97,25 @@ public readonly struct HebbianRule : ITraceRule
 /// <summary>Oja: <c>H + m y (x - y H) = H (1 - m y^2) + x (m y)</c>; not clipped (the y H term bounds the norm).</summary>
 public readonly struct OjaRule : ITraceRule
 {
+    /// <inheritdoc/>
     public static TraceRule Rule => TraceRule.Oja;
+    /// <inheritdoc/>
     public static bool Clips(TraceModulation modulation) => false;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Decay(float y, float theta, float rate, TraceModulation modulation) => MathF.FusedMultiplyAdd(-rate * y, y, 1f);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Gain(float y, float theta, float rate) => rate * y;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
         TVec.Fma(TVec.Multiply(TVec.Subtract(TVec.Zero, rate), y), y, TVec.Broadcast(1f));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> => TVec.Multiply(rate, y);
 
@@ -110,19 +131,25 @@ public readonly struct OjaRule : ITraceRule
 /// <summary>BCM: <c>H + x (m y (y - theta))</c>: potentiation above the sliding threshold, depression below; not clipped.</summary>
 public readonly struct BcmRule : ITraceRule
 {
+    /// <inheritdoc/>
     public static TraceRule Rule => TraceRule.Bcm;
+    /// <inheritdoc/>
     public static bool Clips(TraceModulation modulation) => false;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Decay(float y, float theta, float rate, TraceModulation modulation) => 1f;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Gain(float y, float theta, float rate) => rate * y * (y - theta);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Decay<TVec>(TVec y, TVec theta, TVec rate, TraceModulation modulation) where TVec : struct, IFloatVector<TVec> =>
         TVec.Broadcast(1f);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Gain<TVec>(TVec y, TVec theta, TVec rate) where TVec : struct, IFloatVector<TVec> =>
         TVec.Multiply(TVec.Multiply(rate, y), TVec.Subtract(y, theta));
