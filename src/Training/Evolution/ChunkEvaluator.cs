@@ -156,7 +156,7 @@ public sealed class ChunkEvaluator<TEvaluator, TWorker> : IParallelJob, IChunkRu
     public IReadOnlyList<TWorker> Workers => _workers;
 
     /// <summary>The evaluator's shared state, when it has some (<see cref="IGenerationShared"/>).</summary>
-    public IGenerationShared? Shared { get; }
+    internal IGenerationShared? Shared { get; }
 
     /// <summary>
     /// Restores the strategy's state for <paramref name="generation"/>, and the evaluator's shared state when it has
