@@ -80,7 +80,7 @@ public class LocomotionModelTests
             var evaluator = new LocomotionEvaluator(setup, model, statistics);
             using var driver = new EvaluationDriver<LocomotionEvaluator, LocomotionWorker>(evaluator, 6, setup.Dimension,
                 new EvaluationOptions(EpisodesPerMember: 8, Threads: threads, Seed: 3));
-            for (int m = 0; m < 6; m++) RandomParameters(setup, m, 0.5f).CopyTo(driver.Population, m * setup.Dimension);
+            for (int m = 0; m < 6; m++) RandomParameters(setup, m, 0.5f).CopyTo(driver.PopulationBuffer, m * setup.Dimension);
             driver.Evaluate(0, TestContext.Current.CancellationToken);
             statistics.EndGeneration();
             var state = new double[statistics.Current.StateLength];

@@ -5,6 +5,10 @@ using PdlfFast.Training.Runs;
 namespace PdlfFast.Training.Checkpoints;
 
 /// <summary>A checkpoint that cannot be used: what is wrong, and the file (message <c>what (path)</c>).</summary>
+/// <remarks>A <see cref="RunErrorKind.Runtime"/> failure: the file, not the caller's options, is at fault.</remarks>
+/// <param name="what">What is wrong, as one lower-case clause.</param>
+/// <param name="path">The checkpoint file, when known.</param>
+/// <param name="inner">The exception that revealed the problem, if any.</param>
 public sealed class CheckpointException(string what, string? path = null, Exception? inner = null)
     : RunException(what, path, RunErrorKind.Runtime, inner);
 
@@ -16,14 +20,34 @@ public sealed class CheckpointException(string what, string? path = null, Except
 /// the header first and then exactly the bytes it declares (never a whole device such as /dev/zero), within the
 /// file's size and <see cref="MaxPayloadBytes"/>.
 /// </summary>
+/// <remarks>
+/// <para>
+/// The container knows nothing of its payload. Training writes two payloads into it, each starting with its own tag:
+/// <see cref="Evolution.EvolutionRun{TEvaluator,TWorker}.SaveCheckpoint"/> (<c>pdlf-evolution/2</c>: caller payload,
+/// strategy state, best-so-far) and <see cref="GradientSession{TTask}"/> (<c>pdlf-gradient/1</c>: configuration and
+/// trainer state). Integers are little-endian. A checkpoint restores only on a build that reads its format version
+/// and its payload's tag.
+/// </para>
+/// <para>
+/// Thread-safe (no shared state). <see cref="Write"/> copies the payload into one buffer of the file's size;
+/// <see cref="Read"/> allocates the payload.
+/// </para>
+/// </remarks>
 public static class CheckpointFile
 {
+    /// <summary>The container format this build writes and the only one it reads.</summary>
     public const int FormatVersion = 1;
     /// <summary>Largest payload a checkpoint may declare (a .NET array's limit; real ones are megabytes).</summary>
     public const long MaxPayloadBytes = int.MaxValue - 64;
     private static ReadOnlySpan<byte> Magic => "PDLFCKPT"u8;
     private const int HeaderLength = 8 + 4 + 8, TrailerLength = 8;
 
+    /// <summary>
+    /// Writes <paramref name="payload"/> to <paramref name="path"/> as a checkpoint, atomically (see
+    /// <see cref="AtomicFile.Write"/>): a temporary file beside it, flushed to disk, renamed over the target.
+    /// </summary>
+    /// <exception cref="RunException">The file cannot be written (disk full, permissions, file-size limit).</exception>
+    /// <exception cref="ConfigException">The path is empty or not usable.</exception>
     public static void Write(string path, ReadOnlySpan<byte> payload)
     {
         var file = new byte[HeaderLength + payload.Length + TrailerLength];
@@ -55,7 +79,12 @@ public static class CheckpointFile
         return buffer.ToArray();
     }
 
-    /// <summary>Reads and verifies a checkpoint; throws <see cref="CheckpointException"/> naming the file and the problem.</summary>
+    /// <summary>
+    /// Reads and verifies a checkpoint (magic, version, declared length against the file's size, checksum) and returns
+    /// its payload; throws <see cref="CheckpointException"/> naming the file and the problem.
+    /// </summary>
+    /// <exception cref="ConfigException">The path is empty, a directory, or does not exist.</exception>
+    /// <exception cref="CheckpointException">The file is not a checkpoint, of another version, truncated, padded or corrupted.</exception>
     public static byte[] Read(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the checkpoint path is empty");

@@ -4,14 +4,19 @@ namespace PdlfFast.Training.Evolution;
 /// Centred-rank fitness shaping (Salimans et al. 2017; EvoJAX <c>rank / (n - 1) - 0.5</c>): the worst member gets
 /// -0.5, the best +0.5, whatever the fitness scale, so one outlier cannot dominate an update. Non-finite fitness
 /// (NaN, +-Inf from a diverged episode) ranks below every finite value; ties rank by member index, so the
-/// result is a pure function of the fitness order.
+/// result is a pure function of the fitness order (docs/design.md, "Evolution strategies").
 /// </summary>
+/// <remarks>Pure and thread-safe; works in caller-provided buffers and allocates nothing.</remarks>
 public static class CentredRanks
 {
     /// <summary>
     /// Writes the shaped fitness of every member into <paramref name="shaped"/>; <paramref name="keys"/> is scratch
     /// of the same length. Returns how many fitness values were not finite. Allocates nothing.
     /// </summary>
+    /// <param name="fitness">One fitness per member, higher is better; any values, NaN and infinities included.</param>
+    /// <param name="shaped">Receives <c>rank / (n - 1) - 0.5</c> per member (rank 0 = worst); 0 for a single member.</param>
+    /// <param name="keys">Scratch, overwritten (sort keys: order-preserving fitness bits, then member index).</param>
+    /// <exception cref="ArgumentException">The three spans differ in length.</exception>
     public static int Compute(ReadOnlySpan<float> fitness, Span<float> shaped, Span<ulong> keys)
     {
         int n = fitness.Length;
@@ -30,7 +35,10 @@ public static class CentredRanks
         return nonFinite;
     }
 
-    /// <summary>Maps finite floats to unsigned integers in the same order; non-finite values map to 0, below all.</summary>
+    /// <summary>
+    /// Maps finite floats to unsigned integers in the same order; non-finite values map to 0, below all. -0 and +0 map
+    /// to the same value, so they tie (and then rank by member index).
+    /// </summary>
     public static uint OrderedBits(float f)
     {
         if (!float.IsFinite(f)) return 0;

@@ -7,6 +7,12 @@ namespace PdlfFast.Training.Evolution;
 /// stream, so any thread or machine can redraw it; the streams differ in how, and so in their numbers. A strategy's
 /// state records its stream, and a restored run continues on the stream it started with.
 /// </summary>
+/// <remarks>
+/// Counter-based (Philox4x32-10 addressed by seed, generation, pair and <see cref="RandomPurposes.EvolutionNoise"/>):
+/// a value depends only on its address, never on which thread drew what before, hence the same bits on any thread
+/// count and split of the parameters. Stream 2 gives the same bits at every vector width (docs/design.md,
+/// "Evolution strategies" and "Vector paths and determinism"). Pure and thread-safe.
+/// </remarks>
 public static class EsNoise
 {
     /// <summary>
@@ -19,9 +25,24 @@ public static class EsNoise
     /// <summary>The stream new strategies draw from.</summary>
     public const int Current = Stream2;
 
+    /// <summary>Whether this build can draw from <paramref name="stream"/>.</summary>
     public static bool IsKnown(int stream) => stream is Stream1 or Stream2;
 
-    /// <summary>Pair <paramref name="pair"/>'s standard-normal noise for parameters [start, start + length).</summary>
+    /// <summary>
+    /// Pair <paramref name="pair"/>'s standard-normal noise for parameters [start, start + length) of generation
+    /// <paramref name="generation"/>: the same values whatever range the rest of the vector was drawn in.
+    /// Allocates nothing.
+    /// </summary>
+    /// <param name="stream">The noise stream (<see cref="Stream1"/> or <see cref="Stream2"/>).</param>
+    /// <param name="seed">The strategy's seed (<see cref="PgpeOptions.Seed"/>, <see cref="OpenAiEsOptions.Seed"/>).</param>
+    /// <param name="generation">The generation being asked or told.</param>
+    /// <param name="pair">The mirrored pair: members 2 pair and 2 pair + 1 share this noise with opposite signs.</param>
+    /// <param name="destination">Receives one value per parameter; its length is the range's length.</param>
+    /// <param name="start">
+    /// First parameter of the range; even (<see cref="IEvolutionStrategy.RangeAlignment"/>), or the values would not be
+    /// those a whole-vector draw gives these parameters.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stream"/> is not known to this build.</exception>
     public static void Draw(int stream, ulong seed, int generation, int pair, Span<float> destination, int start)
     {
         var id = new StreamId((uint)generation, (uint)pair, 0, RandomPurposes.EvolutionNoise);

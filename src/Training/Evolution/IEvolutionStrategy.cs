@@ -13,13 +13,36 @@ namespace PdlfFast.Training.Evolution;
 /// give the same bits however the dimension is split. <see cref="EvolutionStrategyExtensions.Ask"/> and
 /// <see cref="EvolutionStrategyExtensions.Tell"/> run a whole generation on the calling thread.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Implemented by <see cref="Pgpe"/> and <see cref="OpenAiEs"/> (docs/design.md, "Evolution strategies"): members
+/// come in mirrored pairs, members 2k and 2k+1 being <c>mean + delta_k</c> and <c>mean - delta_k</c>, and fitness is
+/// shaped by <see cref="CentredRanks"/>. The seed in the strategy's options draws the search noise; the episodes'
+/// seed is a separate one (<see cref="EvaluationOptions.Seed"/>).
+/// </para>
+/// <para>
+/// <b>One generation.</b> <see cref="AskRange"/> over ranges covering [0, <see cref="Dimension"/>) once (in parallel if
+/// wished); evaluate; <see cref="BeginTell"/> once; <see cref="TellRange"/> over ranges covering the dimension once
+/// (in parallel if wished); <see cref="EndTell"/> once. Ranges start on multiples of <see cref="RangeAlignment"/>.
+/// Other members are called between generations, from one thread, except <see cref="AskMember"/>,
+/// <see cref="DrawPairNoise"/> and <see cref="MemberFromNoise"/>, which several threads may call at once between tells.
+/// </para>
+/// <para>
+/// <b>Allocation.</b> The strategies allocate their state and scratch in their constructors (a PGPE or OpenAI-ES
+/// strategy also caches one generation's noise: population / 2 x dimension floats, so that tell need not redraw
+/// it); ask and tell allocate nothing.
+/// </para>
+/// </remarks>
 public interface IEvolutionStrategy
 {
     /// <summary>Range starts must be multiples of this (Gaussian values come in pairs from one random block).</summary>
     const int RangeAlignment = 2;
 
+    /// <summary>The strategy's name as configurations spell it (<c>pgpe</c>, <c>openai-es</c>); stored in its state.</summary>
     string Name { get; }
+    /// <summary>Parameters per member: the length of <see cref="Mean"/> and of every population row.</summary>
     int Dimension { get; }
+    /// <summary>Members per generation: even, since members come in mirrored pairs.</summary>
     int PopulationSize { get; }
     /// <summary>Generations told so far.</summary>
     int Generation { get; }
@@ -31,7 +54,15 @@ public interface IEvolutionStrategy
     /// </summary>
     int NoiseStream { get; }
 
-    /// <summary>Writes parameters [start, end) of every member.</summary>
+    /// <summary>
+    /// Writes parameters [start, end) of every member of the current generation. Disjoint ranges may run on different
+    /// threads at once; the members do not depend on the split.
+    /// </summary>
+    /// <param name="population">The whole population buffer: <see cref="PopulationSize"/> rows of <see cref="Dimension"/> floats, row-major.</param>
+    /// <param name="start">First parameter; a multiple of <see cref="RangeAlignment"/>.</param>
+    /// <param name="end">One past the last parameter; at most <see cref="Dimension"/>.</param>
+    /// <exception cref="ArgumentException">The buffer is not population x dimension floats.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the dimension or badly aligned.</exception>
     void AskRange(Span<float> population, int start, int end);
     /// <summary>
     /// Writes one member's parameters, bit for bit the row <see cref="AskRange"/> writes for it, without the rest of the
@@ -44,15 +75,35 @@ public interface IEvolutionStrategy
         DrawPairNoise(member / 2, parameters);
         MemberFromNoise(member, parameters, parameters);
     }
-    /// <summary>The noise that mirrored members <c>2 pair</c> and <c>2 pair + 1</c> share (one draw serves both).</summary>
+    /// <summary>
+    /// The standard-normal noise that mirrored members <c>2 pair</c> and <c>2 pair + 1</c> share in the current
+    /// generation (one draw serves both): <see cref="Dimension"/> values, a pure function of (seed, generation, pair).
+    /// Thread-safe between tells; allocates nothing.
+    /// </summary>
     void DrawPairNoise(int pair, Span<float> noise);
     /// <summary>A member from its pair's noise (<see cref="DrawPairNoise"/>): bit for bit what <see cref="AskMember"/> writes.</summary>
     void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters);
-    /// <summary>Ranks the fitness; then <see cref="TellRange"/> updates parameter ranges and <see cref="EndTell"/> closes the generation.</summary>
+    /// <summary>
+    /// Ranks the fitness; then <see cref="TellRange"/> updates parameter ranges and <see cref="EndTell"/> closes the generation.
+    /// </summary>
+    /// <param name="fitness">One value per member, higher is better; non-finite values rank last.</param>
+    /// <returns>The generation's figures: best member, mean finite fitness, non-finite count.</returns>
+    /// <exception cref="ArgumentException"><paramref name="fitness"/> does not have <see cref="PopulationSize"/> values.</exception>
     TellResult BeginTell(ReadOnlySpan<float> fitness);
+    /// <summary>
+    /// Updates parameters [start, end) of the distribution (and the optimiser's moments) from the ranks
+    /// <see cref="BeginTell"/> computed. Disjoint ranges may run on different threads at once; the result does not
+    /// depend on the split. Ranges start on multiples of <see cref="RangeAlignment"/>.
+    /// </summary>
     void TellRange(int start, int end);
+    /// <summary>Closes the tell: <see cref="Generation"/> advances by one and the next ask draws new noise.</summary>
     void EndTell();
 
+    /// <summary>
+    /// Writes the whole state: a header (format tag, noise stream, name, dimension, population, seed, generation), the
+    /// search distribution and the optimiser's moments. A strategy built with the same options that reads it
+    /// (<see cref="ReadState"/>) continues bit for bit. Call between generations.
+    /// </summary>
     void WriteState(BinaryWriter writer);
     /// <summary>Restores what <see cref="WriteState"/> wrote; throws <see cref="InvalidDataException"/> on a mismatch.</summary>
     void ReadState(BinaryReader reader);
@@ -67,14 +118,21 @@ public interface IEvolutionStrategy
     void ReadAskState(BinaryReader reader);
 }
 
+/// <summary>Whole-generation ask and tell on the calling thread, for callers that do not split the parameters.</summary>
 public static class EvolutionStrategyExtensions
 {
+    /// <summary>Writes every member of the current generation into <paramref name="population"/> (population x dimension floats, row-major).</summary>
     public static void Ask(this IEvolutionStrategy strategy, Span<float> population)
     {
         StrategyChecks.Population(population, strategy.PopulationSize, strategy.Dimension);
         strategy.AskRange(population, 0, strategy.Dimension);
     }
 
+    /// <summary>
+    /// Tells the generation's fitness (one per member, higher is better) and advances the strategy by a generation:
+    /// <see cref="IEvolutionStrategy.BeginTell"/>, <see cref="IEvolutionStrategy.TellRange"/> over the whole dimension,
+    /// <see cref="IEvolutionStrategy.EndTell"/>.
+    /// </summary>
     public static TellResult Tell(this IEvolutionStrategy strategy, ReadOnlySpan<float> fitness)
     {
         var result = strategy.BeginTell(fitness);
@@ -86,7 +144,9 @@ public static class EvolutionStrategyExtensions
 
 /// <summary>What one Tell saw.</summary>
 /// <param name="NonFiniteFitness">Members whose fitness was NaN or infinite (ranked worst, never averaged).</param>
-/// <param name="BestMember">Index of the best finite member, -1 if none was finite.</param>
+/// <param name="BestMember">Index of the best finite member, -1 if none was finite (ties: the lowest index).</param>
+/// <param name="BestFitness">The best finite fitness, NaN if none was finite.</param>
+/// <param name="MeanFiniteFitness">The mean of the finite fitness values (summed in member order, in double), NaN if none.</param>
 public readonly record struct TellResult(int NonFiniteFitness, int BestMember, float BestFitness, float MeanFiniteFitness);
 
 /// <summary>What a strategy state starts with.</summary>

@@ -1,14 +1,20 @@
 namespace PdlfFast.Training.Evolution;
 
-/// <summary>OpenAI-ES settings (Salimans et al. 2017).</summary>
+/// <summary>OpenAI-ES settings (Salimans et al. 2017); defaults as in docs/design.md, "Evolution strategies".</summary>
 /// <param name="PopulationSize">Even: members come in mirrored pairs mean +- sigma * eps.</param>
 /// <param name="Sigma">Fixed noise standard deviation.</param>
 /// <param name="LearningRate">Adam step size on the mean.</param>
 /// <param name="WeightDecay">L2 coefficient pulling the mean to zero (0 = off).</param>
+/// <param name="Seed">
+/// The strategy's seed: draws the search noise, i.e. which parameter vectors the members are. Not the episodes'
+/// seed (<see cref="EvaluationOptions.Seed"/>). Stored in the state; a state restores only into a strategy with the
+/// same seed.
+/// </param>
 /// <param name="NoiseStream">The <see cref="EsNoise"/> stream members are drawn from (a restored state keeps its own).</param>
 public sealed record OpenAiEsOptions(int PopulationSize = 64, float Sigma = 0.04f, double LearningRate = 0.01,
     double WeightDecay = 0, ulong Seed = 0, int NoiseStream = EsNoise.Current)
 {
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
         if (!EsNoise.IsKnown(NoiseStream))
@@ -28,6 +34,11 @@ public sealed record OpenAiEsOptions(int PopulationSize = 64, float Sigma = 0.04
 /// processes would need nothing but the fitness scalars.
 /// Gradient estimate (ascent): <c>g = 1 / (n sigma) sum_k (u(2k) - u(2k+1)) eps_k</c>, u the centred ranks.
 /// </summary>
+/// <remarks>
+/// Adam then descends <c>-g + weightDecay * mean</c>. Same bits for a seed on any thread count and split of the
+/// parameters (see <see cref="IEvolutionStrategy"/>). The constructor allocates the mean, Adam's moments, one
+/// generation's noise cache (population / 2 x dimension floats) and scratch; ask and tell allocate nothing.
+/// </remarks>
 public sealed class OpenAiEs : IEvolutionStrategy
 {
     private readonly float[] _mean;
@@ -38,6 +49,10 @@ public sealed class OpenAiEs : IEvolutionStrategy
     private readonly ulong[] _rankKeys;
     private readonly double[] _pairWeights;
 
+    /// <summary>A strategy at generation 0 with its mean at <paramref name="initialMean"/>.</summary>
+    /// <param name="dimension">Parameters per member, at least 1.</param>
+    /// <param name="options">Population, sigma, learning rate, weight decay, seed and noise stream; validated here.</param>
+    /// <param name="initialMean">The starting mean (<paramref name="dimension"/> values, copied); empty: all zeros.</param>
     public OpenAiEs(int dimension, OpenAiEsOptions options, ReadOnlySpan<float> initialMean = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -59,14 +74,22 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _pairWeights = new double[options.PopulationSize / 2];
     }
 
+    /// <summary>The settings the strategy was built with.</summary>
     public OpenAiEsOptions Options { get; }
+    /// <inheritdoc/>
     public string Name => "openai-es";
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <inheritdoc/>
     public int PopulationSize => Options.PopulationSize;
+    /// <inheritdoc/>
     public int Generation { get; private set; }
+    /// <inheritdoc/>
     public int NoiseStream => _noise.Stream;
+    /// <inheritdoc/>
     public ReadOnlySpan<float> Mean => _mean;
 
+    /// <inheritdoc/>
     public void AskRange(Span<float> population, int start, int end)
     {
         StrategyChecks.Population(population, PopulationSize, Dimension);
@@ -87,12 +110,14 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _noise.Asked(start, end);
     }
 
+    /// <inheritdoc/>
     public void DrawPairNoise(int pair, Span<float> noise)
     {
         StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
         _noise.DrawUncached(Options.Seed, Generation, pair, noise, 0);
     }
 
+    /// <inheritdoc/>
     public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
     {
         StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
@@ -105,6 +130,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
         }
     }
 
+    /// <inheritdoc/>
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);
@@ -115,6 +141,7 @@ public sealed class OpenAiEs : IEvolutionStrategy
         return result;
     }
 
+    /// <inheritdoc/>
     public void TellRange(int start, int end)
     {
         StrategyChecks.Range(start, end, Dimension);
@@ -133,18 +160,23 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _adam.Update(_mean, _gradient, start, end);
     }
 
+    /// <inheritdoc/>
     public void EndTell()
     {
         _noise.Clear();
         Generation++;
     }
 
-    /// <summary>The last update's gradient estimate in ascent direction (for tests and diagnostics).</summary>
+    /// <summary>
+    /// The last update's gradient estimate g in ascent direction, without weight decay (for tests and diagnostics).
+    /// </summary>
+    /// <param name="destination">Receives <see cref="Dimension"/> values.</param>
     public void CopyAscentDirection(Span<float> destination)
     {
         for (int i = 0; i < Dimension; i++) destination[i] = (float)(_accumulator[i] / (PopulationSize * (double)Options.Sigma));
     }
 
+    /// <inheritdoc/>
     public void WriteState(BinaryWriter writer)
     {
         StrategyChecks.WriteHeader(writer, this, Options.Seed);
@@ -152,18 +184,21 @@ public sealed class OpenAiEs : IEvolutionStrategy
         _adam.WriteState(writer);
     }
 
+    /// <inheritdoc/>
     public void WriteAskState(BinaryWriter writer)
     {
         StrategyChecks.WriteHeader(writer, this, Options.Seed);
         StrategyChecks.WriteFloats(writer, _mean);
     }
 
+    /// <inheritdoc/>
     public void ReadAskState(BinaryReader reader)
     {
         (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
         StrategyChecks.ReadFloats(reader, _mean, "mean");
     }
 
+    /// <inheritdoc/>
     public void ReadState(BinaryReader reader)
     {
         (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);

@@ -8,10 +8,16 @@ namespace PdlfFast.Training.Evolution;
 /// <param name="StdevLearningRate">Step size of the per-parameter standard deviation.</param>
 /// <param name="InitialStdev">Starting standard deviation of every parameter.</param>
 /// <param name="StdevMaxChange">Largest relative change of a standard deviation per update (0.2 = +-20 %).</param>
+/// <param name="Seed">
+/// The strategy's seed: draws the search noise, i.e. which parameter vectors the members are. Not the episodes'
+/// seed (<see cref="EvaluationOptions.Seed"/>). Stored in the state; a state restores only into a strategy with the
+/// same seed.
+/// </param>
 /// <param name="NoiseStream">The <see cref="EsNoise"/> stream members are drawn from (a restored state keeps its own).</param>
 public sealed record PgpeOptions(int PopulationSize = 256, double CenterLearningRate = 0.01, double StdevLearningRate = 0.07,
     float InitialStdev = 0.04f, double StdevMaxChange = 0.2, ulong Seed = 0, int NoiseStream = EsNoise.Current)
 {
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
         if (!EsNoise.IsKnown(NoiseStream))
@@ -37,6 +43,12 @@ public sealed record PgpeOptions(int PopulationSize = 256, double CenterLearning
 /// sigma      &lt;- clip(sigma + lr_sigma grad_sigma, sigma (1 -+ max_change))
 /// </code>
 /// </summary>
+/// <remarks>
+/// docs/design.md, "Evolution strategies". Same bits for a seed on any thread count, split of the parameters and
+/// vector width: the pair sums run in pair order and the vectorised accumulation rounds as the scalar loop does (see
+/// <see cref="IEvolutionStrategy"/>). The constructor allocates centre, sigma, Adam's moments, one generation's
+/// noise cache (population / 2 x dimension floats) and scratch; ask and tell allocate nothing.
+/// </remarks>
 public sealed class Pgpe : IEvolutionStrategy
 {
     private readonly float[] _center, _stdev;
@@ -47,6 +59,10 @@ public sealed class Pgpe : IEvolutionStrategy
     private readonly ulong[] _rankKeys;
     private readonly double[] _pairDifference, _pairAverage;
 
+    /// <summary>A strategy at generation 0, centred on <paramref name="initialCenter"/>, every sigma at <see cref="PgpeOptions.InitialStdev"/>.</summary>
+    /// <param name="dimension">Parameters per member, at least 1.</param>
+    /// <param name="options">Population, learning rates, initial sigma, seed and noise stream; validated here.</param>
+    /// <param name="initialCenter">The starting centre (<paramref name="dimension"/> values, copied); empty: all zeros.</param>
     public Pgpe(int dimension, PgpeOptions options, ReadOnlySpan<float> initialCenter = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -72,15 +88,24 @@ public sealed class Pgpe : IEvolutionStrategy
         _pairAverage = new double[options.PopulationSize / 2];
     }
 
+    /// <summary>The settings the strategy was built with.</summary>
     public PgpeOptions Options { get; }
+    /// <inheritdoc/>
     public string Name => "pgpe";
+    /// <inheritdoc/>
     public int Dimension { get; }
+    /// <inheritdoc/>
     public int PopulationSize => Options.PopulationSize;
+    /// <inheritdoc/>
     public int Generation { get; private set; }
+    /// <inheritdoc/>
     public int NoiseStream => _noise.Stream;
+    /// <summary>The centre of the search distribution: the current best estimate of the parameters.</summary>
     public ReadOnlySpan<float> Mean => _center;
+    /// <summary>The per-parameter standard deviation sigma of the search distribution (adapted every tell).</summary>
     public ReadOnlySpan<float> Stdev => _stdev;
 
+    /// <inheritdoc/>
     public void AskRange(Span<float> population, int start, int end)
     {
         StrategyChecks.Population(population, PopulationSize, Dimension);
@@ -100,12 +125,14 @@ public sealed class Pgpe : IEvolutionStrategy
         _noise.Asked(start, end);
     }
 
+    /// <inheritdoc/>
     public void DrawPairNoise(int pair, Span<float> noise)
     {
         StrategyChecks.Member(2 * pair, noise, PopulationSize, Dimension);
         _noise.DrawUncached(Options.Seed, Generation, pair, noise, 0);
     }
 
+    /// <inheritdoc/>
     public void MemberFromNoise(int member, ReadOnlySpan<float> noise, Span<float> parameters)
     {
         StrategyChecks.Member(member, parameters, PopulationSize, Dimension);
@@ -117,6 +144,7 @@ public sealed class Pgpe : IEvolutionStrategy
         }
     }
 
+    /// <inheritdoc/>
     public TellResult BeginTell(ReadOnlySpan<float> fitness)
     {
         var result = StrategyChecks.Fitness(fitness, PopulationSize);
@@ -134,6 +162,7 @@ public sealed class Pgpe : IEvolutionStrategy
         return result;
     }
 
+    /// <inheritdoc/>
     public void TellRange(int start, int end)
     {
         StrategyChecks.Range(start, end, Dimension);
@@ -209,12 +238,14 @@ public sealed class Pgpe : IEvolutionStrategy
         }
     }
 
+    /// <inheritdoc/>
     public void EndTell()
     {
         _noise.Clear();
         Generation++;
     }
 
+    /// <inheritdoc/>
     public void WriteState(BinaryWriter writer)
     {
         StrategyChecks.WriteHeader(writer, this, Options.Seed);
@@ -223,6 +254,7 @@ public sealed class Pgpe : IEvolutionStrategy
         _adam.WriteState(writer);
     }
 
+    /// <inheritdoc/>
     public void WriteAskState(BinaryWriter writer)
     {
         StrategyChecks.WriteHeader(writer, this, Options.Seed);
@@ -230,6 +262,7 @@ public sealed class Pgpe : IEvolutionStrategy
         StrategyChecks.WriteFloats(writer, _stdev);
     }
 
+    /// <inheritdoc/>
     public void ReadAskState(BinaryReader reader)
     {
         (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);
@@ -237,6 +270,7 @@ public sealed class Pgpe : IEvolutionStrategy
         StrategyChecks.ReadFloats(reader, _stdev, "stdev");
     }
 
+    /// <inheritdoc/>
     public void ReadState(BinaryReader reader)
     {
         (Generation, _noise.Stream) = StrategyChecks.ReadHeader(reader, this, Options.Seed);

@@ -9,14 +9,27 @@ namespace PdlfFast.Training.Gradient;
 /// A supervised sequence task for gradient training. Implementations are structs whose methods depend only on their
 /// arguments, so workers may call them concurrently.
 /// </summary>
+/// <remarks>
+/// A struct type argument makes <see cref="GradientTrainer{TTask}"/> and <see cref="SequenceEvaluator{TTask}"/>
+/// specialised for the task (direct, inlinable calls), as for <see cref="IFitnessEvaluator{TWorker}"/>. Neither
+/// method may allocate: they run once per episode on the training threads. The copy and cue tasks of PdlfFast.Tasks
+/// implement it (docs/design.md, "Tasks").
+/// </remarks>
 public interface ISequenceTask
 {
+    /// <summary>Input channels per step (must equal the network's <see cref="PlasticSnnSpec.Inputs"/>).</summary>
     int Inputs { get; }
+    /// <summary>Outputs per step (must equal the network's <see cref="PlasticSnnSpec.Outputs"/>).</summary>
     int Outputs { get; }
+    /// <summary>Steps of every episode.</summary>
     int Steps { get; }
     /// <summary>Floats an episode's targets take (whatever <see cref="Loss"/> needs).</summary>
     int TargetLength { get; }
-    /// <summary>Draws an episode: inputs (Steps x Inputs) and targets.</summary>
+    /// <summary>
+    /// Draws an episode from <paramref name="random"/>: inputs (Steps x Inputs, row-major) and targets
+    /// (<see cref="TargetLength"/> floats). Everything random must come from <paramref name="random"/>, so an episode
+    /// is a pure function of its stream.
+    /// </summary>
     void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets);
     /// <summary>
     /// Loss of an episode's outputs (Steps x Outputs); writes dLoss/dOutputs and the episode's accuracy in [0, 1]
@@ -26,6 +39,17 @@ public interface ISequenceTask
 }
 
 /// <summary>Minibatch size, Adam step size, gradient-norm clip, threads, seed, and parts kept fixed.</summary>
+/// <param name="BatchSize">Episodes per step, 1 .. 65536; their gradients are averaged.</param>
+/// <param name="LearningRate">Adam's step size, in (0, 10) (the Backpropamine code used 1e-4 to 3e-4; docs/design.md, "SpikePropamine plastic layers").</param>
+/// <param name="ClipNorm">
+/// Largest L2 norm of the averaged gradient; a larger one is scaled down to it (positive). A step whose norm is not
+/// finite changes nothing but the step count.
+/// </param>
+/// <param name="Threads">Training threads (the calling thread included), 1 .. 1024; never changes a result.</param>
+/// <param name="Seed">
+/// Draws both the initial parameters (<see cref="PlasticSnnLayout.Initial"/>, unless given) and every training
+/// episode (episode e of step s from its own stream), under separate stream purposes.
+/// </param>
 public sealed record GradientOptions(int BatchSize = 32, double LearningRate = 3e-3, float ClipNorm = 4f, int Threads = 1, ulong Seed = 1)
 {
     /// <summary>Parts of the network not learned (their gradient is dropped), e.g. alpha for a non-plastic control.</summary>
@@ -37,6 +61,7 @@ public sealed record GradientOptions(int BatchSize = 32, double LearningRate = 3
     /// </summary>
     public (int Start, int End) Silence { get; init; }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
         if (BatchSize is < 1 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be in 1..65536.");
@@ -47,6 +72,11 @@ public sealed record GradientOptions(int BatchSize = 32, double LearningRate = 3
 }
 
 /// <summary>One training step's figures (loss and accuracy over the minibatch, gradient norm before clipping).</summary>
+/// <param name="Step">Steps done, this one included (1-based).</param>
+/// <param name="Loss">The minibatch's mean loss before the update.</param>
+/// <param name="Accuracy">The minibatch's mean accuracy in [0, 1] before the update.</param>
+/// <param name="GradientNorm">L2 norm of the averaged gradient before clipping; not finite: the update was skipped.</param>
+/// <param name="Seconds">Wall seconds of the step.</param>
 public readonly record struct GradientStepReport(int Step, float Loss, float Accuracy, float GradientNorm, double Seconds);
 
 /// <summary>
@@ -55,6 +85,14 @@ public readonly record struct GradientStepReport(int Step, float Loss, float Acc
 /// on a pool of workers, sums the episodes' gradients in episode order (so a seed gives the same bits on any thread
 /// count), clips the norm and applies Adam. Nothing is allocated per step after construction.
 /// </summary>
+/// <remarks>
+/// docs/design.md, "SpikePropamine plastic layers". The constructor allocates one <see cref="PlasticSnnTape"/> and
+/// episode buffers per thread, one gradient vector per minibatch episode and the pool's threads. One caller at a
+/// time: <see cref="Step"/>, <see cref="Evaluate"/> and the state methods must not overlap; the calling thread works
+/// as worker 0. A run is a pure function of the spec, the task, <see cref="Options"/> (thread count aside) and the
+/// initial parameters, and continues bit for bit from <see cref="WriteState"/>.
+/// </remarks>
+/// <typeparam name="TTask">The task, a struct (see <see cref="ISequenceTask"/>).</typeparam>
 public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTask : struct, ISequenceTask
 {
     private const uint TrainPurpose = 81, TestPurpose = 82;
@@ -70,6 +108,12 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     private bool _backward;
     private ulong _streamSeed;
 
+    /// <summary>A trainer at step 0.</summary>
+    /// <param name="spec">The network; its input and output counts must be the task's.</param>
+    /// <param name="task">The task, copied by value.</param>
+    /// <param name="options">Batch, learning rate, clip, threads, seed, frozen parts and the silence probe; validated here.</param>
+    /// <param name="initial">Starting parameters (copied; <see cref="PlasticSnnLayout.Length"/> values); null: <see cref="PlasticSnnLayout.Initial"/> of the seed.</param>
+    /// <exception cref="ArgumentException">The task does not fit the network, or <paramref name="initial"/> has the wrong length.</exception>
     public GradientTrainer(PlasticSnnSpec spec, TTask task, GradientOptions options, float[]? initial = null)
     {
         options.Validate();
@@ -78,8 +122,8 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         Layout = new PlasticSnnLayout(spec);
         _task = task;
         Options = options;
-        Parameters = initial?.ToArray() ?? Layout.Initial(options.Seed);
-        if (Parameters.Length != Layout.Length) throw new ArgumentException($"Initial parameters have {Parameters.Length} values; the network {Layout.Length}.", nameof(initial));
+        ParameterBuffer = initial?.ToArray() ?? Layout.Initial(options.Seed);
+        if (ParameterBuffer.Length != Layout.Length) throw new ArgumentException($"Initial parameters have {ParameterBuffer.Length} values; the network {Layout.Length}.", nameof(initial));
         Optimiser = new Adam(Layout.Length, options.LearningRate);
         _learned = new bool[Layout.Length];
         foreach (var part in Enum.GetValues<PlasticSnnPart>())
@@ -110,14 +154,29 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
         _gradient = new float[Layout.Length];
     }
 
+    /// <summary>Where each part of the network lives in <see cref="Parameters"/>.</summary>
     public PlasticSnnLayout Layout { get; }
+    /// <summary>The options the trainer was built with.</summary>
     public GradientOptions Options { get; }
-    public float[] Parameters { get; }
-    public Adam Optimiser { get; }
+    /// <summary>
+    /// The current parameters (<see cref="PlasticSnnLayout.Length"/> floats, laid out by <see cref="Layout"/>), as a
+    /// read-only view that <see cref="Step"/> and <see cref="ReadState"/> update in place: copy it to keep a snapshot.
+    /// </summary>
+    public ReadOnlySpan<float> Parameters => ParameterBuffer;
+    /// <summary>The parameters, writable: only the trainer writes them.</summary>
+    internal float[] ParameterBuffer { get; }
+    /// <summary>Adam on <see cref="ParameterBuffer"/>; its state is part of <see cref="WriteState"/>.</summary>
+    internal Adam Optimiser { get; }
+    /// <summary>Training steps done so far.</summary>
     public int StepCount => _step;
     /// <summary>The last step's clipped, averaged gradient.</summary>
     public ReadOnlySpan<float> Gradient => _gradient;
 
+    /// <summary>
+    /// One training step: draw the minibatch (episode e from stream (seed, step, e)), forward and backward on the
+    /// threads, average the gradients in episode order (frozen and unused parts get zero), clip the norm to
+    /// <see cref="GradientOptions.ClipNorm"/>, and take an Adam step unless the norm is not finite. Allocates nothing.
+    /// </summary>
     public GradientStepReport Step()
     {
         long start = Stopwatch.GetTimestamp();
@@ -146,13 +205,18 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
             float scale = Options.ClipNorm / norm;
             for (int k = 0; k < _gradient.Length; k++) _gradient[k] *= scale;
         }
-        if (float.IsFinite(norm)) Optimiser.Step(Parameters, _gradient);
+        if (float.IsFinite(norm)) Optimiser.Step(ParameterBuffer, _gradient);
         _step++;
         return new GradientStepReport(_step, loss * inverseBatch, accuracy * inverseBatch, norm,
             Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    /// <summary>Mean loss and accuracy of the current parameters on <paramref name="episodes"/> held-out episodes.</summary>
+    /// <summary>
+    /// Mean loss and accuracy of the current parameters on <paramref name="episodes"/> held-out episodes, drawn from
+    /// <paramref name="seed"/> under another stream purpose than training. Episodes run in chunks of
+    /// <see cref="GradientOptions.BatchSize"/> (chunk c from seed + c x batch), so which episodes are drawn depends on
+    /// the batch size, never on the thread count. Changes nothing; allocates nothing.
+    /// </summary>
     public (float Loss, float Accuracy) Evaluate(int episodes, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
@@ -181,7 +245,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     }
 
     /// <summary>Worker body: pulls episodes from a shared counter (IParallelJob).</summary>
-    public void Execute(int worker)
+    void IParallelJob.Execute(int worker)
     {
         var tape = _tapes[worker];
         var inputs = _inputs[worker];
@@ -195,12 +259,12 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
             if (e >= _episodes) return;
             var random = new RandomStream(_streamSeed, new StreamId(_purpose == TrainPurpose ? (uint)_step : 0u, 0, (uint)e, _purpose));
             _task.Sample(ref random, inputs, targets);
-            tape.Forward(Parameters, inputs, steps, outputs, _backward ? Options.Silence : default);
+            tape.Forward(ParameterBuffer, inputs, steps, outputs, _backward ? Options.Silence : default);
             _episodeLoss[e] = _task.Loss(outputs, targets, outputGradient, out _episodeAccuracy[e]);
             if (!_backward) continue;
             var g = _episodeGradients[e];
             Array.Clear(g);
-            tape.Backward(Parameters, outputGradient, g);
+            tape.Backward(ParameterBuffer, outputGradient, g);
         }
     }
 
@@ -208,7 +272,7 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     public void WriteState(BinaryWriter writer)
     {
         writer.Write(_step);
-        StrategyChecks.WriteFloats(writer, Parameters);
+        StrategyChecks.WriteFloats(writer, ParameterBuffer);
         Optimiser.WriteState(writer);
     }
 
@@ -217,10 +281,11 @@ public sealed class GradientTrainer<TTask> : IParallelJob, IDisposable where TTa
     {
         int step = reader.ReadInt32();
         if (step < 0) throw new InvalidDataException($"negative step count {step}");
-        StrategyChecks.ReadFloats(reader, Parameters, "parameters");
+        StrategyChecks.ReadFloats(reader, ParameterBuffer, "parameters");
         Optimiser.ReadState(reader);
         _step = step;
     }
 
+    /// <summary>Stops the training threads.</summary>
     public void Dispose() => _pool.Dispose();
 }

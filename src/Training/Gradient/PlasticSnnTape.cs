@@ -12,6 +12,14 @@ namespace PdlfFast.Training.Gradient;
 /// <see cref="MaxSteps"/>; neither pass allocates. Gradients are accumulated (+=) into the caller's vector, so a
 /// minibatch sums its episodes into one buffer per worker.
 /// </summary>
+/// <remarks>
+/// One tape per thread (it holds one episode's state; not thread-safe). The constructor allocates the tape: the
+/// plastic traces H of every step, (MaxSteps + 1) x Inputs x Hidden floats for a plastic input layer and
+/// (MaxSteps + 1) x Hidden x Hidden for a plastic recurrent layer (twice that with retroactive modulation's
+/// eligibility traces), plus each step's activity. <see cref="SimdWidth.Scalar"/> selects the scalar twins of the kernels (the
+/// bench's baseline); the forward pass gives the same bits at every width (docs/design.md, "Vector paths and
+/// determinism").
+/// </remarks>
 public sealed class PlasticSnnTape
 {
     private readonly PlasticSnnLayout _layout;
@@ -23,6 +31,10 @@ public sealed class PlasticSnnTape
     // Backward adjoints.
     private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate, _xg, _effective;
 
+    /// <summary>A tape for episodes of up to <paramref name="maxSteps"/> steps of <paramref name="spec"/>'s network.</summary>
+    /// <param name="spec">The network (validated here).</param>
+    /// <param name="maxSteps">The longest episode the tape records, at least 1.</param>
+    /// <param name="width">Vector width of the kernels; <see cref="SimdWidth.Auto"/> picks the widest the CPU accelerates.</param>
     public PlasticSnnTape(PlasticSnnSpec spec, int maxSteps, SimdWidth width = SimdWidth.Auto)
     {
         Width = width;
@@ -64,10 +76,13 @@ public sealed class PlasticSnnTape
         _effective = new float[h];
     }
 
+    /// <summary>The network the tape runs.</summary>
     public PlasticSnnSpec Spec { get; }
     /// <summary>Vector width of the forward kernels (Scalar: the scalar twins, for the bench's baseline).</summary>
     public SimdWidth Width { get; }
+    /// <summary>The layout of the parameter vectors <see cref="Forward"/> and <see cref="Backward"/> take.</summary>
     public PlasticSnnLayout Layout => _layout;
+    /// <summary>The longest episode the tape can record.</summary>
     public int MaxSteps { get; }
     /// <summary>Steps of the last forward pass.</summary>
     public int Steps { get; private set; }
@@ -85,6 +100,10 @@ public sealed class PlasticSnnTape
     /// Runs <paramref name="steps"/> steps on <paramref name="inputs"/> (steps x Inputs, row-major) from the episode
     /// start (all state and plastic traces zero) and writes the readout (steps x Outputs).
     /// </summary>
+    /// <param name="parameters">The network's parameters (<see cref="PlasticSnnLayout.Length"/> floats).</param>
+    /// <param name="inputs">At least steps x Inputs floats, row-major by step.</param>
+    /// <param name="steps">Steps to run, 1 .. <see cref="MaxSteps"/>.</param>
+    /// <param name="outputs">Receives steps x Outputs floats, row-major by step.</param>
     /// <param name="silence">
     /// Activity-reset probe: in steps Start..End-1 every membrane, spike and spike trace is zeroed after the step
     /// (the plastic traces H, E and the BCM threshold are kept), so only what the synapses hold survives. The wiped
@@ -215,6 +234,10 @@ public sealed class PlasticSnnTape
     /// Backpropagates <paramref name="outputGradient"/> (dLoss/dOutput, steps x Outputs) through the last forward
     /// pass and adds dLoss/dParameters to <paramref name="gradient"/>.
     /// </summary>
+    /// <param name="parameters">The parameters the last <see cref="Forward"/> ran with.</param>
+    /// <param name="outputGradient">dLoss/dOutputs, at least steps x Outputs floats.</param>
+    /// <param name="gradient">Accumulates (+=) dLoss/dParameters; <see cref="PlasticSnnLayout.Length"/> floats.</param>
+    /// <exception cref="InvalidOperationException">No forward pass has run.</exception>
     public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> outputGradient, Span<float> gradient)
     {
         var spec = Spec;

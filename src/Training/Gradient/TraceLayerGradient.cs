@@ -14,11 +14,15 @@ namespace PdlfFast.Training.Gradient;
 /// rate is per postsynaptic neuron (eta, or M(t) times the fan-out). The backward pass recomputes the coefficients and
 /// the clip masks from the inputs, so the forward pass need store only H, E, x, y and theta.
 /// </summary>
-public sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.Auto)
+internal sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidth.Auto)
 {
     private readonly float[] _decay = new float[columns], _gain = new float[columns], _eta = new float[columns];
     private readonly float[] _gDecay = new float[columns], _gGain = new float[columns], _gp = new float[columns];
 
+    /// <summary>
+    /// Forward of one layer's trace update: on entry <paramref name="h"/> (<paramref name="e"/>) holds the previous
+    /// trace, on return the updated one.
+    /// </summary>
     public void Forward(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
         ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e)
     {

@@ -5,11 +5,22 @@ namespace PdlfFast.Training.Runs;
 /// (<c>.NAME.PID.tmp</c>), are flushed to disk and renamed over the target, so a reader sees the old file or the new
 /// one, never a mixture. Failures become a <see cref="RunException"/> naming the file.
 /// </summary>
+/// <remarks>
+/// The temporary name carries the process id, so writers in different processes never share one; two threads of
+/// one process must not write the same path at once. Used for checkpoints (<see cref="Checkpoints.CheckpointFile"/>),
+/// config, summary and log rewrites of a <see cref="RunDirectory"/>.
+/// </remarks>
 public static class AtomicFile
 {
     /// <summary>Suffix of the temporary files; <see cref="RemoveStaleTemporaries"/> cleans up after killed writers.</summary>
     public const string TemporarySuffix = ".tmp";
 
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="bytes"/> atomically, creating its directory if needed.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="bytes">The whole new content.</param>
+    /// <param name="what">What the file is, for error messages (e.g. "checkpoint").</param>
+    /// <exception cref="ConfigException">The path is empty or not usable.</exception>
+    /// <exception cref="RunException">The write failed (disk full, permissions, file-size limit); the temporary file is removed.</exception>
     public static void Write(string path, ReadOnlySpan<byte> bytes, string what = "file")
     {
         string full = FullPath(path, what);
@@ -43,6 +54,7 @@ public static class AtomicFile
         ? "the file would exceed the file-size limit (EFBIG; see ulimit -f)"
         : e.Message;
 
+    /// <summary><see cref="Write"/> of <paramref name="text"/> as UTF-8 (no byte-order mark).</summary>
     public static void WriteText(string path, string text, string what = "file") =>
         Write(path, System.Text.Encoding.UTF8.GetBytes(text), what);
 

@@ -8,11 +8,20 @@ namespace PdlfFast.Training.Runs;
 /// step, the current parameters tested, checkpoints holding the config and the trainer's whole state (step count,
 /// parameters, Adam moments), so a resumed run continues bit for bit.
 /// </summary>
+/// <remarks>
+/// Checkpoint payload (inside a <see cref="CheckpointFile"/>): the tag <c>pdlf-gradient/1</c>, the config JSON, then
+/// <see cref="GradientTrainer{TTask}.WriteState"/>. One caller at a time.
+/// </remarks>
+/// <typeparam name="TTask">The task, a struct (see <see cref="ISequenceTask"/>).</typeparam>
 public sealed class GradientSession<TTask> : ITrainingSession where TTask : struct, ISequenceTask
 {
     private const string PayloadTag = "pdlf-gradient/1";
     private readonly ParameterTest _test;
 
+    /// <summary>A session over <paramref name="trainer"/>, which it owns and disposes.</summary>
+    /// <param name="trainer">The trainer, usually at step 0 (a resume restores its state from the checkpoint).</param>
+    /// <param name="configJson">The run's configuration, as written to <c>config.json</c> and stored in the checkpoint.</param>
+    /// <param name="test">Tests the trainer's current parameters.</param>
     public GradientSession(GradientTrainer<TTask> trainer, string configJson, ParameterTest test)
     {
         Trainer = trainer ?? throw new ArgumentNullException(nameof(trainer));
@@ -20,10 +29,17 @@ public sealed class GradientSession<TTask> : ITrainingSession where TTask : stru
         _test = test;
     }
 
+    /// <summary>The trainer the session steps.</summary>
     public GradientTrainer<TTask> Trainer { get; }
+    /// <summary>Gradient steps done (<see cref="GradientTrainer{TTask}.StepCount"/>).</summary>
     public int Completed => Trainer.StepCount;
+    /// <inheritdoc/>
     public string ConfigJson { get; }
 
+    /// <summary>
+    /// One gradient step. The figures map onto <see cref="RunStep"/> as: best = minibatch accuracy, mean = minus the
+    /// loss, non-finite = 1 when the gradient norm was not finite (the update was skipped).
+    /// </summary>
     public RunStep Step()
     {
         var r = Trainer.Step();
@@ -34,8 +50,10 @@ public sealed class GradientSession<TTask> : ITrainingSession where TTask : stru
         };
     }
 
+    /// <summary>The held-out test of the trainer's current parameters.</summary>
     public double Test() => _test(Trainer.Parameters);
 
+    /// <summary>Writes tag, config and trainer state as a <see cref="CheckpointFile"/>, atomically.</summary>
     public void SaveCheckpoint(string path)
     {
         using var buffer = new MemoryStream();
@@ -48,6 +66,11 @@ public sealed class GradientSession<TTask> : ITrainingSession where TTask : stru
         CheckpointFile.Write(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
+    /// <summary>
+    /// Restores the trainer's state from a checkpoint of this format. The stored config is skipped: the caller compares
+    /// it with the requested one (<see cref="ReadConfig"/>, <see cref="ConfigDiff"/>) before resuming.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is damaged, not a gradient checkpoint, or of another network.</exception>
     public void LoadCheckpoint(string path)
     {
         using var reader = new BinaryReader(new MemoryStream(CheckpointFile.Read(path)));
@@ -94,7 +117,10 @@ public sealed class GradientSession<TTask> : ITrainingSession where TTask : stru
         }
     }
 
-    /// <summary>True when <paramref name="path"/> holds a gradient-training checkpoint (any other, or none: false).</summary>
+    /// <summary>
+    /// True when <paramref name="payload"/> (a <see cref="CheckpointFile.Read"/> result) is a gradient-training
+    /// checkpoint's; any other payload, or an empty one, gives false.
+    /// </summary>
     public static bool IsGradientCheckpoint(byte[] payload)
     {
         try
@@ -114,5 +140,6 @@ public sealed class GradientSession<TTask> : ITrainingSession where TTask : stru
         if (tag != PayloadTag) throw new CheckpointException($"the checkpoint holds '{tag}', not a gradient-training run ('{PayloadTag}')", path);
     }
 
+    /// <summary>Disposes the trainer (its threads).</summary>
     public void Dispose() => Trainer.Dispose();
 }

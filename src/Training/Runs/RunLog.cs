@@ -22,6 +22,7 @@ public sealed class RunLog<T> : IDisposable where T : class
         _type = type;
     }
 
+    /// <summary>The log file.</summary>
     public string Path { get; }
 
     /// <summary>Largest log read back (a million generations take about 250 MB).</summary>
@@ -128,6 +129,7 @@ public sealed class RunLog<T> : IDisposable where T : class
         }
     }
 
+    /// <summary>Closes the file (every record was flushed as it was added).</summary>
     public void Dispose()
     {
         try

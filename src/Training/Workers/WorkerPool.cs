@@ -14,6 +14,11 @@ public interface IParallelJob
 /// 1.7 KB per call), a run allocates nothing, so a generation loop stays allocation-free. The calling thread works
 /// as worker 0; with one thread no other thread exists.
 /// </summary>
+/// <remarks>
+/// docs/design.md, "Vector paths and determinism" (why not Parallel.For). One <see cref="Run"/> at a time; the pool
+/// does not split work itself, jobs pull items from a shared counter. Threads are background threads named
+/// <c>pdlf worker N</c>. Dispose to stop them.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
     // One monitor, preallocated, instead of Barrier: Barrier's events allocate a lock object the first time a thread
@@ -27,6 +32,7 @@ public sealed class WorkerPool : IDisposable
     private bool _stopping;
     private long _backgroundAllocatedBytes;
 
+    /// <summary>Starts <paramref name="threads"/> - 1 dedicated threads (1 .. 1024 workers in all, the caller included).</summary>
     public WorkerPool(int threads)
     {
         if (threads < 1 || threads > 1024)
@@ -41,6 +47,7 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Workers per run, the calling thread included.</summary>
     public int Threads { get; }
 
     /// <summary>
@@ -105,6 +112,7 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Stops and joins the pool's threads; a later <see cref="Run"/> throws <see cref="ObjectDisposedException"/>. Not during a run.</summary>
     public void Dispose()
     {
         lock (_gate)
