@@ -24,8 +24,9 @@ public sealed record TrainedPolicy(LocomotionConfig Config, float[] Parameters, 
 /// </summary>
 /// <remarks>
 /// Needs MuJoCo: every member that builds a session or runs episodes throws
-/// <see cref="Physics.PhysicsUnavailableException"/> without it. Members are safe to call from any thread; each call
-/// builds its own model and session. Results are the same bits for any thread count.
+/// <see cref="Physics.PhysicsUnavailableException"/> without it. The class keeps no state: calls on different threads
+/// do not interfere (each builds its own model and session; <see cref="TestTrainingTargets"/> uses the worker it is
+/// given, which must not be shared). Results are the same bits for any thread count.
 /// </remarks>
 public static class LocomotionRun
 {
