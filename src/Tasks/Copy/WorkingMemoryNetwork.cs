@@ -20,8 +20,20 @@ public enum MemoryModel
 /// One individual's working-memory network: 3 inputs -> plastic 3-H-1 PDLF network and/or GRU(H) + dense(1), outputs
 /// summed. Genome: the PDLF rule's parameters (if any) followed by the GRU's (if any). Shared read-only by episodes.
 /// </summary>
+/// <remarks>
+/// Layouts are docs/design.md's ("Network and neuron model"): the rule part is <see cref="PdlfCoefficients"/>'s
+/// (per parameter a dense pre x post matrix, layer 1 then layer 2), the GRU part is <see cref="GruParameters"/>'s.
+/// With H = 128 and the ABCD rule the plastic part has 5 x (3 x 128 + 128 x 1) = 2,560 parameters and the GRU branch
+/// 50,945. <see cref="Load"/> writes the coefficients; between loads the network is read-only and may be shared by
+/// any number of <see cref="WorkingMemoryState"/>s and <see cref="WorkingMemoryBatch"/>es on different threads.
+/// </remarks>
 public sealed class WorkingMemoryNetwork
 {
+    /// <summary>Allocates the parts <paramref name="model"/> needs; weights and coefficients are zero until <see cref="Load"/>.</summary>
+    /// <param name="model">Which paths run: plastic SNN, GRU or both.</param>
+    /// <param name="hiddenSize">H: LIF neurons of the plastic path and GRU units (the same H for both).</param>
+    /// <param name="terms">Terms of the PDLF rule (ignored by <see cref="MemoryModel.Gru"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="model"/> is not a defined value.</exception>
     public WorkingMemoryNetwork(MemoryModel model, int hiddenSize = 128, PdlfTermSet terms = PdlfTermSet.Abcd)
     {
         if (!Enum.IsDefined(model)) throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown memory model.");
@@ -32,20 +44,36 @@ public sealed class WorkingMemoryNetwork
         if (model != MemoryModel.PlasticSnn) Gru = new GruParameters(CopyTask.Channels, hiddenSize);
     }
 
+    /// <summary>Which paths this network runs.</summary>
     public MemoryModel Model { get; }
+    /// <summary>H: plastic LIF neurons and GRU units.</summary>
     public int HiddenSize { get; }
+    /// <summary>Shape of the plastic path, 3-H-1 (described even when <see cref="Model"/> has no plastic path).</summary>
     public NetworkSpec Snn { get; }
+    /// <summary>The plastic path's rule coefficients after <see cref="Load"/>; null for <see cref="MemoryModel.Gru"/>.</summary>
     public PdlfCoefficients? Rule { get; }
+    /// <summary>The GRU branch's weights after <see cref="Load"/>; null for <see cref="MemoryModel.PlasticSnn"/>.</summary>
     public GruParameters? Gru { get; }
 
     /// <summary>The genome length of a network, computed without building it (for memory estimates).</summary>
+    /// <param name="model">Which paths run.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="terms">Terms of the PDLF rule.</param>
     public static long GenomeLengthOf(MemoryModel model, int hiddenSize, PdlfTermSet terms) =>
         (model != MemoryModel.Gru ? (long)PdlfCoefficients.GenomeLength(new NetworkSpec(CopyTask.Channels, hiddenSize, 1), terms) : 0)
         + (model != MemoryModel.PlasticSnn ? GruParameters.GenomeLength(CopyTask.Channels, hiddenSize) : 0);
 
+    /// <summary>Genome values of the PDLF rule: the first <see cref="RuleLength"/> values of a genome (0 without a plastic path).</summary>
     public int RuleLength => Rule?.GenomeLength() ?? 0;
+    /// <summary>Total genome length: rule part, then GRU part. The ES searches this many parameters.</summary>
     public int GenomeLength => RuleLength + (Gru?.GenomeLength() ?? 0);
 
+    /// <summary>
+    /// Loads an individual: folds the rule part into the stored coefficients and copies the GRU part. Not thread-safe
+    /// with states of this network stepping at the same time; one worker loads, then steps.
+    /// </summary>
+    /// <param name="genome">Exactly <see cref="GenomeLength"/> values.</param>
+    /// <exception cref="ArgumentException">The genome has the wrong length.</exception>
     public void Load(ReadOnlySpan<float> genome)
     {
         if (genome.Length != GenomeLength)
@@ -56,10 +84,13 @@ public sealed class WorkingMemoryNetwork
 }
 
 /// <summary>One sequence's state: the SNN's membranes, traces and fast weights and the GRU's hidden state.</summary>
+/// <remarks>Mutable and single-threaded: one per running sequence (or per worker, reset between sequences).</remarks>
 public sealed class WorkingMemoryState
 {
     private readonly float[] _snnOutput = new float[1];
 
+    /// <summary>Allocates the state of one sequence of <paramref name="network"/>, all zero (call <see cref="Reset"/> between sequences).</summary>
+    /// <param name="network">The network whose coefficients the steps read.</param>
     public WorkingMemoryState(WorkingMemoryNetwork network)
     {
         Network = network;
@@ -67,8 +98,11 @@ public sealed class WorkingMemoryState
         if (network.Gru is not null) Gru = new GruState(network.Gru);
     }
 
+    /// <summary>The network this state runs.</summary>
     public WorkingMemoryNetwork Network { get; }
+    /// <summary>The plastic path's membranes, spike traces and fast weights (for recorders and plots); null without a plastic path.</summary>
     public NetworkState? Snn { get; }
+    /// <summary>The GRU's hidden state; null for <see cref="MemoryModel.PlasticSnn"/>.</summary>
     public GruState? Gru { get; }
 
     /// <summary>A new sequence: fast weights back to zero, all activity cleared (fast weights are per sequence).</summary>
@@ -86,6 +120,8 @@ public sealed class WorkingMemoryState
     }
 
     /// <summary>One step; returns the summed readout. Allocates nothing.</summary>
+    /// <param name="input"><see cref="CopyTask.Channels"/> values (<see cref="CopyTask.Input"/>).</param>
+    /// <param name="width">Vector width of the kernels; every width gives the same bits (docs/design.md, "Vector paths and determinism").</param>
     public float Step(ReadOnlySpan<float> input, SimdWidth width = SimdWidth.Auto)
     {
         float output = 0f;
@@ -98,7 +134,8 @@ public sealed class WorkingMemoryState
         return output;
     }
 
-    /// <summary>Scalar twin of <see cref="Step"/> (every kernel's scalar twin).</summary>
+    /// <summary>Scalar twin of <see cref="Step"/> (every kernel's scalar twin): the same bits without vector code, for tests and benchmarks.</summary>
+    /// <param name="input"><see cref="CopyTask.Channels"/> values.</param>
     public float StepScalar(ReadOnlySpan<float> input)
     {
         float output = 0f;
@@ -116,11 +153,18 @@ public sealed class WorkingMemoryState
 /// A batch of independent sequences run in lock-step (the copy task's sequences share one timeline): one SNN state per
 /// sequence, one batched GRU. Every sequence's output equals what <see cref="WorkingMemoryState"/> would give.
 /// </summary>
+/// <remarks>
+/// Batching is only a speed-up (the GRU's weights are read once per step for the whole batch); each sequence keeps its
+/// own fast weights, as in docs/design.md's deliberate deviation. Mutable and single-threaded: one per worker.
+/// </remarks>
 public sealed class WorkingMemoryBatch
 {
     private readonly float[] _snnOutput = new float[1];
     private readonly float[] _gruOutputs;
 
+    /// <summary>Allocates <paramref name="batch"/> sequences' states of <paramref name="network"/>.</summary>
+    /// <param name="network">The network whose coefficients the steps read.</param>
+    /// <param name="batch">Sequences stepped together, at least 1.</param>
     public WorkingMemoryBatch(WorkingMemoryNetwork network, int batch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
@@ -133,14 +177,20 @@ public sealed class WorkingMemoryBatch
         if (network.Gru is not null) Gru = new GruBatchState(network.Gru, batch);
     }
 
+    /// <summary>The network this batch runs.</summary>
     public WorkingMemoryNetwork Network { get; }
+    /// <summary>Sequences in the batch.</summary>
     public int Batch { get; }
+    /// <summary>One plastic-path state per sequence; null without a plastic path.</summary>
     public NetworkState[]? Snn { get; }
+    /// <summary>The GRU hidden states of all sequences; null for <see cref="MemoryModel.PlasticSnn"/>.</summary>
     public GruBatchState? Gru { get; }
     /// <summary>Batch rows of <see cref="CopyTask.Channels"/> inputs for the next step.</summary>
     public float[] Inputs { get; }
+    /// <summary>Each sequence's summed readout after the last <see cref="Step"/> (<see cref="Batch"/> values).</summary>
     public float[] Outputs { get; }
 
+    /// <summary>New sequences in every row: fast weights back to zero, all activity cleared.</summary>
     public void Reset()
     {
         if (Snn is not null) foreach (var s in Snn) s.Reset();
@@ -148,6 +198,7 @@ public sealed class WorkingMemoryBatch
     }
 
     /// <summary>The activity-reset probe for the first <paramref name="sequences"/> sequences of the batch (all by default).</summary>
+    /// <param name="sequences">How many leading rows to wipe (membranes, traces, GRU state); fast weights are kept.</param>
     public void ResetActivity(int sequences = int.MaxValue)
     {
         sequences = Math.Min(sequences, Batch);
@@ -159,6 +210,7 @@ public sealed class WorkingMemoryBatch
     }
 
     /// <summary>Steps every sequence once, reading <see cref="Inputs"/> and writing <see cref="Outputs"/>. Allocates nothing.</summary>
+    /// <param name="width">Vector width of the kernels; every width gives the same bits.</param>
     public void Step(SimdWidth width = SimdWidth.Auto)
     {
         int channels = CopyTask.Channels;

@@ -13,11 +13,26 @@ namespace PdlfFast.Tasks.Cue;
 /// every cue bit. An episode counts as correct when the highest query output is the rewarded cue's (chance
 /// 1 / <see cref="Cues"/>). Inputs: cue bits, reward channel, query flag.
 /// </summary>
+/// <remarks>
+/// docs/design.md, "Tasks" (cue-reward association). With the defaults an episode is (16 + 4) x 2 = 40 steps of
+/// 22 inputs (20 cue bits, reward, query) and 1 output; chance is 0.25. The Backpropamine version differs (two cues
+/// per trial, 120 steps); README, <c>pdlf train cue</c>, describes this variant. Immutable; its methods depend only
+/// on their arguments, so trainer workers call them concurrently. An episode is a pure function of its random stream.
+/// </remarks>
 public readonly struct CueTask : ISequenceTask
 {
+    /// <summary>The input-noise grid of the PDLF code, {0, 0.3, 0.38, 0.48, 0.59} (standard deviations; docs/design.md, "Tasks"), the values <c>pdlf sweep cue --noises</c> defaults to. Treat as read-only.</summary>
     public static readonly float[] NoiseLevels = [0f, 0.3f, 0.38f, 0.48f, 0.59f];
+    /// <summary>A grid of presentation counts, {16, 32, 48, 64}, for sweeps over the sequence length. Treat as read-only.</summary>
     public static readonly int[] Lengths = [16, 32, 48, 64];
 
+    /// <summary>A cue task; the defaults are <c>pdlf train cue</c>'s.</summary>
+    /// <param name="length">Cue presentations before the queries, 1..100,000.</param>
+    /// <param name="noise">Standard deviation of the Gaussian noise on every cue bit, 0..10.</param>
+    /// <param name="cues">Distinct cues per episode (one rewarded), 2..64.</param>
+    /// <param name="bits">Bits per cue (+-1 each), 1..1024.</param>
+    /// <param name="hold">Steps each presentation and query lasts, 1..100.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range.</exception>
     public CueTask(int length = 16, float noise = 0.38f, int cues = 4, int bits = 20, int hold = 2)
     {
         if (hold is < 1 or > 100) throw new ArgumentOutOfRangeException(nameof(hold), hold, "Hold must be in 1..100 steps.");
@@ -32,19 +47,31 @@ public readonly struct CueTask : ISequenceTask
         Bits = bits;
     }
 
+    /// <summary>Cue presentations before the queries.</summary>
     public int Length { get; }
+    /// <summary>Standard deviation of the Gaussian noise added to every cue bit (presentations and queries).</summary>
     public float Noise { get; }
+    /// <summary>Distinct cues per episode; one of them is rewarded.</summary>
     public int Cues { get; }
+    /// <summary>Bits per cue.</summary>
     public int Bits { get; }
     /// <summary>Steps each cue stays on (spiking neurons need more than one step to integrate a stimulus).</summary>
     public int Hold { get; }
+    /// <summary>Inputs per step: <see cref="Bits"/> cue bits, then the reward channel, then the query flag.</summary>
     public int Inputs => Bits + 2;
+    /// <summary>One readout: high for the rewarded cue at its query.</summary>
     public int Outputs => 1;
+    /// <summary>Steps per episode: (<see cref="Length"/> + <see cref="Cues"/>) x <see cref="Hold"/>.</summary>
     public int Steps => (Length + Cues) * Hold;
     /// <summary>Targets: +1 / -1 per query step (the rewarded cue's step is +1).</summary>
     public int TargetLength => Cues;
+    /// <summary>Accuracy of guessing: 1 / <see cref="Cues"/>.</summary>
     public float Chance => 1f / Cues;
 
+    /// <summary>Draws an episode: its cues, the rewarded one, the presentation order and the query order, all from <paramref name="random"/>.</summary>
+    /// <param name="random">Stream the episode comes from.</param>
+    /// <param name="inputs">Receives <see cref="Steps"/> x <see cref="Inputs"/> values, step-major (cleared first).</param>
+    /// <param name="targets">Receives <see cref="Cues"/> values: +1 for the query of the rewarded cue, -1 for the others.</param>
     public void Sample(ref RandomStream random, Span<float> inputs, Span<float> targets)
     {
         inputs[..(Steps * Inputs)].Clear();
@@ -87,9 +114,15 @@ public readonly struct CueTask : ISequenceTask
     }
 
     /// <summary>Step whose output answers query q: the last step of its hold.</summary>
+    /// <param name="q">0-based query, below <see cref="Cues"/>.</param>
     public int AnswerStep(int q) => (Length + q + 1) * Hold - 1;
 
     /// <summary>Logistic loss on the query answers, averaged over them; other steps carry no loss.</summary>
+    /// <param name="outputs">The episode's <see cref="Steps"/> readouts.</param>
+    /// <param name="targets">The <see cref="Cues"/> targets from <see cref="Sample"/>.</param>
+    /// <param name="outputGradient">Receives dLoss/dOutput per step (nonzero only at the answer steps).</param>
+    /// <param name="accuracy">1 when the highest answer is the rewarded cue's, else 0.</param>
+    /// <returns>The loss averaged over the queries.</returns>
     public float Loss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> outputGradient, out float accuracy)
     {
         outputGradient[..Steps].Clear();

@@ -4,6 +4,9 @@ using PdlfFast.Tasks.Physics;
 namespace PdlfFast.Tasks.Locomotion;
 
 /// <summary>What one control step returned.</summary>
+/// <param name="Reward">The task's reward for the step (<see cref="LocomotionEnvironment.InstabilityPenalty"/> on a blow-up).</param>
+/// <param name="Terminated">The episode is over: the robot became unhealthy, the physics blew up, or the episode length was reached.</param>
+/// <param name="Unstable">The physics blew up (NaN/Inf state or MuJoCo's bad-state warning) or MuJoCo failed; counted in <see cref="LocomotionEnvironment.Instabilities"/>.</param>
 public readonly record struct EnvironmentStep(double Reward, bool Terminated, bool Unstable);
 
 /// <summary>
@@ -11,6 +14,12 @@ public readonly record struct EnvironmentStep(double Reward, bool Terminated, bo
 /// clipped to the actuator ranges before they reach the engine; a physics blow-up ends the episode with
 /// <see cref="InstabilityPenalty"/> and is counted. Allocation-free after construction.
 /// </summary>
+/// <remarks>
+/// Needs MuJoCo (the model it runs on could not be loaded without it). Mutable and single-threaded: one per worker,
+/// each with its own <see cref="MuJoCoData"/>, while the model is shared. An episode is deterministic given the reset
+/// stream and the actions. Sizes are the task's: the observation is
+/// <see cref="LocomotionTask.ObservationSize"/> floats, an action <see cref="LocomotionTask.ActionSize"/> floats.
+/// </remarks>
 public sealed class LocomotionEnvironment : IDisposable
 {
     /// <summary>Added to the reward of the step on which the simulation became unstable.</summary>
@@ -20,6 +29,11 @@ public sealed class LocomotionEnvironment : IDisposable
     private RandomStream _goalRandom;
     private readonly double _controlTimestep;
 
+    /// <summary>Makes an environment for <paramref name="task"/> on its own data of <paramref name="model"/>.</summary>
+    /// <param name="task">The task: observation, reward, health, goals.</param>
+    /// <param name="model">The task's model (normally <c>MuJoCoModel.FromEmbedded(task.ModelName)</c>), shared with other workers.</param>
+    /// <exception cref="ArgumentException">The model's actuator count is not the task's action size.</exception>
+    /// <exception cref="MuJoCoException">MuJoCo could not allocate the data.</exception>
     public LocomotionEnvironment(LocomotionTask task, MuJoCoModel model)
     {
         Task = task ?? throw new ArgumentNullException(nameof(task));
@@ -39,17 +53,29 @@ public sealed class LocomotionEnvironment : IDisposable
         _controlTimestep = model.Timestep * task.Substeps;
     }
 
+    /// <summary>The task this environment runs.</summary>
     public LocomotionTask Task { get; }
+    /// <summary>The shared model.</summary>
     public MuJoCoModel Model { get; }
+    /// <summary>This environment's own simulation state (tests set hand-made states through it); disposed with the environment.</summary>
     public MuJoCoData Data { get; }
+    /// <summary>Floats an action has: the model's actuator count.</summary>
     public int ActionSize => Model.ActuatorCount;
+    /// <summary>
+    /// The episode's target (direction in radians, speed in m/s or goal distance in m, per task), set by
+    /// <see cref="Reset"/>. May be changed mid-episode (steering): rewards and observations use the new value from
+    /// the next step on; a reaching task's current goal stays where it is.
+    /// </summary>
     public float Target { get; set; }
+    /// <summary>Control steps taken since the last <see cref="Reset"/>.</summary>
     public int Steps { get; private set; }
     /// <summary>Episode length in control steps (the reference's 1000 unless a reduced budget asks for fewer).</summary>
     public int EpisodeSteps { get; init; } = LocomotionTask.EpisodeSteps;
     /// <summary>Episodes ended by a physics blow-up since this environment was made.</summary>
     public long Instabilities { get; private set; }
+    /// <summary>qpos after the last reset or step (nq values).</summary>
     public ReadOnlySpan<double> Position => _position;
+    /// <summary>qvel after the last reset or step (nv values).</summary>
     public ReadOnlySpan<double> Velocity => _velocity;
     /// <summary>Site positions (nsite x 3), kept up to date for tasks that ask for <see cref="StepExtras.Positions"/>.</summary>
     public ReadOnlySpan<double> Sites => _sites;
@@ -57,12 +83,16 @@ public sealed class LocomotionEnvironment : IDisposable
     public ReadOnlySpan<double> Goal => _goal;
     /// <summary>Goals reached in this episode (reaching tasks).</summary>
     public int GoalsReached { get; private set; }
+    /// <summary>Seconds per control step: the model's timestep times the task's substeps.</summary>
     public double ControlTimestep => _controlTimestep;
 
     /// <summary>
     /// Starts an episode towards <paramref name="target"/>: the model's reference pose with qpos + U(-a, a) and
     /// qvel + b N(0, 1) noise drawn from <paramref name="noise"/> (a, b from the task).
     /// </summary>
+    /// <param name="target">The episode's target, normally one of the task's training or generalisation targets.</param>
+    /// <param name="noise">Reset noise; a reaching task's goals are drawn from a copy of it as it stands after the reset noise.</param>
+    /// <exception cref="MuJoCoException">MuJoCo failed to reset.</exception>
     public void Reset(float target, ref RandomStream noise)
     {
         Target = target;
@@ -79,6 +109,7 @@ public sealed class LocomotionEnvironment : IDisposable
     }
 
     /// <summary>Writes the observation: the task's state part, then the target (raw).</summary>
+    /// <param name="observation"><see cref="LocomotionTask.ObservationSize"/> floats: state part (unnormalised here; the policy normalises it), then target part.</param>
     public void Observe(Span<float> observation)
     {
         int state = Task.StateObservationSize;
@@ -86,6 +117,14 @@ public sealed class LocomotionEnvironment : IDisposable
         Task.WriteTarget(Target, observation[state..]);
     }
 
+    /// <summary>
+    /// Applies <paramref name="action"/> for one control step (the task's substeps of physics): NaN actions become 0,
+    /// all are clipped to the actuator ranges; then the reward, goal and health are evaluated. Once a step reports
+    /// <see cref="EnvironmentStep.Terminated"/>, call <see cref="Reset"/> before stepping again.
+    /// </summary>
+    /// <param name="action"><see cref="ActionSize"/> values.</param>
+    /// <returns>The step's reward and whether the episode ended.</returns>
+    /// <exception cref="ArgumentException">The action has the wrong length.</exception>
     public EnvironmentStep Step(ReadOnlySpan<float> action)
     {
         if (action.Length != _control.Length)
@@ -120,5 +159,6 @@ public sealed class LocomotionEnvironment : IDisposable
         return new EnvironmentStep(reward, terminated, Unstable: false);
     }
 
+    /// <summary>Frees this environment's simulation data (not the shared model).</summary>
     public void Dispose() => Data.Dispose();
 }

@@ -6,6 +6,7 @@ using PdlfFast.Tasks.Physics;
 
 namespace PdlfFast.Tasks.Locomotion;
 
+/// <summary>Which kind of policy network a locomotion run evolves (docs/design.md, "Network and neuron model").</summary>
 public enum LocomotionPolicyKind
 {
     /// <summary>PDLF: weights start at zero every episode and follow the evolved rule.</summary>
@@ -15,13 +16,25 @@ public enum LocomotionPolicyKind
 }
 
 /// <summary>Which network runs which task: the parameter vector's meaning and length follow from it.</summary>
+/// <remarks>
+/// The policy is observation -> <paramref name="Hidden"/> LIF neurons -> actions, with observation size
+/// <see cref="LocomotionTask.ObservationSize"/> (state part plus target) and action size
+/// <see cref="LocomotionTask.ActionSize"/>; e.g. ant_dir with PDLF ABCD is 28-128-8, 5 x 4,608 = 23,040 parameters.
+/// </remarks>
+/// <param name="Task">The locomotion task.</param>
+/// <param name="Policy">PDLF (evolved rule, weights from zero) or the direct-weight baseline.</param>
+/// <param name="Terms">Terms of the PDLF rule (ignored by the baseline).</param>
+/// <param name="Hidden">LIF neurons of the hidden layer.</param>
+/// <param name="EpisodeSteps">Control steps per episode (the reference's 1,000, fewer for reduced budgets).</param>
 public sealed record LocomotionSetup(LocomotionTask Task, LocomotionPolicyKind Policy, PdlfTermSet Terms = PdlfTermSet.Abcd,
     int Hidden = 128, int EpisodeSteps = LocomotionTask.EpisodeSteps)
 {
     // Computed, not stored: a stored value would survive `with` and go stale.
+    /// <summary>The network's shape: observation size, hidden size, action size, PDLF or direct-weight variant.</summary>
     public NetworkSpec Spec => new(Task.ObservationSize, Hidden, Task.ActionSize,
         Policy == LocomotionPolicyKind.Pdlf ? NetworkVariant.Pdlf : NetworkVariant.DirectWeight);
 
+    /// <summary>Parameters the ES searches: the rule's (PDLF) or the weights and biases (baseline).</summary>
     public int Dimension => Policy == LocomotionPolicyKind.Pdlf
         ? PdlfCoefficients.GenomeLength(Spec, Terms)
         : DirectWeightParameters.GenomeLength(Spec);
@@ -34,13 +47,27 @@ public sealed record LocomotionSetup(LocomotionTask Task, LocomotionPolicyKind P
 public interface ILocomotionRecorder
 {
     /// <summary>Called before the policy sees step <paramref name="step"/> (1-based); may change the target (steering).</summary>
+    /// <param name="step">1-based control step about to run.</param>
+    /// <param name="worker">The running worker; set <c>worker.Environment.Target</c> to steer.</param>
     void BeforeStep(int step, LocomotionWorker worker);
+    /// <summary>Called after step <paramref name="step"/> with its result; the worker's observation, action, network state and environment are as the step left them.</summary>
+    /// <param name="step">1-based control step just run.</param>
+    /// <param name="worker">The running worker (valid during the call only; copy what you keep).</param>
+    /// <param name="result">The step's reward and termination.</param>
     void AfterStep(int step, LocomotionWorker worker, in EnvironmentStep result);
 }
 
+/// <summary>The recorder that records nothing: the training and test path (the JIT removes its calls).</summary>
 public struct NoRecorder : ILocomotionRecorder
 {
+    /// <summary>Does nothing.</summary>
+    /// <param name="step">Ignored.</param>
+    /// <param name="worker">Ignored.</param>
     public readonly void BeforeStep(int step, LocomotionWorker worker) { }
+    /// <summary>Does nothing.</summary>
+    /// <param name="step">Ignored.</param>
+    /// <param name="worker">Ignored.</param>
+    /// <param name="result">Ignored.</param>
     public readonly void AfterStep(int step, LocomotionWorker worker, in EnvironmentStep result) { }
 }
 
@@ -48,6 +75,11 @@ public struct NoRecorder : ILocomotionRecorder
 /// A worker's scratch for locomotion episodes: its own simulation data, network state, rule or weights, and
 /// observation/action buffers. Nothing is allocated per episode or step.
 /// </summary>
+/// <remarks>
+/// Needs MuJoCo. Mutable and single-threaded: one per thread, sharing the read-only model. An episode's return
+/// depends only on the parameters, target, seed, normaliser and <see cref="Injury"/>, never on earlier episodes.
+/// Dispose frees the worker's simulation data.
+/// </remarks>
 public sealed class LocomotionWorker : IDisposable
 {
     private const uint ResetNoisePurpose = 11;
@@ -55,6 +87,10 @@ public sealed class LocomotionWorker : IDisposable
     private Injury _injury = Injury.None;
     private int[] _blocked = [];
 
+    /// <summary>A worker for <paramref name="setup"/> on <paramref name="model"/>.</summary>
+    /// <param name="setup">Task, policy and network size.</param>
+    /// <param name="model">The task's model, shared with other workers; must outlive this worker.</param>
+    /// <exception cref="ArgumentException">The model does not fit the task.</exception>
     public LocomotionWorker(LocomotionSetup setup, MuJoCoModel model)
     {
         Setup = setup ?? throw new ArgumentNullException(nameof(setup));
@@ -67,16 +103,24 @@ public sealed class LocomotionWorker : IDisposable
         _action = new float[setup.Task.ActionSize];
     }
 
+    /// <summary>Task, policy and network size.</summary>
     public LocomotionSetup Setup { get; }
+    /// <summary>This worker's environment (its own simulation data).</summary>
     public LocomotionEnvironment Environment { get; }
+    /// <summary>The policy's membranes, traces and (PDLF) plastic weights, for recorders and plots.</summary>
     public NetworkState State { get; }
+    /// <summary>The PDLF rule loaded from the parameters; null for the direct-weight baseline.</summary>
     public PdlfCoefficients? Rule { get; }
+    /// <summary>The baseline's evolved weights and biases; null for PDLF.</summary>
     public DirectWeightParameters? Weights { get; }
-    /// <summary>The last raw observation (state part then target) and the last action.</summary>
+    /// <summary>The last raw observation (state part then target): <see cref="LocomotionTask.ObservationSize"/> floats.</summary>
     public ReadOnlySpan<float> Observation => _observation;
+    /// <summary>The last action the policy produced, before clipping: <see cref="LocomotionTask.ActionSize"/> floats.</summary>
     public ReadOnlySpan<float> Action => _action;
 
-    /// <summary>Injury applied to the following episodes.</summary>
+    /// <summary>Injury applied to the following episodes (default <see cref="Injury.None"/>).</summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The injury does not validate.</exception>
     public Injury Injury
     {
         get => _injury;
@@ -97,6 +141,14 @@ public sealed class LocomotionWorker : IDisposable
     /// <paramref name="normaliser"/> (only read); when <paramref name="collect"/> is set, raw state observations are
     /// added to it. Reset noise comes from <paramref name="seed"/> alone.
     /// </summary>
+    /// <typeparam name="TRecorder">A struct recorder; <see cref="NoRecorder"/> costs nothing.</typeparam>
+    /// <param name="parameters">The policy's genome, <see cref="LocomotionSetup.Dimension"/> values.</param>
+    /// <param name="target">The episode's target (direction, speed or goal distance).</param>
+    /// <param name="seed">Seed of the reset noise (and of a reaching task's goals).</param>
+    /// <param name="normaliser">Statistics the state observation is normalised with (read only).</param>
+    /// <param name="collect">Receives every raw state observation, or null.</param>
+    /// <param name="recorder">Sees every step.</param>
+    /// <returns>The sum of the episode's rewards (up to <see cref="LocomotionSetup.EpisodeSteps"/> steps, fewer if it terminated).</returns>
     public double RunEpisode<TRecorder>(ReadOnlySpan<float> parameters, float target, ulong seed,
         ObservationNormaliser normaliser, ObservationNormaliser? collect, ref TRecorder recorder)
         where TRecorder : struct, ILocomotionRecorder
@@ -146,7 +198,7 @@ public sealed class LocomotionWorker : IDisposable
     /// Applies the temporary injury before policy step <paramref name="step"/>: inside the window the plastic weights
     /// (PDLF) or the evolved weights (baseline) are zeroed; after it the baseline gets its genome back.
     /// </summary>
-    public void InjureBeforeStep(int step, ReadOnlySpan<float> parameters)
+    internal void InjureBeforeStep(int step, ReadOnlySpan<float> parameters)
     {
         if (_injury.Kind != InjuryKind.Temporary) return;
         if (_injury.WipesAt(step))
@@ -185,5 +237,6 @@ public sealed class LocomotionWorker : IDisposable
         else DirectWeightNetwork.Step(State, Weights!, _networkInput, _action);
     }
 
+    /// <summary>Frees the worker's simulation data (not the shared model).</summary>
     public void Dispose() => Environment.Dispose();
 }

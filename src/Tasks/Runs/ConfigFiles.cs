@@ -6,11 +6,14 @@ using PdlfFast.Training.Runs;
 namespace PdlfFast.Tasks.Runs;
 
 /// <summary>Reading configuration files and documents with errors that say which file and what is wrong.</summary>
-public static class ConfigFiles
+/// <remarks>Internal: hosts read configs through <see cref="CopyConfig.FromFile"/>, <see cref="LocomotionConfig.FromFile"/> and the like.</remarks>
+internal static class ConfigFiles
 {
     /// <summary>Config files are small; anything larger is not one (and is not read into memory).</summary>
     public const long MaxBytes = 1 << 20;
 
+    /// <summary>Reads a whole config file as UTF-8, refusing directories and files over <see cref="MaxBytes"/>.</summary>
+    /// <exception cref="ConfigException">Names the path and what is wrong.</exception>
     public static string ReadText(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ConfigException("the config path is empty");
@@ -89,12 +92,15 @@ public static class ConfigFiles
 }
 
 /// <summary>The PDLF term sets by name (<c>--rule</c>); an unknown name is an error, never a default.</summary>
+/// <remarks>The names are the config files' vocabulary (docs/design.md, "Network and neuron model": ABCD, the ACD ablation with B = 0, the BD ablation with A = 0).</remarks>
 public static class TermSets
 {
     /// <summary>The names <c>--rule</c> accepts (<see cref="PdlfTermSets.Names"/>).</summary>
     public static IReadOnlyList<string> Names => PdlfTermSets.Names;
 
-    /// <summary>The term set named by <c>--rule</c>; an unknown name is a <see cref="ConfigException"/>.</summary>
+    /// <summary>The term set named by <c>--rule</c> (exact, lower case).</summary>
+    /// <param name="name">abcd, acd or bd.</param>
+    /// <exception cref="ConfigException">Any other name; the message lists the valid ones.</exception>
     public static PdlfTermSet Parse(string name) => PdlfTermSets.TryParse(name, out var terms)
         ? terms
         : throw new ConfigException($"--rule must be one of {string.Join(", ", Names)} (got '{name}')");

@@ -10,6 +10,10 @@ using PdlfFast.Training.Runs;
 namespace PdlfFast.Tasks.Runs;
 
 /// <summary>A trained locomotion policy: its config, the ES mean and the observation statistics it was trained with.</summary>
+/// <param name="Config">The run's config (with <see cref="LocomotionConfig.Threads"/> 1).</param>
+/// <param name="Parameters">The strategy's mean: the policy genome, <see cref="LocomotionConfig.Dimension"/> values.</param>
+/// <param name="Normaliser">The frozen observation statistics of the last completed generation; episodes must normalise with these.</param>
+/// <param name="Generation">Generations completed when the checkpoint was written.</param>
 public sealed record TrainedPolicy(LocomotionConfig Config, float[] Parameters, ObservationNormaliser Normaliser, int Generation);
 
 /// <summary>
@@ -18,18 +22,29 @@ public sealed record TrainedPolicy(LocomotionConfig Config, float[] Parameters, 
 /// statistics - every <see cref="LocomotionConfig.TestEvery"/> generations, a log line per generation, checkpoints
 /// with the config and the observation statistics inside), and loads trained policies back.
 /// </summary>
+/// <remarks>
+/// Needs MuJoCo: every member that builds a session or runs episodes throws
+/// <see cref="Physics.PhysicsUnavailableException"/> without it. The class keeps no state: calls on different threads
+/// do not interfere (each builds its own model and session; <see cref="TestTrainingTargets"/> uses the worker it is
+/// given, which must not be shared). Results are the same bits for any thread count.
+/// </remarks>
 public static class LocomotionRun
 {
+    /// <summary>Base seed of the test episodes' reset noise: test episode e of target k uses seed <c>TestSeed + k + 8 e</c>.</summary>
     public const ulong TestSeed = 0x7e57;
 
     /// <summary>Options a resume may change: the budget and how the run is scheduled, never what it trains.</summary>
     public static readonly string[] ResumableOptions = ["generations", "threads", "test-every", "checkpoint-every"];
 
+    /// <summary>How log.jsonl lines (<see cref="LocomotionLog"/>) are made from a generation's figures and read back.</summary>
     public static readonly RunLogFormat<LocomotionLog> LogFormat = new(LocomotionJson.Default.LocomotionLog,
         r => r.Generation + 1, r => r.ElapsedSeconds,
         (done, s, test, elapsed) => new LocomotionLog(done - 1, s.BestFitness, s.MeanFitness, s.BestEverFitness, s.NonFinite,
             s.Instabilities, s.Seconds, s.ItemsPerSecond, test, elapsed));
 
+    /// <summary>The run's evolution strategy (<see cref="LocomotionConfig.Strategy"/>), in its initial state.</summary>
+    /// <param name="config">A valid config.</param>
+    /// <exception cref="ConfigException">Unknown strategy or task name.</exception>
     public static IEvolutionStrategy CreateStrategy(LocomotionConfig config) =>
         Strategies.Create(config.Strategy, checked((int)config.Dimension), config.Population, config.Sigma, config.LearningRate, config.Seed);
 
@@ -37,6 +52,10 @@ public static class LocomotionRun
     /// The run's ES session from the config alone: the MuJoCo model (owned by the session), evaluator, observation
     /// statistics, strategy; the checkpoint payload holds the config and the statistics.
     /// </summary>
+    /// <remarks>The caller owns and disposes the session (it frees the model and the worker threads). Its test is the mean return over the 8 training targets.</remarks>
+    /// <param name="config">The run's options; validated here.</param>
+    /// <exception cref="ConfigException">The config is invalid or the run would not fit in memory.</exception>
+    /// <exception cref="Physics.PhysicsUnavailableException">MuJoCo is not installed.</exception>
     public static EvolutionSession<LocomotionEvaluator, LocomotionWorker> CreateSession(LocomotionConfig config) => Build(config).Session;
 
     private static (EvolutionSession<LocomotionEvaluator, LocomotionWorker> Session, double[] TestReturns) Build(LocomotionConfig config)
@@ -78,7 +97,15 @@ public static class LocomotionRun
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint and summary.json. A stop request finishes the generation in flight and checkpoints.
     /// </summary>
+    /// <param name="config">The run's options; validated here.</param>
+    /// <param name="directory">The opened run directory (new, or resuming from its checkpoint).</param>
+    /// <param name="progress">Receives a report after every generation, or null.</param>
+    /// <param name="stop">Requests a stop: honoured between generations, after which the run checkpoints and returns.</param>
+    /// <param name="warn">Receives warnings (e.g. a torn log line dropped on resume), or null.</param>
     /// <param name="remote">Where generations are evaluated (e.g. a cluster); null: on this process's threads. Same bits either way.</param>
+    /// <returns>How the run ended and the summary written to summary.json (also after a stop).</returns>
+    /// <exception cref="ConfigException">The config is invalid or differs from the checkpoint's in a non-resumable option.</exception>
+    /// <exception cref="Physics.PhysicsUnavailableException">MuJoCo is not installed.</exception>
     public static (RunOutcome Outcome, LocomotionSummary Summary) Train(LocomotionConfig config, RunDirectory directory,
         IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null, IGenerationEvaluator? remote = null)
     {
@@ -98,6 +125,9 @@ public static class LocomotionRun
     }
 
     /// <summary>Refuses to resume a checkpoint made with other options, naming each option that differs, or with fewer generations than done.</summary>
+    /// <param name="requested">The options the resume asks for.</param>
+    /// <param name="checkpoint">Path of the run's checkpoint.</param>
+    /// <exception cref="ConfigException">An option other than <see cref="ResumableOptions"/> differs, or the checkpoint is past <see cref="LocomotionConfig.Generations"/>.</exception>
     public static void EnsureResumable(LocomotionConfig requested, string checkpoint)
     {
         var stored = ReadPayload(EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(checkpoint), checkpoint).Config;
@@ -116,6 +146,10 @@ public static class LocomotionRun
     }
 
     /// <summary>Return of the parameters on each training target (one episode each, fixed seeds); returns the mean.</summary>
+    /// <param name="worker">A worker of the run's setup (its injury applies).</param>
+    /// <param name="parameters">The policy genome.</param>
+    /// <param name="normaliser">The observation statistics to normalise with (read only).</param>
+    /// <param name="perTarget">Receives the 8 returns, one per training target.</param>
     public static double TestTrainingTargets(LocomotionWorker worker, ReadOnlySpan<float> parameters, ObservationNormaliser normaliser,
         Span<double> perTarget)
     {
@@ -136,6 +170,11 @@ public static class LocomotionRun
     /// episode e of target k starts from <see cref="TestEpisodeSeed"/>(k, e), so episode 0 is the test the
     /// training log reports. Each episode is written to its own cell, so any thread count gives the same bits.
     /// </summary>
+    /// <param name="policy">A trained policy (<see cref="Load"/>).</param>
+    /// <param name="injury">Injury applied to every episode (<see cref="Injury.None"/> for the intact policy).</param>
+    /// <param name="episodes">Episodes per target, at least 1.</param>
+    /// <param name="threads">Threads to run on, at least 1.</param>
+    /// <returns>Returns indexed [target, episode], 8 x <paramref name="episodes"/>.</returns>
     public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
@@ -183,6 +222,7 @@ public static class LocomotionRun
     }
 
     /// <summary>True when the checkpoint was written by <see cref="Train"/> (rather than by the copy task).</summary>
+    /// <param name="path">Path of a checkpoint written by <c>pdlf train</c>.</param>
     public static bool IsLocomotionCheckpoint(string path)
     {
         var payload = EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(path);
@@ -190,6 +230,9 @@ public static class LocomotionRun
     }
 
     /// <summary>Loads the trained mean, its config and observation statistics from a checkpoint.</summary>
+    /// <param name="path">Path of a checkpoint written by <see cref="Train"/>.</param>
+    /// <exception cref="PdlfFast.Training.Checkpoints.CheckpointException">Not a locomotion checkpoint.</exception>
+    /// <exception cref="Physics.PhysicsUnavailableException">MuJoCo is not installed (loading rebuilds the session).</exception>
     public static TrainedPolicy Load(string path)
     {
         var extra = ReadPayload(EvolutionRun<LocomotionEvaluator, LocomotionWorker>.ReadCheckpointPayload(path), path);
@@ -203,6 +246,8 @@ public static class LocomotionRun
     }
 
     /// <summary>Reads a run's log (for plots); a torn last line is dropped with a warning.</summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="warn">Receives the warning about a dropped line, or null.</param>
     public static IReadOnlyList<LocomotionLog> ReadLog(string directory, Action<string>? warn = null) =>
         RunLog<LocomotionLog>.Read(Path.Combine(directory, RunDirectory.LogName), LocomotionJson.Default.LocomotionLog, warn);
 }

@@ -1,7 +1,8 @@
 namespace PdlfFast.Tasks.Runs;
 
 /// <summary>Collects every problem with a configuration, each naming its option and the allowed values.</summary>
-public sealed class OptionChecks
+/// <remarks>Internal plumbing of the configs' <c>Problems()</c>; hosts read the resulting list.</remarks>
+internal sealed class OptionChecks
 {
     private readonly List<string> _problems = [];
 

@@ -16,14 +16,22 @@ namespace PdlfFast.Tasks.Runs;
 /// parameters.bin (the final parameters, little-endian floats) and summary.json at the end. The progress line's "best"
 /// is the minibatch accuracy (BPTT) or the best member's fitness, minus its loss (ES); "mean" is minus the mean loss.
 /// </summary>
+/// <remarks>
+/// The networks and rules are docs/design.md's "SpikePropamine plastic layers"; the tasks its "Tasks" (cue-reward
+/// association, copy task). Needs no MuJoCo. Members are safe to call from any thread; each call builds its own
+/// session. BPTT and ES both give the same bits for a seed on any thread count.
+/// </remarks>
 public static class SequenceRun
 {
+    /// <summary>Seed of the held-out test episodes (a stream training never draws from).</summary>
     public const ulong TestSeed = 0x7e57;
+    /// <summary>File name of the final parameters in the run directory: raw little-endian float32 values, in the network layout's order.</summary>
     public const string ParametersName = "parameters.bin";
 
     /// <summary>Options a resume may change: the budget and how the run is scheduled, never what it trains.</summary>
     public static readonly string[] ResumableOptions = ["steps", "threads", "test-every", "checkpoint-every"];
 
+    /// <summary>How log.jsonl lines (<see cref="SequenceLog"/>) are made from a step's figures and read back.</summary>
     public static readonly RunLogFormat<SequenceLog> LogFormat = new(SequenceJson.Default.SequenceLog,
         r => r.Step, r => r.ElapsedSeconds,
         (done, s, test, elapsed) => new SequenceLog(done, s.TrainLoss ?? -s.MeanFitness, s.TrainAccuracy, test, elapsed));
@@ -33,6 +41,9 @@ public static class SequenceRun
     /// its held-out test and its checkpoint format. <see cref="SequenceSession.Parameters"/> gives the current
     /// parameters and <see cref="SequenceSession.ResetAccuracy"/> the copy task's activity-reset probe.
     /// </summary>
+    /// <remarks>The caller owns and disposes the session.</remarks>
+    /// <param name="config">The run's options; validated here.</param>
+    /// <exception cref="ConfigException">The config is invalid or the run would not fit in memory.</exception>
     public static SequenceSession CreateSession(SpikePropamineConfig config)
     {
         config.Validated();
@@ -45,7 +56,14 @@ public static class SequenceRun
     /// Trains (or, when <paramref name="directory"/> resumes, continues) the run; writes config.json, log.jsonl, the
     /// checkpoint, parameters.bin and summary.json. A stop request finishes the step in flight and checkpoints.
     /// </summary>
+    /// <param name="config">The run's options; validated here.</param>
+    /// <param name="directory">The opened run directory (new, or resuming from its checkpoint).</param>
+    /// <param name="progress">Receives a report after every step, or null.</param>
+    /// <param name="stop">Requests a stop: honoured between steps, after which the run checkpoints and returns.</param>
+    /// <param name="warn">Receives warnings (e.g. a torn log line dropped on resume), or null.</param>
     /// <param name="remote">ES runs: where generations are evaluated (e.g. a cluster); null: on this process's threads.</param>
+    /// <returns>How the run ended and the summary written to summary.json.</returns>
+    /// <exception cref="ConfigException">Invalid config, a remote evaluator for a BPTT run, or a resume with other options.</exception>
     public static (RunOutcome Outcome, SequenceSummary Summary) Train(SpikePropamineConfig config, RunDirectory directory,
         IProgress<RunProgress>? progress, CancellationToken stop, Action<string>? warn = null, IGenerationEvaluator? remote = null)
     {
@@ -65,12 +83,15 @@ public static class SequenceRun
     }
 
     /// <summary>The ES strategy of a run (PGPE, centred on the network's initial parameters).</summary>
+    /// <param name="config">A valid config; <see cref="SpikePropamineConfig.Population"/>, learning rate, sigma and seed are used.</param>
     public static IEvolutionStrategy CreateStrategy(SpikePropamineConfig config)
     {
         var initial = config.InitialParameters();
         return new Pgpe(initial.Length, new PgpeOptions(config.Population, config.LearningRate, InitialStdev: config.Sigma, Seed: config.Seed), initial);
     }
 
+    /// <param name="config">The validated config.</param>
+    /// <param name="task">The task the config selects.</param>
     /// <param name="delay">Copy task: the delay, where the activity-reset probe wipes activity.</param>
     private static SequenceSession Build<TTask>(SpikePropamineConfig config, TTask task, (int Start, int End)? delay) where TTask : struct, ISequenceTask
     {
@@ -100,6 +121,7 @@ public static class SequenceRun
     }
 
     /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>
+    /// <param name="checkpoint">Path of a checkpoint written by <see cref="Train"/>.</param>
     public static SpikePropamineConfig ReadConfig(string checkpoint)
     {
         var payload = CheckpointFile.Read(checkpoint);
@@ -110,6 +132,9 @@ public static class SequenceRun
     }
 
     /// <summary>Refuses to resume a checkpoint made with other options (naming each option that differs) or beyond --steps.</summary>
+    /// <param name="requested">The options the resume asks for.</param>
+    /// <param name="checkpoint">Path of the run's checkpoint.</param>
+    /// <exception cref="ConfigException">An option other than <see cref="ResumableOptions"/> differs, or the checkpoint is past <see cref="SpikePropamineConfig.Steps"/>.</exception>
     public static void EnsureResumable(SpikePropamineConfig requested, string checkpoint)
     {
         ConfigDiff.EnsureSame(ReadConfig(checkpoint).ToJson(), requested.ToJson(), ResumableOptions, checkpoint);
@@ -124,6 +149,9 @@ public static class SequenceRun
     /// after checking that its stored options are <paramref name="config"/>'s (threads aside); null when the directory
     /// holds no such run. A run made with other options is a <see cref="ConfigException"/> naming them.
     /// </summary>
+    /// <param name="config">The options the caller would train with.</param>
+    /// <param name="directory">The run directory.</param>
+    /// <returns>The stored summary when the old run finished exactly <see cref="SpikePropamineConfig.Steps"/> steps; otherwise null.</returns>
     public static SequenceSummary? FinishedWithoutCheckpoint(SpikePropamineConfig config, string directory)
     {
         string summaryPath = Path.Combine(directory, RunDirectory.SummaryName), configPath = Path.Combine(directory, RunDirectory.ConfigName);
@@ -134,15 +162,33 @@ public static class SequenceRun
         return summary.Steps == config.Steps ? summary : null;
     }
 
+    /// <summary>Reads a run's log (for plots); a torn last line is dropped with a warning.</summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="warn">Receives the warning about a dropped line, or null.</param>
     public static IReadOnlyList<SequenceLog> ReadLog(string directory, Action<string>? warn = null) =>
         RunLog<SequenceLog>.Read(Path.Combine(directory, RunDirectory.LogName), SequenceJson.Default.SequenceLog, warn);
 }
 
 /// <summary>A SpikePropamine session (BPTT or ES) with the current parameters and the activity-reset probe.</summary>
-public sealed class SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<float>> parameters, Func<float[], double?> resetAccuracy,
-    Action<IGenerationEvaluator?>? setRemote = null) : ITrainingSession
+/// <remarks>Made by <see cref="SequenceRun.CreateSession"/>; not thread-safe (one thread drives it); dispose it to stop its workers.</remarks>
+public sealed class SequenceSession : ITrainingSession
 {
+    private readonly ITrainingSession inner;
+    private readonly Func<ReadOnlySpan<float>> parameters;
+    private readonly Func<float[], double?> resetAccuracy;
+    private readonly Action<IGenerationEvaluator?>? setRemote;
+
+    internal SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<float>> parameters, Func<float[], double?> resetAccuracy,
+        Action<IGenerationEvaluator?>? setRemote = null)
+    {
+        this.inner = inner;
+        this.parameters = parameters;
+        this.resetAccuracy = resetAccuracy;
+        this.setRemote = setRemote;
+    }
+
     /// <summary>ES runs: where generations are evaluated (see <see cref="EvolutionRun{TEvaluator,TWorker}.Remote"/>).</summary>
+    /// <exception cref="InvalidOperationException">Set to a non-null evaluator on a BPTT run.</exception>
     public IGenerationEvaluator? Remote
     {
         set
@@ -154,24 +200,48 @@ public sealed class SequenceSession(ITrainingSession inner, Func<ReadOnlySpan<fl
 
     /// <summary>The trained parameters (BPTT) or the strategy mean (ES).</summary>
     public ReadOnlySpan<float> Parameters => parameters();
+    /// <summary>BPTT steps or ES generations done so far.</summary>
     public int Completed => inner.Completed;
+    /// <summary>The config as stored in config.json and the checkpoint (<see cref="SpikePropamineConfig.ToJson"/>).</summary>
     public string ConfigJson => inner.ConfigJson;
+    /// <summary>One BPTT step (a minibatch of <see cref="SpikePropamineConfig.Batch"/> episodes) or one ES generation.</summary>
     public RunStep Step() => inner.Step();
+    /// <summary>Mean accuracy of the current parameters on <see cref="SpikePropamineConfig.TestEpisodes"/> held-out episodes.</summary>
     public double Test() => inner.Test();
+    /// <summary>Writes the trainer's whole state and the config, so a resume continues bit for bit.</summary>
+    /// <param name="path">Checkpoint file to write.</param>
     public void SaveCheckpoint(string path) => inner.SaveCheckpoint(path);
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/>.</summary>
+    /// <param name="path">Checkpoint file to read.</param>
     public void LoadCheckpoint(string path) => inner.LoadCheckpoint(path);
 
     /// <summary>Copy task: accuracy of the current parameters with all activity wiped during the delay; null for the cue task.</summary>
     public double? ResetAccuracy() => resetAccuracy(Parameters.ToArray());
 
+    /// <summary>Stops the trainer's workers and frees its state.</summary>
     public void Dispose() => inner.Dispose();
 }
 
 /// <summary>One line of a SpikePropamine run's log (step = BPTT step or ES generation).</summary>
 /// <remarks>ES reports no training accuracy (its fitness is the loss): null there.</remarks>
+/// <param name="Step">Steps completed (1-based BPTT step or generation count).</param>
+/// <param name="TrainLoss">Minibatch loss (BPTT) or minus the generation's mean fitness (ES).</param>
+/// <param name="TrainAccuracy">Minibatch accuracy (BPTT); null for ES.</param>
+/// <param name="TestAccuracy">Held-out accuracy of the current parameters on steps that test; null otherwise.</param>
+/// <param name="ElapsedSeconds">Wall time of the run so far, including earlier sessions of a resumed run.</param>
 public sealed record SequenceLog(int Step, double TrainLoss, double? TrainAccuracy, double? TestAccuracy, double ElapsedSeconds);
 
 /// <summary>The outcome of a run (Latency applies to the copy task, Noise to the cue task).</summary>
+/// <param name="Task">cue or copy.</param>
+/// <param name="Rule">The plasticity rule name (<see cref="SpikePropamineConfig.Rule"/>).</param>
+/// <param name="Trainer">bptt or es.</param>
+/// <param name="Length">Cue presentations (cue task) or bits (copy task).</param>
+/// <param name="Latency">Copy task: delay steps.</param>
+/// <param name="Noise">Cue task: noise on the cue bits.</param>
+/// <param name="Steps">BPTT steps or ES generations completed.</param>
+/// <param name="TestAccuracy">Final held-out accuracy.</param>
+/// <param name="Chance">Accuracy of guessing (1 / cues, or 0.5 for the copy task).</param>
+/// <param name="WallSeconds">Wall time of the run, including earlier sessions.</param>
 public sealed record SequenceSummary(string Task, string Rule, string Trainer, int Length, int Latency, float Noise, int Steps, double TestAccuracy, double Chance, double WallSeconds)
 {
     /// <summary>Copy task with a delay: test accuracy with all activity wiped during the delay (memory held by synapses only).</summary>

@@ -7,8 +7,14 @@ namespace PdlfFast.Tasks.Synthetic;
 
 /// <summary>Network sizes the step bench reports (docs/design.md, "Benchmark workloads").</summary>
 /// <remarks>The large size runs short episodes so a quick round still completes several of them on the scalar twin.</remarks>
+/// <param name="Name">Name on the command line (<c>pdlf bench --size</c>) and in reports.</param>
+/// <param name="Input">Observation size (presynaptic neurons of layer 1).</param>
+/// <param name="Hidden">LIF neurons.</param>
+/// <param name="Output">Action size.</param>
+/// <param name="EpisodeSteps">Steps before the workload starts a new episode (state reset).</param>
 public sealed record BenchSize(string Name, int Input, int Hidden, int Output, int EpisodeSteps = 1000)
 {
+    /// <summary>ant_dir 28-128-8 (4,608 synapses, the headline size), copy 3-128-1 (odd widths exercise tails), large 256-1024-64 (does not fit in L2; 50-step episodes).</summary>
     public static IReadOnlyList<BenchSize> All { get; } =
     [
         new("ant_dir", 28, 128, 8),
@@ -16,7 +22,9 @@ public sealed record BenchSize(string Name, int Input, int Hidden, int Output, i
         new("large", 256, 1024, 64, EpisodeSteps: 50),
     ];
 
+    /// <summary>The PDLF network shape Input-Hidden-Output.</summary>
     public NetworkSpec Spec => new(Input, Hidden, Output);
+    /// <summary>"name in-hidden-out", e.g. "ant_dir 28-128-8".</summary>
     public override string ToString() => $"{Name} {Input}-{Hidden}-{Output}";
 }
 
@@ -24,6 +32,11 @@ public sealed record BenchSize(string Name, int Input, int Hidden, int Output, i
 /// One PDLF policy running episodes of synthetic observations, as W1 measures it (docs/design.md, "Benchmark workloads"). The rule
 /// is a random genome with the ES's initial spread (sigma 0.04 around zero) scaled up so the network is active.
 /// </summary>
+/// <remarks>
+/// The genome is Gaussian with standard deviation 0.5 and the observations uniform in [-3, 3], from a 256-entry table
+/// cycled through; both come from (seed, worker), so workloads are reproducible and distinct per worker. Mutable and
+/// single-threaded: one per benchmark thread. <see cref="Step"/> and <see cref="RunEpisode"/> allocate nothing.
+/// </remarks>
 public sealed class PolicyWorkload
 {
     private const int DistinctObservations = 256;
@@ -35,6 +48,10 @@ public sealed class PolicyWorkload
     private readonly int _inputSize;
     private readonly int _episodeSteps;
 
+    /// <summary>Builds the rule, observation table and episode state of one benchmark thread.</summary>
+    /// <param name="size">Network shape and episode length.</param>
+    /// <param name="seed">Seed of the genome and observations.</param>
+    /// <param name="worker">Benchmark thread index; gives each thread its own genome and observations.</param>
     public PolicyWorkload(BenchSize size, ulong seed, uint worker)
     {
         var spec = size.Spec;
@@ -53,10 +70,14 @@ public sealed class PolicyWorkload
 
     private int _step;
 
+    /// <summary>Synapses updated per step (both layers, without padding): the unit of synapse-updates/s.</summary>
     public int Synapses => _state.Spec.Synapses;
+    /// <summary>Bytes of one episode's state (membranes, traces, weights), to compare with the L2 cache size.</summary>
     public int StateBytes => _state.Bytes;
 
     /// <summary>Runs one step, starting a new episode every EpisodeSteps steps; returns the first action value.</summary>
+    /// <param name="width"><see cref="SimdWidth.Scalar"/> runs the scalar twin; any other width the vector path at that width.</param>
+    /// <returns>The first action value (returned so the benchmark's work cannot be optimised away).</returns>
     public float Step(SimdWidth width)
     {
         if (_step == _episodeSteps)
@@ -71,6 +92,7 @@ public sealed class PolicyWorkload
     }
 
     /// <summary>Runs one episode and returns its step count. Scalar uses the scalar twins; other widths the vector paths.</summary>
+    /// <param name="width"><see cref="SimdWidth.Scalar"/> or a vector width.</param>
     public int RunEpisode(SimdWidth width)
     {
         _state.Reset();
