@@ -1,3 +1,4 @@
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Tasks.Runs;
 using PdlfFast.Tests.Support;
 
@@ -71,8 +72,8 @@ public class SpikePropamineCommandTests
         var config = new SpikePropamineConfig { Steps = 3, Batch = 2, Hidden = 8, Length = 3, TestEvery = 3, TestEpisodes = 4, Threads = 1,
             Freeze = ["input-alpha", "output-weights"] };
         Assert.Empty(config.Problems());
-        Assert.Equal(new HashSet<PdlfFast.Training.Gradient.PlasticSnnPart> { PdlfFast.Training.Gradient.PlasticSnnPart.InputAlpha,
-            PdlfFast.Training.Gradient.PlasticSnnPart.OutputWeights }, config.FrozenParts);
+        Assert.Equal(new HashSet<PlasticSnnPart> { PlasticSnnPart.InputAlpha,
+            PlasticSnnPart.OutputWeights }, config.FrozenParts);
         Assert.Contains("modulation-fan-out", SpikePropamineConfig.PartNames);
         string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-freeze-{Guid.NewGuid():N}");
         try
@@ -80,11 +81,11 @@ public class SpikePropamineCommandTests
             Runs.Train(config, dir);
             var trained = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "parameters.bin"))).ToArray();
             var initial = config.InitialParameters();
-            var layout = new PdlfFast.Training.Gradient.PlasticSnnLayout(config.Spec());
+            var layout = new PlasticSnnLayout(config.Spec());
             foreach (var part in config.FrozenParts)
                 Assert.Equal(layout.Of(initial.AsSpan(), part).ToArray(), layout.Of(trained.AsSpan(), part).ToArray());
-            Assert.NotEqual(layout.Of(initial.AsSpan(), PdlfFast.Training.Gradient.PlasticSnnPart.InputWeights).ToArray(),
-                layout.Of(trained.AsSpan(), PdlfFast.Training.Gradient.PlasticSnnPart.InputWeights).ToArray());
+            Assert.NotEqual(layout.Of(initial.AsSpan(), PlasticSnnPart.InputWeights).ToArray(),
+                layout.Of(trained.AsSpan(), PlasticSnnPart.InputWeights).ToArray());
         }
         finally
         {

@@ -70,6 +70,67 @@ public static class TracePlasticity
         return j;
     }
 
+    /// <summary>Scratch floats <see cref="Update"/> needs for a layer of <paramref name="columns"/> postsynaptic neurons.</summary>
+    public static int UpdateScratchLength(int columns) => 3 * columns;
+
+    /// <summary>
+    /// One plastic layer's whole trace update for a step (dense layer, stride = columns):
+    /// <code>
+    /// plain / neuromodulated:  H' = [clip](H decay(y, theta, rate) + x gain(y, theta, rate))     (rule's coefficients)
+    /// retroactive:             H' = clip(H + rate E),  E' = E (1 - eta) + x (eta y)
+    /// </code>
+    /// </summary>
+    /// <param name="rule">The trace rule (retroactive modulation uses the Hebbian form).</param>
+    /// <param name="modulation">Where the rate comes from.</param>
+    /// <param name="shape">Layout of <paramref name="h"/> and <paramref name="e"/>.</param>
+    /// <param name="x">Presynaptic activity (Rows values).</param>
+    /// <param name="y">Postsynaptic activity (Columns values).</param>
+    /// <param name="thetaPrevious">BCM's threshold before the step (zeros for the other rules).</param>
+    /// <param name="rate">Per-postsynaptic rate: eta, or M times the fan-out.</param>
+    /// <param name="eta">The layer's eta (the eligibility trace's rate under retroactive modulation).</param>
+    /// <param name="h">H, updated in place.</param>
+    /// <param name="e">E, updated in place (retroactive only; else empty).</param>
+    /// <param name="scratch">At least <see cref="UpdateScratchLength"/>(Columns) floats, overwritten.</param>
+    /// <param name="width">Vector width; changes only the speed.</param>
+    public static void Update(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e, Span<float> scratch,
+        SimdWidth width = SimdWidth.Auto)
+    {
+        int columns = shape.Columns;
+        Span<float> decay = scratch[..columns], gain = scratch.Slice(columns, columns), etaRow = scratch.Slice(2 * columns, columns);
+        if (modulation == TraceModulation.Retroactive)
+        {
+            etaRow.Fill(eta);
+            Coefficients<HebbianRule>(y, thetaPrevious, etaRow, TraceModulation.None, decay, gain, width);
+            ApplyRetroactive(h, e, shape, x, rate, decay, gain, width);
+            return;
+        }
+        var coefficients = new CoefficientsAction(modulation, y, thetaPrevious, rate, decay, gain, width);
+        TraceRules.Dispatch<CoefficientsAction, bool>(rule, ref coefficients);
+        Apply(h, shape, x, decay, gain, rule == TraceRule.Hebbian, width);
+    }
+
+    /// <summary><see cref="Coefficients{TRule}"/> for a rule given as a value.</summary>
+    public static void Coefficients(TraceRule rule, ReadOnlySpan<float> post, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate,
+        TraceModulation modulation, Span<float> decay, Span<float> gain, SimdWidth width = SimdWidth.Auto)
+    {
+        var coefficients = new CoefficientsAction(modulation, post, theta, rate, decay, gain, width);
+        TraceRules.Dispatch<CoefficientsAction, bool>(rule, ref coefficients);
+    }
+
+    private readonly ref struct CoefficientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,
+        ReadOnlySpan<float> rate, Span<float> decay, Span<float> gain, SimdWidth width) : ITraceRuleAction<bool>
+    {
+        private readonly ReadOnlySpan<float> _y = y, _theta = theta, _rate = rate;
+        private readonly Span<float> _decay = decay, _gain = gain;
+
+        public bool Invoke<TRule>() where TRule : struct, ITraceRule
+        {
+            Coefficients<TRule>(_y, _theta, _rate, modulation, _decay, _gain, width);
+            return true;
+        }
+    }
+
     /// <summary>
     /// <c>H[i,j] &lt;- H[i,j] decay[j] + pre[i] gain[j]</c>, clipped to [-1, 1] when <paramref name="clip"/>. Every
     /// stored column is updated (padding: pass zero gain there and it stays zero).

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PdlfFast.Kernel.Random;
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Training.Evolution;
 using PdlfFast.Training.Workers;
 

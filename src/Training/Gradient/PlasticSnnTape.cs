@@ -26,7 +26,8 @@ public sealed class PlasticSnnTape
     private readonly LayerShape _inputShape, _recurrentShape;
     private readonly float[] _u, _v, _s, _tr, _hIn, _hRec, _eIn, _eRec, _theta, _modulation;
     // Per-step scratch (one row each).
-    private readonly float[] _current, _partial, _rate, _zeros;
+    private readonly float[] _rate, _zeros;
+    private readonly PlasticSnnStepper _stepper;
     private readonly TraceLayerGradient _traceLayer;
     // Backward adjoints.
     private readonly float[] _gTr, _gHIn, _gHRec, _gEIn, _gERec, _gTheta, _gThetaPrevious, _gV, _gS, _gI, _gRate, _xg, _effective;
@@ -56,8 +57,7 @@ public sealed class PlasticSnnTape
         _eRec = spec.PlasticRecurrent && retro ? new float[(maxSteps + 1) * h * h] : [];
         _theta = spec.Rule == TraceRule.Bcm ? new float[(maxSteps + 1) * h] : [];
         _modulation = new float[maxSteps];
-        _current = new float[h];
-        _partial = new float[h];
+        _stepper = new PlasticSnnStepper(spec, width);
         _rate = new float[h];
         _zeros = new float[h];
         _traceLayer = new TraceLayerGradient(h, width);
@@ -123,58 +123,33 @@ public sealed class PlasticSnnTape
         if (_eIn.Length > 0) _eIn.AsSpan(0, nIn * h).Clear();
         if (_eRec.Length > 0) _eRec.AsSpan(0, h * h).Clear();
         if (_theta.Length > 0) _theta.AsSpan(0, h).Clear();
-        var p = new Parts(_layout, parameters);
-        float beta = spec.MembraneDecay, lambda = spec.TraceDecay, threshold = spec.Threshold;
+        var p = new PlasticSnnParameters(_layout, parameters);
+        bool bcm = _theta.Length > 0;
         for (int t = 0; t < steps; t++)
         {
-            ReadOnlySpan<float> u = _u.AsSpan(t * nIn, nIn), trPrevious = _tr.AsSpan(t * h, h);
-            Span<float> v = _v.AsSpan(t * h, h), s = _s.AsSpan(t * h, h), tr = _tr.AsSpan((t + 1) * h, h);
-            // Input current: both layers with their effective weights, then the bias.
-            Current(u, p.InputWeights, p.InputAlpha, spec.PlasticInput ? HIn(t) : default, _inputShape, _current);
-            Current(trPrevious, p.RecurrentWeights, p.RecurrentAlpha, spec.PlasticRecurrent ? HRec(t) : default, _recurrentShape, _partial);
-            for (int j = 0; j < h; j++)
+            // The step itself is the inference network's (PlasticSnnStepper): this tape only keeps every row.
+            var rows = new PlasticSnnStepBuffers
             {
-                float current = _current[j] + _partial[j] + p.HiddenBias[j];
-                float vPrevious = t > 0 ? _v[(t - 1) * h + j] : 0f, sPrevious = t > 0 ? _s[(t - 1) * h + j] : 0f;
-                v[j] = MathF.FusedMultiplyAdd(beta, vPrevious, (1f - beta) * current) - threshold * sPrevious;
-                s[j] = Spike(v[j]);
-                tr[j] = MathF.FusedMultiplyAdd(lambda, trPrevious[j], (1f - lambda) * s[j]);
-            }
-            if (t >= silence.Start && t < silence.End)
-            {
-                v.Clear();
-                s.Clear();
-                tr.Clear();
-            }
-            var output = outputs.Slice(t * nOut, nOut);
-            p.OutputBias.CopyTo(output);
-            for (int k = 0; k < h; k++)
-            {
-                float trace = tr[k];
-                if (trace == 0f) continue;
-                var row = p.OutputWeights.Slice(k * nOut, nOut);
-                for (int o = 0; o < nOut; o++) output[o] = MathF.FusedMultiplyAdd(trace, row[o], output[o]);
-            }
-            if (!spec.Plastic) continue;
-            float m = 0f;
-            if (spec.Modulated) _modulation[t] = m = MathF.Tanh(Dot(p.ModulationWeights, tr) + p.ModulationBias[0]);
-            ReadOnlySpan<float> thetaPrevious = _theta.Length > 0 ? _theta.AsSpan(t * h, h) : _zeros;
-            if (spec.PlasticInput) UpdateLayer(u, tr, thetaPrevious, m, p.InputEta[0], p.ModulationFanOut, HIn(t), HIn(t + 1), EIn(t), EIn(t + 1), _inputShape);
-            if (spec.PlasticRecurrent) UpdateLayer(trPrevious, tr, thetaPrevious, m, p.RecurrentEta[0], p.ModulationFanOut, HRec(t), HRec(t + 1), ERec(t), ERec(t + 1), _recurrentShape);
-            if (_theta.Length > 0)
-            {
-                _theta.AsSpan(t * h, h).CopyTo(_theta.AsSpan((t + 1) * h, h));
-                TracePlasticity.UpdateThreshold(_theta.AsSpan((t + 1) * h, h), tr, spec.BcmThresholdRate);
-            }
+                MembraneBefore = t > 0 ? _v.AsSpan((t - 1) * h, h) : _zeros,
+                SpikesBefore = t > 0 ? _s.AsSpan((t - 1) * h, h) : _zeros,
+                TraceBefore = _tr.AsSpan(t * h, h),
+                Membrane = _v.AsSpan(t * h, h),
+                Spikes = _s.AsSpan(t * h, h),
+                Trace = _tr.AsSpan((t + 1) * h, h),
+                InputPlasticBefore = spec.PlasticInput ? HIn(t) : default,
+                InputPlastic = spec.PlasticInput ? HIn(t + 1) : default,
+                RecurrentPlasticBefore = spec.PlasticRecurrent ? HRec(t) : default,
+                RecurrentPlastic = spec.PlasticRecurrent ? HRec(t + 1) : default,
+                InputEligibilityBefore = EIn(t),
+                InputEligibility = EIn(t + 1),
+                RecurrentEligibilityBefore = ERec(t),
+                RecurrentEligibility = ERec(t + 1),
+                ThresholdBefore = bcm ? _theta.AsSpan(t * h, h) : _zeros,
+                Threshold = bcm ? _theta.AsSpan((t + 1) * h, h) : default,
+            };
+            float m = _stepper.Step(p, _u.AsSpan(t * nIn, nIn), rows, outputs.Slice(t * nOut, nOut), t >= silence.Start && t < silence.End);
+            if (spec.Modulated) _modulation[t] = m;
         }
-    }
-
-    private float Spike(float v)
-    {
-        float d = v - Spec.Threshold;
-        if (Spec.Spikes == SpikeFunction.Heaviside) return d > 0f ? 1f : 0f;
-        float z = Spec.SurrogateSlope * d;
-        return 0.5f * (1f + z / (1f + MathF.Abs(z)));
     }
 
     /// <summary>ds/dv: exact for the smooth spike, the surrogate for the step.</summary>
@@ -182,47 +157,6 @@ public sealed class PlasticSnnTape
     {
         float k = Spec.SurrogateSlope, a = 1f + k * MathF.Abs(v - Spec.Threshold);
         return 0.5f * k / (a * a);
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float sum = 0f;
-        for (int i = 0; i < a.Length; i++) sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
-        return sum;
-    }
-
-    private void Current(ReadOnlySpan<float> pre, ReadOnlySpan<float> weights, ReadOnlySpan<float> alpha, ReadOnlySpan<float> trace,
-        LayerShape shape, Span<float> output)
-    {
-        if (!trace.IsEmpty)
-        {
-            TracePlasticity.Propagate(pre, weights, alpha, trace, shape, output, Width);
-            return;
-        }
-        output.Clear();
-        for (int i = 0; i < shape.Rows; i++)
-        {
-            float x = pre[i];
-            if (x == 0f) continue;
-            var row = weights.Slice(i * shape.Stride, shape.Columns);
-            for (int j = 0; j < row.Length; j++) output[j] = MathF.FusedMultiplyAdd(x, row[j], output[j]);
-        }
-    }
-
-    /// <summary>Per-neuron learning rate of a layer this step: eta, or M f_j when neuromodulated.</summary>
-    private void Rates(float m, float eta, ReadOnlySpan<float> fanOut, Span<float> rate)
-    {
-        if (Spec.Modulated) for (int j = 0; j < rate.Length; j++) rate[j] = m * fanOut[j];
-        else rate.Fill(eta);
-    }
-
-    private void UpdateLayer(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> thetaPrevious, float m, float eta,
-        ReadOnlySpan<float> fanOut, ReadOnlySpan<float> hPrevious, Span<float> h, ReadOnlySpan<float> ePrevious, Span<float> e, LayerShape shape)
-    {
-        hPrevious.CopyTo(h);
-        if (!e.IsEmpty) ePrevious.CopyTo(e);
-        Rates(m, eta, fanOut, _rate);
-        _traceLayer.Forward(Spec.Rule, Spec.Modulation, shape, x, y, thetaPrevious, _rate, eta, h, e);
     }
 
     private Span<float> HIn(int t) => _hIn.AsSpan(t * _inputShape.Synapses, _inputShape.Synapses);
@@ -245,7 +179,7 @@ public sealed class PlasticSnnTape
         if (steps == 0) throw new InvalidOperationException("Run Forward before Backward.");
         if (outputGradient.Length < steps * nOut) throw new ArgumentException($"Output gradient needs {steps * nOut} values.", nameof(outputGradient));
         if (gradient.Length != _layout.Length) throw new ArgumentException($"Gradient has {gradient.Length} values; the network has {_layout.Length}.", nameof(gradient));
-        var p = new Parts(_layout, parameters);
+        var p = new PlasticSnnParameters(_layout, parameters);
         var g = new GradientParts(_layout, gradient);
         _gTr.AsSpan(0, (steps + 1) * h).Clear();
         _gHIn.AsSpan().Clear();
@@ -342,7 +276,7 @@ public sealed class PlasticSnnTape
         ReadOnlySpan<float> fanOut, ReadOnlySpan<float> hPrevious, ReadOnlySpan<float> ePrevious, Span<float> gH, Span<float> gE,
         LayerShape shape, Span<float> gy, Span<float> gx, ref float gEta, Span<float> gFanOut)
     {
-        Rates(m, eta, fanOut, _rate);
+        PlasticSnnStepper.Rates(Spec, m, eta, fanOut, _rate);
         _gRate.AsSpan().Clear();
         _traceLayer.Backward(Spec.Rule, Spec.Modulation, shape, x, y, thetaPrevious, _rate, eta, hPrevious, ePrevious, gH, gE, gx, gy,
             _gThetaPrevious, _gRate, ref gEta);
@@ -430,22 +364,6 @@ public sealed class PlasticSnnTape
         if (steps < 1 || steps > MaxSteps) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"Steps must be in 1..{MaxSteps}.");
         if (inputs.Length < steps * Spec.Inputs) throw new ArgumentException($"Inputs need {steps * Spec.Inputs} values.", nameof(inputs));
         if (outputLength < steps * Spec.Outputs) throw new ArgumentException($"Outputs need {steps * Spec.Outputs} values.");
-    }
-
-    private readonly ref struct Parts(PlasticSnnLayout layout, ReadOnlySpan<float> p)
-    {
-        public readonly ReadOnlySpan<float> InputWeights = layout.Of(p, PlasticSnnPart.InputWeights);
-        public readonly ReadOnlySpan<float> InputAlpha = layout.Of(p, PlasticSnnPart.InputAlpha);
-        public readonly ReadOnlySpan<float> RecurrentWeights = layout.Of(p, PlasticSnnPart.RecurrentWeights);
-        public readonly ReadOnlySpan<float> RecurrentAlpha = layout.Of(p, PlasticSnnPart.RecurrentAlpha);
-        public readonly ReadOnlySpan<float> HiddenBias = layout.Of(p, PlasticSnnPart.HiddenBias);
-        public readonly ReadOnlySpan<float> OutputWeights = layout.Of(p, PlasticSnnPart.OutputWeights);
-        public readonly ReadOnlySpan<float> OutputBias = layout.Of(p, PlasticSnnPart.OutputBias);
-        public readonly ReadOnlySpan<float> InputEta = layout.Of(p, PlasticSnnPart.InputEta);
-        public readonly ReadOnlySpan<float> RecurrentEta = layout.Of(p, PlasticSnnPart.RecurrentEta);
-        public readonly ReadOnlySpan<float> ModulationWeights = layout.Of(p, PlasticSnnPart.ModulationWeights);
-        public readonly ReadOnlySpan<float> ModulationBias = layout.Of(p, PlasticSnnPart.ModulationBias);
-        public readonly ReadOnlySpan<float> ModulationFanOut = layout.Of(p, PlasticSnnPart.ModulationFanOut);
     }
 
     private readonly ref struct GradientParts(PlasticSnnLayout layout, Span<float> p)

@@ -1,4 +1,5 @@
 using PdlfFast.Kernel.Random;
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Training.Evolution;
 
 namespace PdlfFast.Training.Gradient;

@@ -18,43 +18,18 @@ internal sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidt
 {
     private readonly float[] _decay = new float[columns], _gain = new float[columns], _eta = new float[columns];
     private readonly float[] _gDecay = new float[columns], _gGain = new float[columns], _gp = new float[columns];
+    private readonly float[] _forwardScratch = new float[TracePlasticity.UpdateScratchLength(columns)];
 
     /// <summary>
     /// Forward of one layer's trace update: on entry <paramref name="h"/> (<paramref name="e"/>) holds the previous
     /// trace, on return the updated one.
     /// </summary>
     public void Forward(TraceRule rule, TraceModulation modulation, LayerShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
-        ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e)
-    {
-        if (modulation == TraceModulation.Retroactive)
-        {
-            _eta.AsSpan(0, shape.Columns).Fill(eta);
-            TracePlasticity.Coefficients<HebbianRule>(y, thetaPrevious, _eta.AsSpan(0, shape.Columns), TraceModulation.None, _decay, _gain, width);
-            TracePlasticity.ApplyRetroactive(h, e, shape, x, rate, _decay, _gain, width);
-            return;
-        }
-        Coefficients(rule, modulation, y, thetaPrevious, rate);
-        TracePlasticity.Apply(h, shape, x, _decay, _gain, rule == TraceRule.Hebbian, width);
-    }
+        ReadOnlySpan<float> thetaPrevious, ReadOnlySpan<float> rate, float eta, Span<float> h, Span<float> e) =>
+        TracePlasticity.Update(rule, modulation, shape, x, y, thetaPrevious, rate, eta, h, e, _forwardScratch, width);
 
-    private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate)
-    {
-        var action = new CoefficientsAction(modulation, y, theta, rate, _decay, _gain, width);
-        TraceRules.Dispatch<CoefficientsAction, bool>(rule, ref action);
-    }
-
-    private readonly ref struct CoefficientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,
-        ReadOnlySpan<float> rate, Span<float> decay, Span<float> gain, SimdWidth width) : ITraceRuleAction<bool>
-    {
-        private readonly ReadOnlySpan<float> _y = y, _theta = theta, _rate = rate;
-        private readonly Span<float> _decay = decay, _gain = gain;
-
-        public bool Invoke<TRule>() where TRule : struct, ITraceRule
-        {
-            TracePlasticity.Coefficients<TRule>(_y, _theta, _rate, modulation, _decay, _gain, width);
-            return true;
-        }
-    }
+    private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate) =>
+        TracePlasticity.Coefficients(rule, y, theta, rate, modulation, _decay, _gain, width);
 
     /// <summary>dL/drate, dL/dy, dL/dtheta of every column from dL/ddecay and dL/dgain, through the rule's coefficients.</summary>
     private readonly ref struct ColumnGradientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,

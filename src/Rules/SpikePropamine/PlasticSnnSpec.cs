@@ -1,6 +1,4 @@
-using PdlfFast.Rules.SpikePropamine;
-
-namespace PdlfFast.Training.Gradient;
+namespace PdlfFast.Rules.SpikePropamine;
 
 /// <summary>How spikes are made: the Heaviside step (training; its gradient is the surrogate) or its smooth
 /// counterpart whose exact derivative is that surrogate (finite-difference checks of the backward pass).</summary>

@@ -1,0 +1,108 @@
+using FsCheck;
+using FsCheck.Xunit;
+using PdlfFast.Kernel.Simd;
+using PdlfFast.Rules.SpikePropamine;
+using PdlfFast.Tests.Support;
+using PdlfFast.Training.Gradient;
+
+namespace PdlfFast.Tests.Rules;
+
+/// <summary>
+/// The inference-only SpikePropamine network against the BPTT tape's forward pass: both step through
+/// PlasticSnnStepper, so a host that runs a trained network sees exactly what training saw.
+/// </summary>
+public class PlasticSnnTests
+{
+    private static readonly (TraceRule Rule, TraceModulation Modulation)[] Variants =
+    [
+        (TraceRule.Hebbian, TraceModulation.None), (TraceRule.Hebbian, TraceModulation.Neuromodulated), (TraceRule.Hebbian, TraceModulation.Retroactive),
+        (TraceRule.Oja, TraceModulation.None), (TraceRule.Oja, TraceModulation.Neuromodulated),
+        (TraceRule.Bcm, TraceModulation.None), (TraceRule.Bcm, TraceModulation.Neuromodulated),
+    ];
+
+    private static float[] Parameters(PlasticSnnLayout layout, Seeded data)
+    {
+        var p = layout.Initial(3);
+        var noise = data.Uniform(p.Length, -0.6f, 0.6f);
+        for (int i = 0; i < p.Length; i++) p[i] += noise[i];
+        return p;
+    }
+
+    [Property(MaxTest = 60, EndSize = 300)]
+    public void Steps_are_bit_identical_to_the_training_tape(NonNegativeInt seed, NonNegativeInt which, NonNegativeInt hidden,
+        bool plasticInput, bool plasticRecurrent, bool silenced)
+    {
+        var data = new Seeded(seed.Get);
+        var (rule, modulation) = Variants[which.Get % Variants.Length];
+        var spec = new PlasticSnnSpec(1 + seed.Get % 7, Seeded.Size(hidden.Get, 40), 1 + seed.Get % 3, rule, modulation,
+            plasticInput, plasticRecurrent || !plasticInput) { Threshold = 0.3f };
+        var layout = new PlasticSnnLayout(spec);
+        var parameters = Parameters(layout, data);
+        const int steps = 25;
+        var inputs = data.Uniform(steps * spec.Inputs, -1.5f, 1.5f);
+        (int Start, int End) silence = silenced ? (8, 12) : default;
+        var expected = new float[steps * spec.Outputs];
+        var tape = new PlasticSnnTape(spec, steps);
+        tape.Forward(parameters, inputs, steps, expected, silence);
+
+        foreach (var width in Vectorisation.Accelerated)
+        {
+            var network = new PlasticSnn(spec, parameters, width);
+            var actual = new float[steps * spec.Outputs];
+            for (int t = 0; t < steps; t++)
+            {
+                network.Step(inputs.AsSpan(t * spec.Inputs, spec.Inputs), actual.AsSpan(t * spec.Outputs, spec.Outputs),
+                    silenced: t >= silence.Start && t < silence.End);
+                Bits.Equal(tape.SpikesAt(t), network.Spikes, $"spikes at step {t} ({width})");
+                Bits.Equal(tape.TraceAt(t), network.Trace, $"traces at step {t} ({width})");
+                if (spec.PlasticRecurrent) Bits.Equal(tape.RecurrentPlasticTraceAt(t), network.RecurrentPlasticTrace, $"H_rec at step {t} ({width})");
+            }
+            Bits.Equal(expected, actual, $"outputs ({width}, {rule}, {modulation})");
+            Assert.Equal(steps, network.Steps);
+        }
+    }
+
+    [Fact]
+    public void Reset_starts_the_same_episode_again()
+    {
+        var spec = new PlasticSnnSpec(4, 12, 2, TraceRule.Bcm, TraceModulation.Neuromodulated) { Threshold = 0.2f };
+        var data = new Seeded(5);
+        var network = new PlasticSnn(spec, Parameters(new PlasticSnnLayout(spec), data));
+        var inputs = data.Uniform(30 * 4, -1f, 1f);
+        float[] Episode()
+        {
+            var outputs = new float[30 * 2];
+            for (int t = 0; t < 30; t++) network.Step(inputs.AsSpan(t * 4, 4), outputs.AsSpan(t * 2, 2));
+            return outputs;
+        }
+        var first = Episode();
+        Assert.Contains(network.RecurrentPlasticTrace.ToArray(), h => h != 0f); // the episode did change the synapses
+        network.Reset();
+        Assert.All(network.RecurrentPlasticTrace.ToArray(), h => Assert.Equal(0f, h));
+        Bits.Equal(first, Episode(), "outputs after Reset");
+    }
+
+    [Fact]
+    public void A_step_allocates_nothing()
+    {
+        var spec = new PlasticSnnSpec(6, 32, 3, TraceRule.Hebbian, TraceModulation.Retroactive);
+        var network = new PlasticSnn(spec, new PlasticSnnLayout(spec).Initial(1));
+        float[] input = [0.5f, -1f, 0.25f, 1f, 0f, -0.5f], output = new float[3];
+        for (int t = 0; t < 50; t++) network.Step(input, output); // JIT and tiering
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 200; t++) network.Step(input, output, silenced: t % 20 == 0);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Wrong_sizes_are_refused_with_what_was_expected()
+    {
+        var spec = new PlasticSnnSpec(3, 4, 2);
+        var layout = new PlasticSnnLayout(spec);
+        var error = Assert.Throws<ArgumentException>(() => new PlasticSnn(spec, new float[layout.Length - 1]));
+        Assert.Contains($"has {layout.Length}", error.Message);
+        var network = new PlasticSnn(spec, layout.Initial(1));
+        Assert.Throws<ArgumentException>(() => network.Step(new float[2], new float[2]));
+        Assert.Throws<ArgumentException>(() => network.Step(new float[3], new float[1]));
+    }
+}
