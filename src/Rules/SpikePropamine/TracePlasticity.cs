@@ -111,7 +111,7 @@ public static class TracePlasticity
     }
 
     /// <summary><see cref="Coefficients{TRule}"/> for a rule given as a value.</summary>
-    public static void Coefficients(TraceRule rule, ReadOnlySpan<float> post, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate,
+    public static void CoefficientsOf(TraceRule rule, ReadOnlySpan<float> post, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate,
         TraceModulation modulation, Span<float> decay, Span<float> gain, SimdWidth width = SimdWidth.Auto)
     {
         var coefficients = new CoefficientsAction(modulation, post, theta, rate, decay, gain, width);

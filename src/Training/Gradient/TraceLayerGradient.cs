@@ -29,7 +29,7 @@ internal sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidt
         TracePlasticity.Update(rule, modulation, shape, x, y, thetaPrevious, rate, eta, h, e, _forwardScratch, width);
 
     private void Coefficients(TraceRule rule, TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta, ReadOnlySpan<float> rate) =>
-        TracePlasticity.Coefficients(rule, y, theta, rate, modulation, _decay, _gain, width);
+        TracePlasticity.CoefficientsOf(rule, y, theta, rate, modulation, _decay, _gain, width);
 
     /// <summary>dL/drate, dL/dy, dL/dtheta of every column from dL/ddecay and dL/dgain, through the rule's coefficients.</summary>
     private readonly ref struct ColumnGradientsAction(TraceModulation modulation, ReadOnlySpan<float> y, ReadOnlySpan<float> theta,
