@@ -123,7 +123,7 @@ public sealed record CopyConfig
     /// <summary>Values <see cref="Rule"/> accepts: abcd, acd, bd.</summary>
     public static IReadOnlyList<string> Rules => TermSets.Names;
     /// <summary>Values <see cref="Strategy"/> accepts: pgpe, openai-es.</summary>
-    public static string[] Strategies => Training.Evolution.Strategies.Names;
+    public static IReadOnlyList<string> Strategies => Training.Evolution.Strategies.Names;
     /// <summary>Values <see cref="Fitness"/> accepts. Treat as read-only.</summary>
     public static readonly string[] Fitnesses = ["auto", "accuracy", "squared-error"];
 

@@ -6,7 +6,7 @@ namespace PdlfFast.Training.Evolution;
 public static class Strategies
 {
     /// <summary>The names <see cref="Create"/> accepts, as configurations and the command line spell them.</summary>
-    public static readonly string[] Names = ["pgpe", "openai-es"];
+    public static IReadOnlyList<string> Names { get; } = ["pgpe", "openai-es"];
 
     /// <summary>Builds the named strategy; an unknown name is a <see cref="ConfigException"/>, never a silent default.</summary>
     /// <param name="name"><c>pgpe</c> or <c>openai-es</c> (<see cref="Names"/>).</param>
