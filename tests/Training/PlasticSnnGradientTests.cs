@@ -221,39 +221,3 @@ public class TraceLayerGradientTests
         Assert.Equal(1f, gRate[0]);
     }
 }
-
-public class PlasticSnnWidthTests
-{
-    [Theory]
-    [InlineData(TraceRule.Hebbian, TraceModulation.None)]
-    [InlineData(TraceRule.Oja, TraceModulation.Neuromodulated)]
-    [InlineData(TraceRule.Bcm, TraceModulation.None)]
-    [InlineData(TraceRule.Hebbian, TraceModulation.Retroactive)]
-    public void Vectorised_passes_agree_with_their_scalar_twins(TraceRule rule, TraceModulation modulation)
-    {
-        var spec = new PlasticSnnSpec(7, 37, 3, rule, modulation);
-        var data = new Seeded(5);
-        var layout = new PlasticSnnLayout(spec);
-        var parameters = layout.Initial(3);
-        layout.Of(parameters.AsSpan(), PlasticSnnPart.InputAlpha).Fill(0.7f);
-        var inputs = data.Uniform(30 * 7, 0f, 2f);
-        var dOut = data.Uniform(30 * 3, -1f, 1f);
-        (float[] Outputs, float[] Gradient) Run(PdlfFast.Kernel.Simd.SimdWidth width)
-        {
-            var tape = new PlasticSnnTape(spec, 30, width);
-            var outputs = new float[30 * 3];
-            var gradient = new float[layout.Length];
-            tape.Forward(parameters, inputs, 30, outputs);
-            tape.Backward(parameters, dOut, gradient);
-            return (outputs, gradient);
-        }
-        var scalar = Run(PdlfFast.Kernel.Simd.SimdWidth.Scalar);
-        var vector = Run(PdlfFast.Kernel.Simd.SimdWidth.Auto);
-        // The forward kernels are bit-identical; the backward's row sums run in another order, so compare with a tolerance.
-        Bits.Equal(scalar.Outputs, vector.Outputs, "outputs");
-        double largest = scalar.Gradient.Max(g => Math.Abs(g));
-        Assert.True(largest > 0);
-        for (int k = 0; k < layout.Length; k++)
-            Assert.True(Math.Abs(scalar.Gradient[k] - vector.Gradient[k]) <= 1e-4 * largest, $"parameter {k}: {scalar.Gradient[k]} vs {vector.Gradient[k]}");
-    }
-}

@@ -185,7 +185,7 @@ public static class Gru
         Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
         Propagation.Dense(input, p.InputWeights, p.InputShape, 1f, gx, width);
         Propagation.Dense(h[..p.HiddenSize], p.HiddenWeights, p.HiddenShape, 1f, gh, width);
-        return Gate(p, gx, gh, h);
+        return Gate(p, gx, gh, h, width);
     }
 
     /// <summary>
@@ -207,10 +207,10 @@ public static class Gru
         Propagation.DenseBatch(inputs, p.InputSize, p.InputWeights, p.InputShape, 1f, gx, 3 * s, batch, width);
         Propagation.DenseBatch(h, s, p.HiddenWeights, p.HiddenShape, 1f, gh, 3 * s, batch, width);
         for (int b = 0; b < batch; b++)
-            outputs[b] = Gate(p, gx.Slice(b * 3 * s, 3 * s), gh.Slice(b * 3 * s, 3 * s), h.Slice(b * s, s));
+            outputs[b] = Gate(p, gx.Slice(b * 3 * s, 3 * s), gh.Slice(b * 3 * s, 3 * s), h.Slice(b * s, s), width);
     }
 
-    private static float Gate(GruParameters p, Span<float> gx, Span<float> gh, Span<float> h)
+    private static float Gate(GruParameters p, Span<float> gx, Span<float> gh, Span<float> h, SimdWidth width)
     {
         int s = p.Stride;
         // r and z: sigmoid(gx + gh + b) for the first two gate blocks, in place in gx.
@@ -230,13 +230,14 @@ public static class Gru
         TensorPrimitives.Multiply(h, z, h);
         TensorPrimitives.Add(h, n, h);
         // Padding units have zero weights and biases: n = tanh(0) = 0, z = 0.5, so h stays 0 there.
-        return TensorPrimitives.Dot(h, p.Readout[..s]) + p.Readout[s];
+        // The readout feeds the fitness: a fixed-order sum, the same bits on every vector width.
+        return FixedOrderDot.Dot(h[..s], p.Readout[..s], width) + p.Readout[s];
     }
 
     /// <summary>
     /// Plain scalar twin of <see cref="Step"/> (MathF sigmoid and tanh, sums in index order). Unlike the other kernels'
     /// twins it is close to <see cref="Step"/>, not bit-identical: TensorPrimitives' vectorised sigmoid and tanh may
-    /// differ from MathF's by a few ulps, and its dot product sums in another order.
+    /// differ from MathF's by a few ulps (the readout's sum is the same fixed order in both).
     /// </summary>
     public static float StepScalar(GruState state, GruParameters p, ReadOnlySpan<float> input)
     {
@@ -245,7 +246,6 @@ public static class Gru
         Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
         Propagation.DenseScalar(input, p.InputWeights, p.InputShape, 1f, gx);
         Propagation.DenseScalar(h[..hidden], p.HiddenWeights, p.HiddenShape, 1f, gh);
-        float output = p.Readout[s];
         for (int j = 0; j < hidden; j++)
         {
             float r = Sigmoid(gx[j] + gh[j] + p.Bias[j]);
@@ -253,8 +253,7 @@ public static class Gru
             float n = MathF.Tanh(gx[2 * s + j] + p.Bias[2 * s + j] + r * (gh[2 * s + j] + p.HiddenNewBias[j]));
             h[j] = n + z * (h[j] - n);
         }
-        for (int j = 0; j < hidden; j++) output += h[j] * p.Readout[j];
-        return output;
+        return FixedOrderDot.DotScalar(h[..s], p.Readout[..s]) + p.Readout[s];
     }
 
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));

@@ -323,12 +323,13 @@ public sealed class PlasticSnnTape
             }
             if (gPre.IsEmpty) continue;
             // dL/dpre[i] = gI . (W + alpha H) over the row.
+            // Fixed-order sums: the gradient must not depend on the vector width.
             if (plastic)
             {
                 TensorPrimitives.FusedMultiplyAdd(alpha.Slice(row, columns), trace.Slice(row, columns), weights.Slice(row, columns), effective);
-                gPre[i] += TensorPrimitives.Dot(gI, effective);
+                gPre[i] += FixedOrderDot.Dot(gI, effective, Width);
             }
-            else gPre[i] += TensorPrimitives.Dot(gI, weights.Slice(row, columns));
+            else gPre[i] += FixedOrderDot.Dot(gI, weights.Slice(row, columns), Width);
         }
     }
 
@@ -338,9 +339,10 @@ public sealed class PlasticSnnTape
     {
         int rows = shape.Rows, columns = shape.Columns;
         bool plastic = !trace.IsEmpty;
+        Span<float> effective = _effective.AsSpan(0, columns);
         for (int i = 0; i < rows; i++)
         {
-            float x = pre[i], gx = 0f;
+            float x = pre[i];
             for (int j = 0; j < columns; j++)
             {
                 int s = i * columns + j;
@@ -351,9 +353,9 @@ public sealed class PlasticSnnTape
                     gAlpha[s] = MathF.FusedMultiplyAdd(xg, trace[s], gAlpha[s]);
                     gTrace[s] = MathF.FusedMultiplyAdd(xg, alpha[s], gTrace[s]);
                 }
-                if (!gPre.IsEmpty) gx = MathF.FusedMultiplyAdd(gi, plastic ? MathF.FusedMultiplyAdd(alpha[s], trace[s], weights[s]) : weights[s], gx);
+                effective[j] = plastic ? MathF.FusedMultiplyAdd(alpha[s], trace[s], weights[s]) : weights[s];
             }
-            if (!gPre.IsEmpty) gPre[i] += gx;
+            if (!gPre.IsEmpty) gPre[i] += FixedOrderDot.DotScalar(_gI.AsSpan(0, columns), effective);
         }
     }
 

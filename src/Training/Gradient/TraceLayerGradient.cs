@@ -99,19 +99,19 @@ internal sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidt
         for (int i = 0; i < rows && width == SimdWidth.Scalar; i++)
         {
             // Scalar twin of the row loop below (bench baseline and test reference).
-            float xi = x[i], gxi = 0f;
+            float xi = x[i];
             for (int j = 0; j < columns; j++)
             {
                 int s = i * columns + j;
                 float hp = hPrevious[s];
                 float pre = MathF.FusedMultiplyAdd(xi, gain[j], hp * decay[j]);
                 float g = clips && (pre > 1f || pre < -1f) ? 0f : gH[s];
-                gxi = MathF.FusedMultiplyAdd(g, gain[j], gxi);
+                passed[j] = g;
                 gDecay[j] = MathF.FusedMultiplyAdd(g, hp, gDecay[j]);
                 gGain[j] = MathF.FusedMultiplyAdd(g, xi, gGain[j]);
                 gH[s] = g * decay[j];
             }
-            if (!gx.IsEmpty) gx[i] += gxi;
+            if (!gx.IsEmpty) gx[i] += FixedOrderDot.DotScalar(passed, gain);
         }
         for (int i = 0; i < rows && width != SimdWidth.Scalar; i++)
         {
@@ -129,9 +129,9 @@ internal sealed class TraceLayerGradient(int columns, SimdWidth width = SimdWidt
                     if (pre > 1f || pre < -1f) passed[j] = 0f;
                 }
             }
-            if (!gx.IsEmpty) gx[i] += TensorPrimitives.Dot(passed, gain);
+            if (!gx.IsEmpty) gx[i] += FixedOrderDot.Dot(passed, gain, width); // fixed order: width-independent gradients
             TensorPrimitives.FusedMultiplyAdd(passed, hRow, gDecay, gDecay);
-            TensorPrimitives.MultiplyAdd(passed, xi, gGain, gGain);
+            TensorPrimitives.FusedMultiplyAdd(passed, xi, gGain, gGain); // fused, as the scalar twin
             TensorPrimitives.Multiply(passed, decay, gHRow);
         }
         var columnGradients = new ColumnGradientsAction(modulation, y[..columns], thetaPrevious, rate, gDecay, gGain, gRate, gy, gTheta);
