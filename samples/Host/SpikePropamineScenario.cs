@@ -15,27 +15,19 @@ internal static class SpikePropamineScenario
     {
         if (Checks.Checkpoint(path) is not { } checkpoint) return Checks.UsageError;
 
-        // The run's options travel inside the checkpoint: network spec, rule and task all come from them.
-        SpikePropamineConfig config = SequenceRun.ReadConfig(checkpoint) with { Threads = 1 };
+        // The run's options and trained parameters travel inside the checkpoint (BPTT or ES alike).
+        TrainedPlasticSnn trained = SequenceRun.Load(checkpoint);
+        SpikePropamineConfig config = trained.Config;
         if (config.Task != "cue")
         {
             Console.Error.WriteLine($"error: a {config.Task} checkpoint; this scenario runs the cue task (pdlf train cue) ({checkpoint})");
             return Checks.UsageError;
         }
-        PlasticSnnSpec spec = config.Spec();
+        PlasticSnnSpec spec = trained.Spec;
         CueTask task = config.CueTask;
+        float[] parameters = trained.Parameters;
 
-        // The trained parameters: restore the run's session (BPTT or ES) from the checkpoint and take its parameters.
-        float[] parameters;
-        double heldOut;
-        using (var session = SequenceRun.CreateSession(config))
-        {
-            session.LoadCheckpoint(checkpoint);
-            parameters = session.Parameters.ToArray();
-            heldOut = session.Test();   // the training's own held-out test (config.TestEpisodes episodes)
-        }
-
-        var network = new PlasticSnn(spec, parameters);
+        PlasticSnn network = trained.CreateNetwork();   // one per thread or stream; Reset() starts an episode
         Console.WriteLine($"spikepropamine: {config.Label}, {config.Trainer}, {spec.Inputs}-{spec.Hidden}-{spec.Outputs}, {parameters.Length} parameters; " +
                           $"cue task: {task.Cues} cues of {task.Bits} bits, {task.Length} presentations, noise {task.Noise}, {task.Steps} steps");
 
@@ -71,8 +63,7 @@ internal static class SpikePropamineScenario
             }
         }
         double hostAccuracy = (double)correct / Episodes;
-        Console.WriteLine($"spikepropamine: accuracy {hostAccuracy:F3} on {Episodes} host episodes (chance {task.Chance:F2}); " +
-                          $"training's held-out test {heldOut:F3}");
+        Console.WriteLine($"spikepropamine: accuracy {hostAccuracy:F3} on {Episodes} host episodes (chance {task.Chance:F2})");
         return 0;
     }
 

@@ -93,6 +93,33 @@ public class SpikePropamineCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("bptt")]
+    [InlineData("es")]
+    public void A_trained_network_loads_for_inference_with_the_runs_final_parameters(string trainer)
+    {
+        var config = new SpikePropamineConfig { Steps = 2, Batch = 2, Population = 4, Hidden = 8, Length = 3, TestEvery = 2,
+            TestEpisodes = 4, Threads = 2, Trainer = trainer, Rule = "oja-neuromod" };
+        string dir = Path.Combine(Path.GetTempPath(), $"pdlf-cue-load-{Guid.NewGuid():N}");
+        try
+        {
+            Runs.Train(config, dir);
+            var trained = SequenceRun.Load(Path.Combine(dir, "checkpoint.ckpt"));
+            var final = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "parameters.bin"))).ToArray();
+            Bits.Equal(final, trained.Parameters, "parameters");
+            Assert.Equal(config.Spec(), trained.Spec);
+            Assert.Equal(1, trained.Config.Threads); // loading needs no worker pool of the training machine's size
+            var network = trained.CreateNetwork();
+            var output = new float[trained.Spec.Outputs];
+            network.Step(new float[trained.Spec.Inputs], output);
+            Assert.Equal(1, network.Steps);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Sweep_cue_writes_one_row_per_rule_and_noise_and_the_accuracy_plot()
     {

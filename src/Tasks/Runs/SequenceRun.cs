@@ -1,11 +1,24 @@
 using System.Text;
 using System.Text.Json;
+using PdlfFast.Kernel.Simd;
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Training.Checkpoints;
 using PdlfFast.Training.Evolution;
 using PdlfFast.Training.Gradient;
 using PdlfFast.Training.Runs;
 
 namespace PdlfFast.Tasks.Runs;
+
+/// <summary>A SpikePropamine network trained by <c>pdlf train cue</c> or <c>spikepropamine-copy</c> (<see cref="SequenceRun.Load"/>).</summary>
+/// <param name="Config">The run's options, as stored in the checkpoint (task, rule, sizes, trainer).</param>
+/// <param name="Spec">The network's architecture, rule and modulation.</param>
+/// <param name="Parameters">The trained parameter vector (<see cref="PlasticSnnLayout"/> of <paramref name="Spec"/>).</param>
+public sealed record TrainedPlasticSnn(SpikePropamineConfig Config, PlasticSnnSpec Spec, float[] Parameters)
+{
+    /// <summary>A new inference network with these parameters, at the episode start (one per thread or stream).</summary>
+    /// <param name="width">Vector path; results are the same on every path.</param>
+    public PlasticSnn CreateNetwork(SimdWidth width = SimdWidth.Auto) => new(Spec, Parameters, width);
+}
 
 /// <summary>
 /// SpikePropamine training runs on the cue or copy task, by BPTT (minibatches, Adam, clipping) or by PGPE on the same
@@ -122,13 +135,31 @@ public static class SequenceRun
 
     /// <summary>The config stored in a SpikePropamine checkpoint (BPTT or ES).</summary>
     /// <param name="checkpoint">Path of a checkpoint written by <see cref="Train"/>.</param>
+    /// <exception cref="ConfigException">The checkpoint was written by another kind of run (locomotion, copy task).</exception>
     public static SpikePropamineConfig ReadConfig(string checkpoint)
     {
         var payload = CheckpointFile.Read(checkpoint);
-        string json = GradientSession<Cue.CueTask>.IsGradientCheckpoint(payload)
-            ? GradientSession<Cue.CueTask>.ReadConfig(checkpoint)
-            : Encoding.UTF8.GetString(EvolutionRun<SequenceEvaluator<Cue.CueTask>, SequenceWorker>.ReadCheckpointPayload(checkpoint));
+        if (GradientSession<Cue.CueTask>.IsGradientCheckpoint(payload))
+            return SpikePropamineConfig.FromJson(GradientSession<Cue.CueTask>.ReadConfig(checkpoint), checkpoint);
+        string json = Encoding.UTF8.GetString(EvolutionRun<SequenceEvaluator<Cue.CueTask>, SequenceWorker>.ReadCheckpointPayload(checkpoint));
+        if (LocomotionRun.IsLocomotionCheckpoint(checkpoint))
+            throw new ConfigException("a locomotion checkpoint (pdlf train TASK), not a SpikePropamine one (pdlf train cue / spikepropamine-copy)", checkpoint);
         return SpikePropamineConfig.FromJson(json, checkpoint);
+    }
+
+    /// <summary>
+    /// Loads a trained SpikePropamine network (BPTT or ES) for inference: its config, spec and parameters, without
+    /// keeping a training session. <see cref="TrainedPlasticSnn.CreateNetwork"/> gives a network to step.
+    /// </summary>
+    /// <param name="checkpoint">Path of a checkpoint written by <c>pdlf train cue</c> or <c>pdlf train spikepropamine-copy</c>.</param>
+    /// <exception cref="ConfigException">Not a SpikePropamine checkpoint.</exception>
+    public static TrainedPlasticSnn Load(string checkpoint)
+    {
+        // The session knows both payloads (the BPTT trainer's and the ES strategy's); one thread is enough to read it.
+        var config = ReadConfig(checkpoint) with { Threads = 1 };
+        using var session = CreateSession(config);
+        session.LoadCheckpoint(checkpoint);
+        return new TrainedPlasticSnn(config, config.Spec(), session.Parameters.ToArray());
     }
 
     /// <summary>Refuses to resume a checkpoint made with other options (naming each option that differs) or beyond --steps.</summary>
