@@ -64,6 +64,14 @@ while IFS= read -r line; do
   fi
 done < <(awk '/^```/{inside=!inside; next} inside' "$samples/LIBRARY-SNIPPET.md")
 [[ $missing == 0 ]] || fail "LIBRARY-SNIPPET.md has lines that are not in the sample's code"
+# README's library section is that excerpt: every line of it must be there too.
+sed -E 's/^[[:space:]]+//; s/[[:space:]]+$//' "$repo/README.md" >"$work/readme.txt"
+while IFS= read -r line; do
+  trimmed=$(sed -E 's/^[[:space:]]+//; s/[[:space:]]+$//' <<<"$line")
+  [[ -z "$trimmed" ]] && continue
+  grep -qxF -- "$trimmed" "$work/readme.txt" || { echo "   not in README.md: $trimmed" >&2; missing=1; }
+done < <(awk '/^```/{inside=!inside; next} inside' "$samples/LIBRARY-SNIPPET.md")
+[[ $missing == 0 ]] || fail "README.md's library section differs from LIBRARY-SNIPPET.md"
 echo "   done"
 
 host=(dotnet "$work/bin/pdlf-host-sample.dll")
