@@ -29,7 +29,7 @@ public static class CuePlots
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
-        string[] bases = ["hebbian", "oja", "bcm"];
+        var bases = PdlfFast.Rules.SpikePropamine.TraceRules.Names; // one colour per rule, in the registry's order
         var groups = results.GroupBy(r => r.Rule).ToArray();
         double spread = results.Count == 0 ? 0 : 0.004 * Math.Max(results.Max(r => r.Noise), 0.1);
         for (int g = 0; g < groups.Length; g++)
@@ -42,7 +42,7 @@ public static class CuePlots
             line.MarkerSize = 8;
             line.LineWidth = 2;
             var parts = group.Key.Split('-');
-            int colour = Array.IndexOf(bases, parts[0]);
+            int colour = bases.ToList().IndexOf(parts[0]);
             line.Color = colour < 0 ? Colors.Black : palette.GetColor(colour);
             (line.LinePattern, line.MarkerShape) = parts.Length < 2 ? (LinePattern.Solid, MarkerShape.FilledCircle)
                 : parts[1] == "neuromod" ? (LinePattern.Dashed, MarkerShape.FilledTriangleUp)
