@@ -353,6 +353,18 @@ public sealed class CliErrorTests(CliWorkspace workspace) : IClassFixture<CliWor
         Assert.Contains("needs the cluster build (pdlf-cluster", line);
     }
 
+    [Fact]
+    public void Bench_part_gru_measures_the_twin_the_step_and_the_batch_without_allocating()
+    {
+        var run = workspace.Run("bench", "--part", "gru", "--quick");
+        Assert.True(run.Exit == 0, run.ToString());
+        var rows = run.Out.Split('\n').Where(l => l.Contains("scalar twin (Step)") || l.Contains("Step, ") || l.Contains("StepBatch x 32")).ToArray();
+        Assert.Equal(3, rows.Length);
+        // Last column: bytes allocated per step.
+        Assert.All(rows, row => Assert.Matches(@"\s0\s*\S\s*$", row));
+        Assert.DoesNotContain("PGPE generations", run.Out); // only the part asked for
+    }
+
     /// <summary>bench's --threads validator reads the value before it is known to parse; a bad value must be a usage error.</summary>
     [Theory]
     [InlineData("abc")]

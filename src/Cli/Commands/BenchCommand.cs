@@ -34,11 +34,11 @@ public static class BenchCommand
         };
         var part = new Option<string>("--part")
         {
-            Description = "What to measure: steps (policy-step kernels), es (whole ES generations, ask+tell share), physics (MuJoCo tasks), bptt (SpikePropamine training step), "
+            Description = "What to measure: steps (policy-step kernels), es (whole ES generations, ask+tell share), physics (MuJoCo tasks), bptt (SpikePropamine training step), gru (the copy task's GRU step), "
                 + "cluster (worker processes vs one process; cluster build only, not part of all) or all.",
             DefaultValueFactory = _ => "all",
         };
-        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt", "cluster");
+        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt", "gru", "cluster");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads, part,
@@ -57,13 +57,13 @@ public static class BenchCommand
                     throw new PdlfFast.Training.Runs.ConfigException("--part cluster needs the cluster build (pdlf-cluster: Orleans does not run under native AOT; see README, Cluster)");
                 return cluster.RunClusterBench(parse.GetValue(quick), t);
             }
-            return Run(what is "es" or "physics" or "bptt" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
-                what is "all" or "physics", what is "all" or "bptt");
+            return Run(what is "es" or "physics" or "bptt" or "gru" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
+                what is "all" or "physics", what is "all" or "bptt", what is "all" or "gru");
         }));
         return command;
     }
 
-    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart, bool bpttPart)
+    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart, bool bpttPart, bool gruPart)
     {
         // Physics needs the MuJoCo runtime; without it the other parts still run and the reason is printed.
         string? physicsProblem = physicsPart ? MuJoCoAvailability.Diagnose() : null;
@@ -86,11 +86,14 @@ public static class BenchCommand
         var bpttBench = quick ? new BpttBench(TimeSpan.FromMilliseconds(300), rounds: 1) : new BpttBench(TimeSpan.FromSeconds(1), rounds: 3);
         var bptt = new Table().Title($"BPTT, forward + backward: {BpttBench.Inputs}-{BpttBench.Hidden}-{BpttBench.Outputs} plastic SNN (Hebbian, input and recurrent layers), {BpttBench.Steps} steps, one thread")
             .AddColumns("forward kernels", "episodes/s", "vs scalar", "forward share", "B/episode");
+        var gruBench = quick ? new GruBench(TimeSpan.FromMilliseconds(200), rounds: 1) : new GruBench(TimeSpan.FromMilliseconds(700), rounds: 3);
+        var gru = new Table().Title($"GRU step at the copy task's defaults ({GruBench.Inputs} inputs, {GruBench.Hidden} units), one thread")
+            .AddColumns("kernel", "sequence-steps/s", "vs scalar twin", "B/step");
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
             var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0)
-                + (physicsPart ? LocomotionTasks.All.Count : 0) + (bpttPart ? 2 : 0));
+                + (physicsPart ? LocomotionTasks.All.Count : 0) + (bpttPart ? 2 : 0) + (gruPart ? 3 : 0));
             foreach (var size in sizes)
             {
                 StepMeasurement? scalar = null;
@@ -148,6 +151,18 @@ public static class BenchCommand
                 foreach (var m in new[] { scalar, vector })
                     bptt.AddRow(m.Path, $"{m.StepsPerSecond:N1}", $"{m.StepsPerSecond / scalar.StepsPerSecond:F2}x", $"{m.ForwardShare:P0}", $"{m.BytesPerStep}");
             }
+            if (gruPart)
+            {
+                GruMeasurement? twin = null;
+                foreach (var kind in Enum.GetValues<GruBench.Kind>())
+                {
+                    task.Description = $"gru: {kind}";
+                    var m = gruBench.Measure(kind);
+                    twin ??= m;
+                    gru.AddRow(m.Path, Rate(m.SequenceStepsPerSecond), $"{m.SequenceStepsPerSecond / twin.SequenceStepsPerSecond:F2}x", $"{m.BytesPerStep}");
+                    task.Increment(1);
+                }
+            }
         });
         if (sizes.Count > 0)
         {
@@ -161,6 +176,7 @@ public static class BenchCommand
         }
         if (physicsPart) AnsiConsole.Write(physics);
         if (bpttPart) AnsiConsole.Write(bptt);
+        if (gruPart) AnsiConsole.Write(gru);
         if (physicsProblem is not null) AnsiConsole.MarkupLineInterpolated($"[yellow]physics part skipped: {physicsProblem}[/]");
         return 0;
     }
