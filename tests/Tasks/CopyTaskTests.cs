@@ -149,25 +149,62 @@ public class CopyTaskTests
     }
 
     [Theory]
-    [InlineData(MemoryModel.Pdlf, false)]
-    [InlineData(MemoryModel.Gru, true)]
-    [InlineData(MemoryModel.PlasticSnn, true)]
-    public void Lock_step_batches_score_exactly_like_single_sequences(MemoryModel model, bool reset)
+    [InlineData(MemoryModel.Pdlf, CopyProbe.None)]
+    [InlineData(MemoryModel.Pdlf, CopyProbe.ResetMembranesAfterInput)]
+    [InlineData(MemoryModel.Gru, CopyProbe.WipeDuringDelay)]
+    [InlineData(MemoryModel.PlasticSnn, CopyProbe.WipeDuringDelay)]
+    [InlineData(MemoryModel.PlasticSnn, CopyProbe.ResetMembranesAfterInput)]
+    public void Lock_step_batches_score_exactly_like_single_sequences(MemoryModel model, CopyProbe probe)
     {
         var evaluator = new CopyEvaluator(new CopyTask(5, 3), model, 24, PdlfTermSet.Abcd, sequencesPerEvaluation: 7);
         var worker = evaluator.CreateWorker(0);
         var genome = new Seeded(12).Uniform(evaluator.Dimension, -0.5f, 0.5f);
-        var batched = evaluator.Test(worker, genome, 17, 99, reset); // 17 = two full batches of 7 and a partial one
+        var batched = evaluator.Test(worker, genome, 17, 99, probe); // 17 = two full batches of 7 and a partial one
         var single = new CopyScore();
         worker.Network.Load(genome);
         for (int s = 0; s < 17; s++)
         {
             var random = new RandomStream(99, new StreamId(0, 0, (uint)s, 0x434f5058));
-            evaluator.RunSequence(worker, ref random, reset, ref single, recorder: null);
+            evaluator.RunSequence(worker, ref random, probe, ref single, recorder: null);
         }
         Assert.Equal(single.Recalled, batched.Recalled);
         Assert.Equal(single.Correct, batched.Correct);
         Assert.Equal(single.SquaredError, batched.SquaredError, 1e-9 * (1 + single.SquaredError));
+    }
+
+    [Fact]
+    public void The_papers_probe_resets_membranes_once_and_leaves_a_GRU_alone()
+    {
+        var task = new CopyTask(6, 4);
+        var gru = new CopyEvaluator(task, MemoryModel.Gru, 16, PdlfTermSet.Abcd, sequencesPerEvaluation: 8);
+        var gruWorker = gru.CreateWorker(0);
+        var gruGenome = new Seeded(3).Uniform(gru.Dimension, -0.8f, 0.8f);
+        var intact = gru.Test(gruWorker, gruGenome, 40, 5, CopyProbe.None);
+        var probed = gru.Test(gruWorker, gruGenome, 40, 5, CopyProbe.ResetMembranesAfterInput);
+        Assert.Equal(intact.Correct, probed.Correct);
+        Assert.Equal(intact.SquaredError, probed.SquaredError); // a GRU has no membrane: bit for bit the same run
+
+        // A plastic SNN: find a genome whose membranes still hold charge when the input ends (random genomes often
+        // spike every neuron every step, and a hard reset leaves nothing), then check the probe zeroes exactly that.
+        var snn = new CopyEvaluator(task, MemoryModel.PlasticSnn, 24, PdlfTermSet.Abcd, sequencesPerEvaluation: 8);
+        var snnWorker = snn.CreateWorker(0);
+        for (int seed = 1; seed <= 200; seed++)
+        {
+            snnWorker.Network.Load(new Seeded(seed).Uniform(snn.Dimension, -0.3f, 0.3f));
+            var watch = new MembraneWatch(task.Length);
+            var score = new CopyScore();
+            var random = new RandomStream(7, new StreamId(0, 0, 0, 1));
+            snn.RunSequence(snnWorker, ref random, CopyProbe.None, ref score, watch);
+            if (!watch.Charged) continue;
+            var afterProbe = new MembraneWatch(task.Length);
+            var probedScore = new CopyScore();
+            random = new RandomStream(7, new StreamId(0, 0, 0, 1));
+            snn.RunSequence(snnWorker, ref random, CopyProbe.ResetMembranesAfterInput, ref probedScore, afterProbe);
+            Assert.NotEqual(watch.MembraneAtReset, afterProbe.MembraneAtReset); // step Len started from zeroed membranes
+            Assert.Equal(watch.OutputsBeforeReset, afterProbe.OutputsBeforeReset); // and nothing happened before it
+            return;
+        }
+        Assert.Fail("no genome among 200 kept membrane charge past the input");
     }
 
     [Fact]
@@ -178,17 +215,32 @@ public class CopyTaskTests
         var worker = evaluator.CreateWorker(0);
         var genome = new Seeded(5).Uniform(evaluator.Dimension, -0.5f, 0.5f);
         var byPosition = new int[task.Length];
-        var score = evaluator.Test(worker, genome, 11, 123, resetDuringDelay: true, byPosition);
+        var score = evaluator.Test(worker, genome, 11, 123, CopyProbe.WipeDuringDelay, byPosition);
         Assert.Equal(score.Correct, byPosition.Sum());
         var expected = new int[task.Length];
         var single = new CopyScore();
         for (int s = 0; s < 11; s++)
         {
             var random = new RandomStream(123, new StreamId(0, 0, (uint)s, 0x434f5058));
-            evaluator.RunSequence(worker, ref random, true, ref single, new PositionCounter(task, worker, expected));
+            evaluator.RunSequence(worker, ref random, CopyProbe.WipeDuringDelay, ref single, new PositionCounter(task, worker, expected));
         }
         Assert.Equal(expected, byPosition);
-        Assert.Throws<ArgumentException>(() => evaluator.Test(worker, genome, 11, 123, false, new int[task.Length + 1]));
+        Assert.Throws<ArgumentException>(() => evaluator.Test(worker, genome, 11, 123, CopyProbe.None, new int[task.Length + 1]));
+    }
+
+    /// <summary>Whether any membrane holds charge after the last input step, the membranes after step Len, and the outputs before it.</summary>
+    private sealed class MembraneWatch(int length) : ICopyRecorder
+    {
+        public bool Charged { get; private set; }
+        public float[] MembraneAtReset { get; private set; } = [];
+        public List<float> OutputsBeforeReset { get; } = [];
+
+        public void Record(int step, ReadOnlySpan<float> input, float output, WorkingMemoryState state)
+        {
+            if (step < length) OutputsBeforeReset.Add(output);
+            if (step == length - 1) Charged = state.Snn!.Membrane.ToArray().Any(v => v != 0f);
+            if (step == length) MembraneAtReset = state.Snn!.Membrane.ToArray();
+        }
     }
 
     private sealed class PositionCounter(CopyTask task, CopyWorker worker, int[] counts) : ICopyRecorder
@@ -218,9 +270,9 @@ public class CopyTaskTests
         for (int s = 0; s < 5; s++)
         {
             var random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
-            evaluator.RunSequence(worker, ref random, s < wiped, ref expected, recorder: null);
+            evaluator.RunSequence(worker, ref random, s < wiped ? CopyProbe.WipeDuringDelay : CopyProbe.None, ref expected, recorder: null);
             random = new RandomStream(77, new StreamId(0, 0, (uint)s, 0x434f5054));
-            evaluator.RunSequence(worker, ref random, false, ref unwiped, recorder: null);
+            evaluator.RunSequence(worker, ref random, CopyProbe.None, ref unwiped, recorder: null);
         }
         Assert.Equal(expected.Fitness, fitness, 1e-6f); // sums in another order: equal up to rounding
         if (wiped > 0) Assert.NotEqual(unwiped.SquaredError, expected.SquaredError); // the reset changes what the network outputs
@@ -295,9 +347,9 @@ public class CopyTaskTests
         var strategy = new Pgpe(evaluator.Dimension, new PgpeOptions(64, 0.05, InitialStdev: 0.1f, Seed: 3));
         using var run = new EvolutionRun<CopyEvaluator, CopyWorker>(strategy, evaluator, new EvaluationOptions(1, 2, true, 1));
         var worker = evaluator.CreateWorker(0);
-        double initial = evaluator.Test(worker, strategy.Mean, 200, 7, resetDuringDelay: false).Accuracy;
+        double initial = evaluator.Test(worker, strategy.Mean, 200, 7, CopyProbe.None).Accuracy;
         run.Run(40, cancellation: TestContext.Current.CancellationToken);
-        double trained = evaluator.Test(worker, strategy.Mean, 200, 7, resetDuringDelay: false).Accuracy;
+        double trained = evaluator.Test(worker, strategy.Mean, 200, 7, CopyProbe.None).Accuracy;
         Assert.True(trained > Math.Max(initial, 0.6), $"test accuracy {initial:F3} -> {trained:F3}");
     }
 }

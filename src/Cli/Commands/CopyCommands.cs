@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PdlfFast.Cli.Plots;
+using PdlfFast.Tasks.Copy;
 using PdlfFast.Tasks.Runs;
 using PdlfFast.Training.Checkpoints;
 using PdlfFast.Training.Runs;
@@ -144,7 +145,8 @@ public static class CopyCommands
     public static Command Eval()
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint written by pdlf train (copy or locomotion; its configuration is inside)." };
-        var reset = new Option<bool>("--reset-during-delay") { Description = "Copy: also score with membranes, traces and GRU state zeroed at every delay step (the activity-reset probe), beside the intact score." };
+        var reset = new Option<bool>("--reset-during-delay") { Description = "Copy: also score with membranes, traces and GRU state zeroed at every delay step (our activity-reset probe), beside the intact score." };
+        var resetAfterInput = new Option<bool>("--reset-after-input") { Description = "Copy: also score with the LIF membranes set to 0 once, right after the input (the paper's probe; traces, fast weights and GRU state kept)." };
         var sequences = new Option<int?>("--test-sequences") { Description = "Copy: held-out sequences to score. Default: the run's setting." };
         var latency = new Option<int?>("--latency") { Description = "Copy: evaluate at another latency than the run was trained with." };
         var plots = new Option<string?>("--plots") { Description = "Directory for the figures (copy: weights.png, activity.png, recall-by-position.png; locomotion: injury plots)." };
@@ -155,7 +157,7 @@ public static class CopyCommands
         var threads = new Option<int?>("--threads") { Description = "Locomotion: worker threads (results do not depend on it). Default: all cores." };
         var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (intact, and with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
         {
-            checkpoint, reset, sequences, latency, plots, injury, fraction, episodes, threads,
+            checkpoint, reset, resetAfterInput, sequences, latency, plots, injury, fraction, episodes, threads,
         };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
@@ -166,8 +168,8 @@ public static class CopyCommands
                 throw new ConfigException("this is a SpikePropamine checkpoint (pdlf train cue / spikepropamine-copy); eval scores copy and locomotion checkpoints, and the run's summary.json holds its test accuracy", path);
             if (LocomotionRun.IsLocomotionCheckpoint(path))
             {
-                if (parse.GetValue(reset) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
-                    throw new ConfigException("--reset-during-delay, --test-sequences and --latency apply to copy-task checkpoints only");
+                if (parse.GetValue(reset) || parse.GetValue(resetAfterInput) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
+                    throw new ConfigException("--reset-during-delay, --reset-after-input, --test-sequences and --latency apply to copy-task checkpoints only");
                 return LocomotionCommands.Evaluate(path, parse.GetValue(injury) ?? "none", parse.GetValue(fraction), plotDirectory,
                     parse.GetValue(episodes) ?? 1, parse.GetValue(threads) ?? Environment.ProcessorCount);
             }
@@ -184,13 +186,21 @@ public static class CopyCommands
             }).Validated();
             var evaluator = config.Evaluator();
             var worker = evaluator.CreateWorker(0);
-            var conditions = parse.GetValue(reset) ? new[] { false, true } : [false];
-            foreach (bool probe in conditions)
+            var conditions = new List<CopyProbe> { CopyProbe.None };
+            if (parse.GetValue(reset)) conditions.Add(CopyProbe.WipeDuringDelay);
+            if (parse.GetValue(resetAfterInput)) conditions.Add(CopyProbe.ResetMembranesAfterInput);
+            foreach (var probe in conditions)
             {
                 var correct = new int[config.Length];
                 var score = evaluator.Test(worker, mean, config.TestSequences, CopyRun.TestSeed, probe, correct);
+                string condition = probe switch
+                {
+                    CopyProbe.WipeDuringDelay => "activity reset during the delay",
+                    CopyProbe.ResetMembranesAfterInput => "membranes reset after the input (the paper's probe)",
+                    _ => "intact",
+                };
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{Label(config)} after {generation} generations, {config.Task}{(probe ? ", activity reset during the delay" : ", intact")}: test accuracy {score.Accuracy:F4} over {score.Recalled} recalled bits"));
+                    $"{Label(config)} after {generation} generations, {config.Task}, {condition}: test accuracy {score.Accuracy:F4} over {score.Recalled} recalled bits"));
                 Console.WriteLine("  accuracy by position: " + string.Join(" ", correct.Select(c => ((double)c / config.TestSequences).ToString("F4", CultureInfo.InvariantCulture))));
             }
             if (plotDirectory is not null)

@@ -23,7 +23,7 @@ public static class CopyFigures
                 var recorder = new SnapshotRecorder(task.Length + task.Latency - 1);
                 var random = new RandomStream(CopyRun.TestSeed, new StreamId(0, 0, s, 0x46494753)); // "FIGS"
                 var score = new CopyScore();
-                evaluator.RunSequence(worker, ref random, false, ref score, recorder);
+                evaluator.RunSequence(worker, ref random, CopyProbe.None, ref score, recorder);
                 string bits = string.Concat(worker.Bits.Select(b => b > 0 ? '1' : '0'));
                 snapshots.Add(($"after sequence {bits}", recorder.Weights!));
             }
@@ -52,7 +52,7 @@ public static class CopyFigures
             var recorder = new ActivityRecorder(task.Steps, config.Hidden);
             var random = new RandomStream(CopyRun.TestSeed, new StreamId(0, 0, 0, 0x46494753));
             var score = new CopyScore();
-            evaluator.RunSequence(worker, ref random, reset, ref score, recorder);
+            evaluator.RunSequence(worker, ref random, reset ? CopyProbe.WipeDuringDelay : CopyProbe.None, ref score, recorder);
             var target = Enumerable.Range(0, task.Steps).Select(t => (double)task.Target(worker.Bits, t)).ToArray();
             string what = worker.State.Snn is not null ? "LIF membranes" : "GRU state";
             panels.Add(($"{what}, {(reset ? "activity reset during the delay" : "no reset")} (accuracy {score.Accuracy:F2})", recorder.Membranes,
@@ -74,7 +74,7 @@ public static class CopyFigures
     private static double[] RecallByPosition(CopyEvaluator evaluator, CopyWorker worker, CopyConfig config, float[] mean, bool resetDuringDelay)
     {
         var correct = new int[config.Length];
-        evaluator.Test(worker, mean, config.TestSequences, CopyRun.TestSeed, resetDuringDelay, correct);
+        evaluator.Test(worker, mean, config.TestSequences, CopyRun.TestSeed, resetDuringDelay ? CopyProbe.WipeDuringDelay : CopyProbe.None, correct);
         return correct.Select(c => (double)c / config.TestSequences).ToArray();
     }
 

@@ -106,18 +106,19 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     }
 
     /// <summary>
-    /// Scores a genome on <paramref name="sequences"/> held-out sequences (the same ones for any genome). If
-    /// <paramref name="correctByPosition"/> is given (one counter per bit of the sequence), it also counts the correct
-    /// recalls of each position, which shows which bits a model remembers.
+    /// Scores a genome on <paramref name="sequences"/> held-out sequences (the same ones for any genome), intact or under
+    /// one of the working-memory probes (docs/design.md, "Paper probes"). If <paramref name="correctByPosition"/> is
+    /// given (one counter per bit of the sequence), it also counts the correct recalls of each position, which shows
+    /// which bits a model remembers.
     /// </summary>
     /// <param name="worker">Scratch from <see cref="CreateWorker"/>; its network is overwritten.</param>
     /// <param name="parameters">The genome to score (e.g. the ES mean).</param>
-    /// <param name="sequences">Held-out sequences to score, at least 1; run in batches of <see cref="SequencesPerEvaluation"/>.</param>
+    /// <param name="sequences">Held-out sequences to score, at least 1.</param>
     /// <param name="testSeed">Seed of the test stream; runs use <see cref="PdlfFast.Tasks.Runs.CopyRun.TestSeed"/>.</param>
-    /// <param name="resetDuringDelay">Wipe membranes, traces and GRU state at every delay step (the activity-reset probe of docs/design.md, "Paper probes"; not the paper's one-shot reset).</param>
+    /// <param name="probe">What is reset, and when.</param>
     /// <param name="correctByPosition">Empty, or Len counters that are incremented (not cleared) per correct recall.</param>
     /// <exception cref="ArgumentException"><paramref name="correctByPosition"/> is neither empty nor Len long.</exception>
-    public CopyScore Test(CopyWorker worker, ReadOnlySpan<float> parameters, int sequences, ulong testSeed, bool resetDuringDelay,
+    public CopyScore Test(CopyWorker worker, ReadOnlySpan<float> parameters, int sequences, ulong testSeed, CopyProbe probe,
         Span<int> correctByPosition = default)
     {
         if (!correctByPosition.IsEmpty && correctByPosition.Length != Task.Length)
@@ -127,7 +128,8 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         for (int first = 0; first < sequences; first += worker.Batch.Batch)
         {
             int count = Math.Min(worker.Batch.Batch, sequences - first);
-            RunBatch(worker, testSeed, TestPurpose, first, count, resetDuringDelay ? count : 0, ref score, correctByPosition);
+            RunBatch(worker, testSeed, TestPurpose, first, count, probe == CopyProbe.WipeDuringDelay ? count : 0, ref score, correctByPosition,
+                resetMembranesAfterInput: probe == CopyProbe.ResetMembranesAfterInput);
         }
         return score;
     }
@@ -138,7 +140,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     /// wiped at every delay step. Allocates nothing.
     /// </summary>
     private void RunBatch(CopyWorker worker, ulong seed, uint purpose, int first, int count, int resetCount, ref CopyScore score,
-        Span<int> correctByPosition = default)
+        Span<int> correctByPosition = default, bool resetMembranesAfterInput = false)
     {
         var task = Task;
         var batch = worker.Batch;
@@ -154,6 +156,7 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         for (int t = 0; t < task.Steps; t++)
         {
             if (resetCount > 0 && task.IsDelayStep(t)) batch.ResetActivity(resetCount);
+            if (resetMembranesAfterInput && t == task.Length) batch.ResetMembranes(count);
             for (int b = 0; b < batch.Batch; b++)
                 task.Input(bits.Slice(b * length, length), t, batch.Inputs.AsSpan(b * channels, channels));
             batch.Step();
@@ -175,10 +178,10 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
     /// </remarks>
     /// <param name="worker">Scratch from <see cref="CreateWorker"/>, with the genome loaded.</param>
     /// <param name="random">Stream the sequence's bits are drawn from (advanced by Len draws).</param>
-    /// <param name="resetDuringDelay">Apply the activity-reset probe at every delay step.</param>
+    /// <param name="probe">The working-memory probe to apply, or <see cref="CopyProbe.None"/>.</param>
     /// <param name="score">Receives the sequence's Len recall steps.</param>
     /// <param name="recorder">Sees every step, or null.</param>
-    public void RunSequence(CopyWorker worker, ref RandomStream random, bool resetDuringDelay, ref CopyScore score, ICopyRecorder? recorder)
+    public void RunSequence(CopyWorker worker, ref RandomStream random, CopyProbe probe, ref CopyScore score, ICopyRecorder? recorder)
     {
         var task = Task;
         task.DrawSequence(ref random, worker.Bits);
@@ -186,13 +189,28 @@ public readonly struct CopyEvaluator(CopyTask task, MemoryModel model, int hidde
         state.Reset();
         for (int t = 0; t < task.Steps; t++)
         {
-            if (resetDuringDelay && task.IsDelayStep(t)) state.ResetActivity();
+            if (probe == CopyProbe.WipeDuringDelay && task.IsDelayStep(t)) state.ResetActivity();
+            if (probe == CopyProbe.ResetMembranesAfterInput && t == task.Length) state.Snn?.Membrane.Clear();
             task.Input(worker.Bits, t, worker.Input);
             float output = state.Step(worker.Input);
             recorder?.Record(t, worker.Input, output, state);
             if (t >= task.FirstRecallStep) score.Add(output, task.Target(worker.Bits, t));
         }
     }
+}
+
+/// <summary>The working-memory probes of the copy task (docs/design.md, "Paper probes").</summary>
+public enum CopyProbe
+{
+    /// <summary>Intact: nothing is reset.</summary>
+    None,
+    /// <summary>Ours, the stricter one: membranes, spike traces and GRU state zeroed at every delay step (synapses kept).</summary>
+    WipeDuringDelay,
+    /// <summary>
+    /// The paper's (Fig. 2D): LIF membrane potentials set to 0 once, right after the last input bit (before step Len);
+    /// spike traces, fast weights and the GRU state are kept (a GRU has no membrane).
+    /// </summary>
+    ResetMembranesAfterInput,
 }
 
 /// <summary>Receives every step of a recorded sequence (membranes, spikes, fast weights for plots).</summary>

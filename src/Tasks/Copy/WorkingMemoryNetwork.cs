@@ -197,6 +197,15 @@ public sealed class WorkingMemoryBatch
         Gru?.Reset();
     }
 
+    /// <summary>The paper's probe: zeros the LIF membrane potentials of the first <paramref name="sequences"/> sequences (nothing else).</summary>
+    /// <param name="sequences">How many sequences, from the first; more than <see cref="Batch"/> means all.</param>
+    public void ResetMembranes(int sequences = int.MaxValue)
+    {
+        if (Snn is null) return;
+        sequences = Math.Min(sequences, Batch);
+        for (int b = 0; b < sequences; b++) Snn[b].Membrane.Clear();
+    }
+
     /// <summary>The activity-reset probe for the first <paramref name="sequences"/> sequences of the batch (all by default).</summary>
     /// <param name="sequences">How many leading rows to wipe (membranes, traces, GRU state); fast weights are kept.</param>
     public void ResetActivity(int sequences = int.MaxValue)

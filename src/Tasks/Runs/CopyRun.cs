@@ -50,7 +50,7 @@ public static class CopyRun
         byte[] payload = Encoding.UTF8.GetBytes(json);
         return new EvolutionSession<CopyEvaluator, CopyWorker>(CreateStrategy(config), evaluator,
             new EvaluationOptions(EpisodesPerMember: 1, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
-            json, () => payload, mean => evaluator.Test(tester, mean, config.TestSequences, TestSeed, resetDuringDelay: false).Accuracy);
+            json, () => payload, mean => evaluator.Test(tester, mean, config.TestSequences, TestSeed, CopyProbe.None).Accuracy);
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public static class CopyRun
             LogFormat, progress, stop, warn);
         var evaluator = config.Evaluator();
         var worker = evaluator.CreateWorker(0);
-        double reset = evaluator.Test(worker, session.Strategy.Mean, config.TestSequences, TestSeed, resetDuringDelay: true).Accuracy;
+        double reset = evaluator.Test(worker, session.Strategy.Mean, config.TestSequences, TestSeed, CopyProbe.WipeDuringDelay).Accuracy;
         var summary = new CopySummary(config.Model, config.Length, config.Latency, outcome.Completed, config.Population, config.Sequences,
             outcome.FinalTest, reset, outcome.WallSeconds, directory.CheckpointPath);
         directory.WriteSummary(JsonSerializer.Serialize(summary, CopyJson.Default.CopySummary));
