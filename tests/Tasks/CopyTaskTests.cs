@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Xunit;
+using PdlfFast.Kernel.Network;
 using PdlfFast.Kernel.Random;
 using PdlfFast.Kernel.Recurrent;
 using PdlfFast.Rules.Pdlf;
@@ -154,6 +155,9 @@ public class CopyTaskTests
     [InlineData(MemoryModel.Gru, CopyProbe.WipeDuringDelay)]
     [InlineData(MemoryModel.PlasticSnn, CopyProbe.WipeDuringDelay)]
     [InlineData(MemoryModel.PlasticSnn, CopyProbe.ResetMembranesAfterInput)]
+    [InlineData(MemoryModel.DirectSnn, CopyProbe.None)]
+    [InlineData(MemoryModel.DirectSnn, CopyProbe.WipeDuringDelay)]
+    [InlineData(MemoryModel.DirectSnn, CopyProbe.ResetMembranesAfterInput)]
     public void Lock_step_batches_score_exactly_like_single_sequences(MemoryModel model, CopyProbe probe)
     {
         var evaluator = new CopyEvaluator(new CopyTask(5, 3), model, 24, PdlfTermSet.Abcd, sequencesPerEvaluation: 7);
@@ -170,6 +174,27 @@ public class CopyTaskTests
         Assert.Equal(single.Recalled, batched.Recalled);
         Assert.Equal(single.Correct, batched.Correct);
         Assert.Equal(single.SquaredError, batched.SquaredError, 1e-9 * (1 + single.SquaredError));
+    }
+
+    [Fact]
+    public void The_direct_weight_SNN_evolves_its_weights_and_has_no_plasticity()
+    {
+        var network = new WorkingMemoryNetwork(MemoryModel.DirectSnn, 16);
+        Assert.Null(network.Rule);
+        Assert.Null(network.Gru);
+        Assert.NotNull(network.Direct);
+        var spec = new NetworkSpec(CopyTask.Channels, 16, 1, NetworkVariant.DirectWeight);
+        Assert.Equal(DirectWeightParameters.GenomeLength(spec), network.GenomeLength);
+        Assert.Equal(network.GenomeLength, WorkingMemoryNetwork.GenomeLengthOf(MemoryModel.DirectSnn, 16, PdlfTermSet.Abcd));
+        var genome = new Seeded(2).Uniform(network.GenomeLength, -1f, 1f);
+        network.Load(genome);
+        var state = new WorkingMemoryState(network);
+        float[] input = [1f, 1f, 0f];
+        float first = state.Step(input);
+        var weightsBefore = network.Direct!.InputWeights.ToArray();
+        for (int t = 0; t < 10; t++) state.Step(input);
+        Bits.Equal(weightsBefore, network.Direct.InputWeights, "weights after steps"); // fixed: nothing plastic
+        Assert.Equal(first, new WorkingMemoryState(network).StepScalar(input)); // the scalar path agrees
     }
 
     [Fact]

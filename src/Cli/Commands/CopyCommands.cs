@@ -74,7 +74,7 @@ public static class CopyCommands
         {
             Description = "Also train this model with the same budget, in a subfolder, for the comparison plot: gru, snn or none. Default gru (none for --model gru).",
         };
-        compare.AcceptOnlyFromAmong("gru", "snn", "none");
+        compare.AcceptOnlyFromAmong("gru", "snn", "direct-snn", "none");
         var copy = new Command("copy", "Train a working-memory network on the copy task (PDLF, then the GRU baseline by default); writes a run directory with log, checkpoints, summary and figures.");
         foreach (var o in options.All) copy.Options.Add(o);
         copy.Options.Add(output);
@@ -139,6 +139,7 @@ public static class CopyCommands
         Tasks.Copy.MemoryModel.Pdlf => "PDLF",
         Tasks.Copy.MemoryModel.Gru => "GRU baseline",
         Tasks.Copy.MemoryModel.PlasticSnn => "plastic SNN",
+        Tasks.Copy.MemoryModel.DirectSnn => "direct-weight SNN",
         var other => throw new ArgumentOutOfRangeException(nameof(c), other, "Unknown memory model."),
     };
 

@@ -14,7 +14,7 @@ public static class CopyFigures
         var worker = evaluator.CreateWorker(0);
         worker.Network.Load(mean);
         var task = config.Task;
-        if (worker.State.Snn is not null)
+        if (worker.State.Snn is not null && worker.Network.Rule is not null) // fast weights exist only with plasticity
         {
             // Fast weights at the end of the delay for a few held-out sequences: what the synapses remember.
             var snapshots = new List<(string, double[,])>();

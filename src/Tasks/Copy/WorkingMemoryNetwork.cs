@@ -14,6 +14,11 @@ public enum MemoryModel
     Gru,
     /// <summary>The plastic LIF path alone.</summary>
     PlasticSnn,
+    /// <summary>
+    /// The same LIF network (3-H-1) with its weights evolved directly and no plasticity: the paper's directly trained
+    /// SNN, whose only memory is membrane charge (docs/design.md, "Paper probes").
+    /// </summary>
+    DirectSnn,
 }
 
 /// <summary>
@@ -39,9 +44,11 @@ public sealed class WorkingMemoryNetwork
         if (!Enum.IsDefined(model)) throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown memory model.");
         Model = model;
         HiddenSize = hiddenSize;
-        Snn = new NetworkSpec(CopyTask.Channels, hiddenSize, 1);
-        if (model != MemoryModel.Gru) Rule = new PdlfCoefficients(Snn, terms);
-        if (model != MemoryModel.PlasticSnn) Gru = new GruParameters(CopyTask.Channels, hiddenSize);
+        // The directly trained SNN uses the reference's direct-weight LIF variant (its baseline's neuron constants).
+        Snn = new NetworkSpec(CopyTask.Channels, hiddenSize, 1, model == MemoryModel.DirectSnn ? NetworkVariant.DirectWeight : NetworkVariant.Pdlf);
+        if (model is MemoryModel.Pdlf or MemoryModel.PlasticSnn) Rule = new PdlfCoefficients(Snn, terms);
+        if (model is MemoryModel.Pdlf or MemoryModel.Gru) Gru = new GruParameters(CopyTask.Channels, hiddenSize);
+        if (model == MemoryModel.DirectSnn) Direct = new DirectWeightParameters(Snn);
     }
 
     /// <summary>Which paths this network runs.</summary>
@@ -54,17 +61,23 @@ public sealed class WorkingMemoryNetwork
     public PdlfCoefficients? Rule { get; }
     /// <summary>The GRU branch's weights after <see cref="Load"/>; null for <see cref="MemoryModel.PlasticSnn"/>.</summary>
     public GruParameters? Gru { get; }
+    /// <summary>The directly evolved SNN's weights after <see cref="Load"/>; null except for <see cref="MemoryModel.DirectSnn"/>.</summary>
+    public DirectWeightParameters? Direct { get; }
 
     /// <summary>The genome length of a network, computed without building it (for memory estimates).</summary>
     /// <param name="model">Which paths run.</param>
     /// <param name="hiddenSize">H.</param>
     /// <param name="terms">Terms of the PDLF rule.</param>
-    public static long GenomeLengthOf(MemoryModel model, int hiddenSize, PdlfTermSet terms) =>
-        (model != MemoryModel.Gru ? (long)PdlfCoefficients.GenomeLength(new NetworkSpec(CopyTask.Channels, hiddenSize, 1), terms) : 0)
-        + (model != MemoryModel.PlasticSnn ? GruParameters.GenomeLength(CopyTask.Channels, hiddenSize) : 0);
+    public static long GenomeLengthOf(MemoryModel model, int hiddenSize, PdlfTermSet terms)
+    {
+        var spec = new NetworkSpec(CopyTask.Channels, hiddenSize, 1, model == MemoryModel.DirectSnn ? NetworkVariant.DirectWeight : NetworkVariant.Pdlf);
+        return (model is MemoryModel.Pdlf or MemoryModel.PlasticSnn ? (long)PdlfCoefficients.GenomeLength(spec, terms) : 0)
+            + (model is MemoryModel.Pdlf or MemoryModel.Gru ? GruParameters.GenomeLength(CopyTask.Channels, hiddenSize) : 0)
+            + (model == MemoryModel.DirectSnn ? DirectWeightParameters.GenomeLength(spec) : 0);
+    }
 
-    /// <summary>Genome values of the PDLF rule: the first <see cref="RuleLength"/> values of a genome (0 without a plastic path).</summary>
-    public int RuleLength => Rule?.GenomeLength() ?? 0;
+    /// <summary>Genome values of the SNN path (the PDLF rule, or the direct-weight SNN's weights and biases): the first <see cref="RuleLength"/> values of a genome (0 for the GRU alone).</summary>
+    public int RuleLength => Rule?.GenomeLength() ?? (Direct is null ? 0 : DirectWeightParameters.GenomeLength(Direct.Spec));
     /// <summary>Total genome length: rule part, then GRU part. The ES searches this many parameters.</summary>
     public int GenomeLength => RuleLength + (Gru?.GenomeLength() ?? 0);
 
@@ -79,6 +92,7 @@ public sealed class WorkingMemoryNetwork
         if (genome.Length != GenomeLength)
             throw new ArgumentException($"Genome has {genome.Length} values; the {Model} working-memory network with {HiddenSize} units needs {GenomeLength}.", nameof(genome));
         Rule?.Load(genome[..RuleLength]);
+        Direct?.Load(genome[..RuleLength]);
         Gru?.Load(genome[RuleLength..]);
     }
 }
@@ -94,7 +108,7 @@ public sealed class WorkingMemoryState
     public WorkingMemoryState(WorkingMemoryNetwork network)
     {
         Network = network;
-        if (network.Rule is not null) Snn = new NetworkState(network.Snn);
+        if (network.Rule is not null || network.Direct is not null) Snn = new NetworkState(network.Snn);
         if (network.Gru is not null) Gru = new GruState(network.Gru);
     }
 
@@ -127,7 +141,8 @@ public sealed class WorkingMemoryState
         float output = 0f;
         if (Snn is not null)
         {
-            PdlfNetwork.Step(Snn, Network.Rule!, input, _snnOutput, width);
+            if (Network.Direct is { } direct) DirectWeightNetwork.Step(Snn, direct, input, _snnOutput, width);
+            else PdlfNetwork.Step(Snn, Network.Rule!, input, _snnOutput, width);
             output += _snnOutput[0];
         }
         if (Gru is not null) output += PdlfFast.Kernel.Recurrent.Gru.Step(Gru, Network.Gru!, input, width);
@@ -141,7 +156,9 @@ public sealed class WorkingMemoryState
         float output = 0f;
         if (Snn is not null)
         {
-            PdlfNetwork.StepScalar(Snn, Network.Rule!, input, _snnOutput);
+            // The direct-weight step's scalar path is its own twin (bit-identical, tested in the kernel tests).
+            if (Network.Direct is { } direct) DirectWeightNetwork.Step(Snn, direct, input, _snnOutput, SimdWidth.Scalar);
+            else PdlfNetwork.StepScalar(Snn, Network.Rule!, input, _snnOutput);
             output += _snnOutput[0];
         }
         if (Gru is not null) output += PdlfFast.Kernel.Recurrent.Gru.StepScalar(Gru, Network.Gru!, input);
@@ -173,7 +190,7 @@ public sealed class WorkingMemoryBatch
         Inputs = new float[batch * CopyTask.Channels];
         Outputs = new float[batch];
         _gruOutputs = new float[batch];
-        if (network.Rule is not null) Snn = Enumerable.Range(0, batch).Select(_ => new NetworkState(network.Snn)).ToArray();
+        if (network.Rule is not null || network.Direct is not null) Snn = Enumerable.Range(0, batch).Select(_ => new NetworkState(network.Snn)).ToArray();
         if (network.Gru is not null) Gru = new GruBatchState(network.Gru, batch);
     }
 
@@ -227,7 +244,9 @@ public sealed class WorkingMemoryBatch
         {
             for (int b = 0; b < Batch; b++)
             {
-                PdlfNetwork.Step(Snn[b], Network.Rule!, Inputs.AsSpan(b * channels, channels), _snnOutput, width);
+                var input = Inputs.AsSpan(b * channels, channels);
+                if (Network.Direct is { } direct) DirectWeightNetwork.Step(Snn[b], direct, input, _snnOutput, width);
+                else PdlfNetwork.Step(Snn[b], Network.Rule!, input, _snnOutput, width);
                 Outputs[b] = _snnOutput[0];
             }
         }

@@ -82,6 +82,7 @@ public sealed record CopyConfig
         "pdlf" => MemoryModel.Pdlf,
         "gru" => MemoryModel.Gru,
         "snn" => MemoryModel.PlasticSnn,
+        "direct-snn" => MemoryModel.DirectSnn,
         _ => throw new ConfigException($"--model must be one of {string.Join(", ", Models)} (got '{Model}')"),
     };
 
@@ -108,7 +109,7 @@ public sealed record CopyConfig
         // Squared error learns PDLF and the GRU faster (PDLF 0.798 vs 0.756 at Lat 8, same budget), but any symmetric loss scores a
         // silent output above a guess: the plastic SNN alone, and PDLF trained with its GRU memory wiped, can fall
         // into that silence, so they keep accuracy.
-        "auto" => MemoryModel != MemoryModel.PlasticSnn && TrainResetFraction == 0f ? CopyFitness.SquaredError : CopyFitness.Accuracy,
+        "auto" => MemoryModel is MemoryModel.Pdlf or MemoryModel.Gru && TrainResetFraction == 0f ? CopyFitness.SquaredError : CopyFitness.Accuracy,
         _ => throw new ConfigException($"--fitness must be one of {string.Join(", ", Fitnesses)} (got '{Fitness}')"),
     };
 
@@ -119,7 +120,7 @@ public sealed record CopyConfig
     public CopyEvaluator Evaluator() => new(Task, MemoryModel, Hidden, Terms, Sequences, TrainResetFraction, FitnessKind);
 
     /// <summary>Values <see cref="Model"/> accepts. Treat as read-only.</summary>
-    public static readonly string[] Models = ["pdlf", "gru", "snn"];
+    public static readonly string[] Models = ["pdlf", "gru", "snn", "direct-snn"];
     /// <summary>Values <see cref="Rule"/> accepts: abcd, acd, bd.</summary>
     public static IReadOnlyList<string> Rules => TermSets.Names;
     /// <summary>Values <see cref="Strategy"/> accepts: pgpe, openai-es.</summary>
