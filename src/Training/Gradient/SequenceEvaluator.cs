@@ -49,7 +49,12 @@ public sealed class SequenceWorker
 public readonly struct SequenceEvaluator<TTask>(PlasticSnnSpec spec, TTask task) : IFitnessEvaluator<SequenceWorker>
     where TTask : struct, ISequenceTask
 {
-    private const uint Purpose = 83;
+    /// <summary>
+    /// The <see cref="PdlfFast.Kernel.Random.StreamId"/> purpose every episode draws its task sample from: episode
+    /// <c>index</c> of stream <c>seed</c> is <c>new RandomStream(seed, new StreamId(0, 0, (uint)index, Purpose))</c>, so
+    /// a host can regenerate exactly the episodes a run trained or tested on (held-out tests use the run's test seed).
+    /// </summary>
+    public const uint Purpose = 83;
 
     /// <summary>The network evaluated.</summary>
     public PlasticSnnSpec Spec { get; } = spec;
