@@ -23,7 +23,7 @@ public class CopyExperimentTests
         Assert.Contains(problems, p => p.Contains("--fitness must be one of auto, accuracy, squared-error (got 'mse')"));
         Assert.Contains(problems, p => p.StartsWith("--length must be in 1..1024 (got 0)"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
-        Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn (got 'lstm')"));
+        Assert.Contains(problems, p => p.Contains("--model must be one of pdlf, gru, snn, direct-snn (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--sigma must be in"));
         Assert.Empty(Small.Problems());
         Assert.Contains((Small with { TrainResetFraction = 0.5f, Latency = 0 }).Problems(), p => p.StartsWith("--train-reset-fraction 0.5 needs --latency >= 1"));

@@ -28,11 +28,12 @@ public static class LocomotionCommands
         public readonly Option<float?> Sigma = new("--sigma") { Description = "Initial (PGPE) or fixed (OpenAI-ES) noise standard deviation. Default 0.04." };
         public readonly Option<int?> TestEvery = new("--test-every") { Description = "Generations between tests of the mean on the 8 targets. Default 10." };
         public readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Generations between checkpoints. Default 5." };
+        public readonly Option<int?> SnapshotEvery = new("--snapshot-every") { Description = "Generations between snapshots of the mean (the evolved rules) in snapshots/, for the rule analysis; 0 = none. Default 10." };
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads (results do not depend on it). Default: all cores." };
 
         public IEnumerable<Option> All => [Config, Policy, Rule, Hidden, Strategy, Population, Generations, EpisodesPerTarget, EpisodeSteps,
-            LearningRate, Sigma, TestEvery, CheckpointEvery, Seed, Threads];
+            LearningRate, Sigma, TestEvery, CheckpointEvery, SnapshotEvery, Seed, Threads];
 
         public LocomotionConfig Read(ParseResult parse, string task)
         {
@@ -52,6 +53,7 @@ public static class LocomotionCommands
                 Sigma = parse.GetValue(Sigma) ?? c.Sigma,
                 TestEvery = parse.GetValue(TestEvery) ?? c.TestEvery,
                 CheckpointEvery = parse.GetValue(CheckpointEvery) ?? c.CheckpointEvery,
+                SnapshotEvery = parse.GetValue(SnapshotEvery) ?? c.SnapshotEvery,
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
             };
@@ -67,7 +69,7 @@ public static class LocomotionCommands
         var options = new ConfigOptions();
         var clusterOptions = new ClusterOptions();
         var output = new Option<string?>("--out") { Description = $"Run directory (config.json, log.jsonl, checkpoint.ckpt, summary.json, curves.png; comparison runs in subfolders named after them, e.g. direct-weight/). Default runs/{task.Name}-<policy>-s<seed>." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped (same options; only --generations, --threads, --test-every and --checkpoint-every may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped (same options; only --generations, --threads, --test-every, --checkpoint-every and --snapshot-every may change)." };
         var compare = new Option<string[]>("--compare")
         {
             Description = "Also train these with the same budget, in subfolders, for the comparison plot: direct-weight, acd, bd, or none. Default direct-weight.",

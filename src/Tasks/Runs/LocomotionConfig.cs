@@ -57,6 +57,11 @@ public sealed record LocomotionConfig
     public int TestEvery { get; set; } = 10;
     /// <summary>Key <c>checkpoint-every</c>: generations between checkpoints (also written at the end and on stop), 1..1,000,000. Default 5.</summary>
     public int CheckpointEvery { get; set; } = 5;
+    /// <summary>
+    /// Key <c>snapshot-every</c>: generations between snapshots of the strategy's mean (the evolved rule), kept in
+    /// <c>snapshots/</c> for the rule analysis of how the rules change over training; 0..1,000,000, 0 = none. Default 10.
+    /// </summary>
+    public int SnapshotEvery { get; set; } = 10;
     /// <summary>Key <c>seed</c>: seed of the strategy's noise and the episodes' reset noise; the same seed gives the same bits on any thread count. Default 1.</summary>
     public ulong Seed { get; set; } = 1;
     /// <summary>Key <c>threads</c>: worker threads, 1..1024; results do not depend on it. Default: the processor count.</summary>
@@ -118,6 +123,7 @@ public sealed record LocomotionConfig
             .Range("--sigma", Sigma, 1e-6, 10)
             .Range("--test-every", TestEvery, 1, 1_000_000)
             .Range("--checkpoint-every", CheckpointEvery, 1, 1_000_000)
+            .Range("--snapshot-every", SnapshotEvery, 0, 1_000_000)
             .Range("--threads", Threads, 1, 1024)
             .Problems;
     }

@@ -34,7 +34,7 @@ public static class LocomotionRun
     public const ulong TestSeed = 0x7e57;
 
     /// <summary>Options a resume may change: the budget and how the run is scheduled, never what it trains.</summary>
-    public static readonly string[] ResumableOptions = ["generations", "threads", "test-every", "checkpoint-every"];
+    public static readonly string[] ResumableOptions = ["generations", "threads", "test-every", "checkpoint-every", "snapshot-every"];
 
     /// <summary>How log.jsonl lines (<see cref="LocomotionLog"/>) are made from a generation's figures and read back.</summary>
     public static readonly RunLogFormat<LocomotionLog> LogFormat = new(LocomotionJson.Default.LocomotionLog,
@@ -111,9 +111,15 @@ public static class LocomotionRun
     {
         if (directory.Resuming) EnsureResumable(config, directory.CheckpointPath);
         long instabilities = 0;
-        var counting = new Progress(progress, p => instabilities += p.Step.Instabilities);
         var (session, testReturns) = Build(config);
         using var owned = session;
+        var counting = new Progress(progress, p =>
+        {
+            instabilities += p.Step.Instabilities;
+            // Progress is reported on the training thread right after each generation, so the mean is this generation's.
+            if (config.SnapshotEvery > 0 && p.Completed % config.SnapshotEvery == 0)
+                WriteSnapshot(directory, p.Completed, session.Run.Strategy.Mean);
+        });
         session.Run.Remote = remote;
         var outcome = RunLoop.Run(session, directory, new RunSchedule(config.Generations, config.TestEvery, config.CheckpointEvery),
             LogFormat, counting, stop, warn);
@@ -219,6 +225,41 @@ public static class LocomotionRun
         {
             throw new CheckpointException($"not a locomotion checkpoint: {e.Message}", path, e);
         }
+    }
+
+    /// <summary>Folder of a run directory that holds the mean's snapshots (<see cref="LocomotionConfig.SnapshotEvery"/>).</summary>
+    public const string SnapshotFolder = "snapshots";
+
+    /// <summary>The snapshot file of the mean after <paramref name="generation"/> generations, inside <paramref name="runDirectory"/>.</summary>
+    /// <param name="runDirectory">The run directory.</param>
+    /// <param name="generation">Generations completed when the snapshot was taken.</param>
+    public static string SnapshotPath(string runDirectory, int generation) =>
+        Path.Combine(runDirectory, SnapshotFolder, $"mean-g{generation:D6}.bin");
+
+    /// <summary>
+    /// The snapshots of a run's mean, oldest first: generation and parameters (little-endian floats, one genome each).
+    /// </summary>
+    /// <param name="runDirectory">The run directory (<c>pdlf train TASK --out DIR</c>).</param>
+    public static IReadOnlyList<(int Generation, float[] Mean)> ReadSnapshots(string runDirectory)
+    {
+        string folder = Path.Combine(runDirectory, SnapshotFolder);
+        if (!Directory.Exists(folder)) return [];
+        var snapshots = new List<(int, float[])>();
+        foreach (string file in Directory.EnumerateFiles(folder, "mean-g*.bin"))
+        {
+            string digits = Path.GetFileNameWithoutExtension(file)["mean-g".Length..];
+            if (!int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int generation))
+                continue;
+            snapshots.Add((generation, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file)).ToArray()));
+        }
+        return snapshots.OrderBy(s => s.Item1).ToArray();
+    }
+
+    private static void WriteSnapshot(RunDirectory directory, int generation, ReadOnlySpan<float> mean)
+    {
+        string path = SnapshotPath(directory.Path, generation);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.Write(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(mean), "snapshot of the mean");
     }
 
     /// <summary>True when the checkpoint was written by <see cref="Train"/> (rather than by the copy task).</summary>
