@@ -4,6 +4,7 @@ using PdlfFast.Tests.Support;
 namespace PdlfFast.Tests.Tasks;
 
 /// <summary>Locomotion runs keep the strategy's mean every N generations, for the rule analysis.</summary>
+[Trait("Category", "EndToEnd")]
 public class SnapshotTests
 {
     [Fact]
@@ -24,6 +25,13 @@ public class SnapshotTests
             Bits.Equal(trained.Parameters, snapshots[^1].Mean, "last snapshot vs checkpoint mean");
             Assert.NotEqual(snapshots[0].Mean, snapshots[1].Mean); // the mean moved between them
             Assert.Empty(LocomotionRun.ReadSnapshots(Path.Combine(dir, "no-such-run")));
+
+            // pdlf analyse reads them back: figures written, and a directory without snapshots is a usage error.
+            Assert.Equal(0, Runs.Cli("analyse", dir, "--synapses", "1"));
+            Assert.True(new FileInfo(Path.Combine(dir, "rule-trajectories.png")).Length > 0);
+            Assert.True(new FileInfo(Path.Combine(dir, "rule-windows.png")).Length > 0);
+            Directory.Delete(Path.Combine(dir, LocomotionRun.SnapshotFolder), recursive: true);
+            Assert.Equal(2, Runs.Cli("analyse", dir));
         }
         finally
         {
