@@ -13,27 +13,14 @@ namespace PdlfFast.Tests.Rules;
 /// </summary>
 public class PlasticSnnTests
 {
-    private static readonly (TraceRule Rule, TraceModulation Modulation)[] Variants =
-    [
-        (TraceRule.Hebbian, TraceModulation.None), (TraceRule.Hebbian, TraceModulation.Neuromodulated), (TraceRule.Hebbian, TraceModulation.Retroactive),
-        (TraceRule.Oja, TraceModulation.None), (TraceRule.Oja, TraceModulation.Neuromodulated),
-        (TraceRule.Bcm, TraceModulation.None), (TraceRule.Bcm, TraceModulation.Neuromodulated),
-    ];
-
-    private static float[] Parameters(PlasticSnnLayout layout, Seeded data)
-    {
-        var p = layout.Initial(3);
-        var noise = data.Uniform(p.Length, -0.6f, 0.6f);
-        for (int i = 0; i < p.Length; i++) p[i] += noise[i];
-        return p;
-    }
+    private static float[] Parameters(PlasticSnnLayout layout, Seeded data) => PlasticSnnCases.PerturbedParameters(layout, 3, data, 0.6f);
 
     [Property(MaxTest = 60, EndSize = 300)]
     public void Steps_are_bit_identical_to_the_training_tape(NonNegativeInt seed, NonNegativeInt which, NonNegativeInt hidden,
         bool plasticInput, bool plasticRecurrent, bool silenced)
     {
         var data = new Seeded(seed.Get);
-        var (rule, modulation) = Variants[which.Get % Variants.Length];
+        var (rule, modulation) = PlasticSnnCases.Variants[which.Get % PlasticSnnCases.Variants.Length];
         var spec = new PlasticSnnSpec(1 + seed.Get % 7, Seeded.Size(hidden.Get, 40), 1 + seed.Get % 3, rule, modulation,
             plasticInput, plasticRecurrent || !plasticInput) { Threshold = 0.3f };
         var layout = new PlasticSnnLayout(spec);

@@ -14,12 +14,7 @@ namespace PdlfFast.Tests.Training;
 /// </summary>
 public class PlasticSnnGradientTests
 {
-    public static readonly (TraceRule Rule, TraceModulation Modulation)[] Variants =
-    [
-        (TraceRule.Hebbian, TraceModulation.None), (TraceRule.Hebbian, TraceModulation.Neuromodulated), (TraceRule.Hebbian, TraceModulation.Retroactive),
-        (TraceRule.Oja, TraceModulation.None), (TraceRule.Oja, TraceModulation.Neuromodulated),
-        (TraceRule.Bcm, TraceModulation.None), (TraceRule.Bcm, TraceModulation.Neuromodulated),
-    ];
+    public static readonly (TraceRule Rule, TraceModulation Modulation)[] Variants = PlasticSnnCases.Variants;
 
     private static double Loss(PlasticSnnTape tape, float[] parameters, float[] inputs, int steps, float[] weights, float[] outputs, (int, int) silence = default)
     {

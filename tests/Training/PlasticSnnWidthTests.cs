@@ -13,24 +13,15 @@ namespace PdlfFast.Tests.Training;
 /// </summary>
 public class PlasticSnnWidthTests
 {
-    private static readonly (TraceRule Rule, TraceModulation Modulation)[] Variants =
-    [
-        (TraceRule.Hebbian, TraceModulation.None), (TraceRule.Hebbian, TraceModulation.Neuromodulated), (TraceRule.Hebbian, TraceModulation.Retroactive),
-        (TraceRule.Oja, TraceModulation.None), (TraceRule.Oja, TraceModulation.Neuromodulated),
-        (TraceRule.Bcm, TraceModulation.None), (TraceRule.Bcm, TraceModulation.Neuromodulated),
-    ];
-
     [Property(MaxTest = 40, EndSize = 300)]
     public void Forward_and_gradient_are_identical_on_every_width(NonNegativeInt seed, NonNegativeInt which, NonNegativeInt hidden, bool silenced)
     {
         var data = new Seeded(seed.Get);
-        var (rule, modulation) = Variants[which.Get % Variants.Length];
+        var (rule, modulation) = PlasticSnnCases.Variants[which.Get % PlasticSnnCases.Variants.Length];
         // Hidden sizes beyond 16 and off the vector sizes exercise whole blocks and tails of every reduction.
         var spec = new PlasticSnnSpec(1 + seed.Get % 9, Seeded.Size(hidden.Get, 45), 1 + seed.Get % 3, rule, modulation) { Threshold = 0.3f };
         var layout = new PlasticSnnLayout(spec);
-        var parameters = layout.Initial(2);
-        var noise = data.Uniform(parameters.Length, -0.5f, 0.5f);
-        for (int i = 0; i < parameters.Length; i++) parameters[i] += noise[i];
+        var parameters = PlasticSnnCases.PerturbedParameters(layout, 2, data, 0.5f);
         const int steps = 18;
         var inputs = data.Uniform(steps * spec.Inputs, -1.5f, 1.5f);
         var outputGradient = data.Uniform(steps * spec.Outputs, -1f, 1f);
