@@ -20,44 +20,21 @@ public interface IPdlfTermsAction<out TResult>
 /// </summary>
 public static class PdlfTermSets
 {
-    // Name, value and struct of every term set; Dispatch below is the only switch over the enum.
-    private static readonly (string Name, PdlfTermSet Terms)[] Table =
-    [
-        ("abcd", PdlfTermSet.Abcd),
-        ("acd", PdlfTermSet.Acd),
-        ("bd", PdlfTermSet.Bd),
-    ];
+    private static readonly NamedValues<PdlfTermSet> Table = new("PDLF term set", ("abcd", PdlfTermSet.Abcd), ("acd", PdlfTermSet.Acd), ("bd", PdlfTermSet.Bd));
 
-    /// <summary>The term sets' names as the command line and config files spell them (<c>--rule</c>), in enum order.</summary>
-    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Table, row => row.Name);
+    /// <summary>The names as the command line and config files spell them, in enum order.</summary>
+    public static IReadOnlyList<string> Names => Table.Names;
 
-    /// <summary>The name of <paramref name="terms"/> (e.g. <c>"abcd"</c>).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not a defined term set.</exception>
-    public static string Name(PdlfTermSet terms)
-    {
-        foreach (var (name, value) in Table)
-            if (value == terms) return name;
-        throw Unknown(terms);
-    }
+    /// <summary>The name of <paramref name="terms"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined value.</exception>
+    public static string Name(PdlfTermSet terms) => Table.Name(terms);
 
-    /// <summary>Looks a term set up by its name (exact, lower case); false when there is none of that name.</summary>
-    public static bool TryParse(string? name, out PdlfTermSet terms)
-    {
-        foreach (var (known, value) in Table)
-        {
-            if (known != name) continue;
-            terms = value;
-            return true;
-        }
-        terms = default;
-        return false;
-    }
+    /// <summary>Looks a value up by its name (exact, lower case); false when there is none of that name.</summary>
+    public static bool TryParse(string? name, out PdlfTermSet terms) => Table.TryParse(name, out terms);
 
-    /// <summary>The term set of that name.</summary>
-    /// <exception cref="ArgumentException">No term set has that name; the message lists the known ones.</exception>
-    public static PdlfTermSet Parse(string? name) => TryParse(name, out var terms)
-        ? terms
-        : throw new ArgumentException($"unknown PDLF term set '{name}': use one of {string.Join(", ", Names)}", nameof(name));
+    /// <summary>The value of that name.</summary>
+    /// <exception cref="ArgumentException">No value has that name; the message lists the known ones.</exception>
+    public static PdlfTermSet Parse(string? name) => Table.Parse(name);
 
     /// <summary>Runs <paramref name="action"/> with the operator struct of <paramref name="terms"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined term set.</exception>
@@ -67,9 +44,6 @@ public static class PdlfTermSets
         PdlfTermSet.Abcd => action.Invoke<AbcdTerms>(),
         PdlfTermSet.Acd => action.Invoke<AcdTerms>(),
         PdlfTermSet.Bd => action.Invoke<BdTerms>(),
-        _ => throw Unknown(terms),
+        _ => throw Table.Unknown(terms),
     };
-
-    private static ArgumentOutOfRangeException Unknown(PdlfTermSet terms) =>
-        new(nameof(terms), terms, $"Unknown PDLF term set {(int)terms}: use one of {string.Join(", ", Names)}.");
 }

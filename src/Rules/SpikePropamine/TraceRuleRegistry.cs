@@ -19,44 +19,21 @@ public interface ITraceRuleAction<out TResult>
 /// </summary>
 public static class TraceRules
 {
-    // Dispatch below is the only switch over the enum.
-    private static readonly (string Name, TraceRule Rule)[] Table =
-    [
-        ("hebbian", TraceRule.Hebbian),
-        ("oja", TraceRule.Oja),
-        ("bcm", TraceRule.Bcm),
-    ];
+    private static readonly NamedValues<TraceRule> Table = new("trace rule", ("hebbian", TraceRule.Hebbian), ("oja", TraceRule.Oja), ("bcm", TraceRule.Bcm));
 
-    /// <summary>The rules' names as the command line and config files spell them, in enum order.</summary>
-    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Table, row => row.Name);
+    /// <summary>The names as the command line and config files spell them, in enum order.</summary>
+    public static IReadOnlyList<string> Names => Table.Names;
 
-    /// <summary>The name of <paramref name="rule"/> (e.g. <c>"oja"</c>).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not a defined rule.</exception>
-    public static string Name(TraceRule rule)
-    {
-        foreach (var (name, value) in Table)
-            if (value == rule) return name;
-        throw Unknown(rule);
-    }
+    /// <summary>The name of <paramref name="rule"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined value.</exception>
+    public static string Name(TraceRule rule) => Table.Name(rule);
 
-    /// <summary>Looks a rule up by its name (exact, lower case); false when there is none of that name.</summary>
-    public static bool TryParse(string? name, out TraceRule rule)
-    {
-        foreach (var (known, value) in Table)
-        {
-            if (known != name) continue;
-            rule = value;
-            return true;
-        }
-        rule = default;
-        return false;
-    }
+    /// <summary>Looks a value up by its name (exact, lower case); false when there is none of that name.</summary>
+    public static bool TryParse(string? name, out TraceRule rule) => Table.TryParse(name, out rule);
 
-    /// <summary>The rule of that name.</summary>
-    /// <exception cref="ArgumentException">No rule has that name; the message lists the known ones.</exception>
-    public static TraceRule Parse(string? name) => TryParse(name, out var rule)
-        ? rule
-        : throw new ArgumentException($"unknown trace rule '{name}': use one of {string.Join(", ", Names)}", nameof(name));
+    /// <summary>The value of that name.</summary>
+    /// <exception cref="ArgumentException">No value has that name; the message lists the known ones.</exception>
+    public static TraceRule Parse(string? name) => Table.Parse(name);
 
     /// <summary>Runs <paramref name="action"/> with the operator struct of <paramref name="rule"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined rule.</exception>
@@ -66,9 +43,6 @@ public static class TraceRules
         TraceRule.Hebbian => action.Invoke<HebbianRule>(),
         TraceRule.Oja => action.Invoke<OjaRule>(),
         TraceRule.Bcm => action.Invoke<BcmRule>(),
-        _ => throw Unknown(rule),
+        _ => throw Table.Unknown(rule),
     };
-
-    private static ArgumentOutOfRangeException Unknown(TraceRule rule) =>
-        new(nameof(rule), rule, $"Unknown trace rule {(int)rule}: use one of {string.Join(", ", Names)}.");
 }
