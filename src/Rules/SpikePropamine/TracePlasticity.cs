@@ -105,8 +105,7 @@ public static class TracePlasticity
             ApplyRetroactive(h, e, shape, x, rate, decay, gain, width);
             return;
         }
-        var coefficients = new CoefficientsAction(modulation, y, thetaPrevious, rate, decay, gain, width);
-        TraceRules.Dispatch<CoefficientsAction, bool>(rule, ref coefficients);
+        CoefficientsOf(rule, y, thetaPrevious, rate, modulation, decay, gain, width);
         Apply(h, shape, x, decay, gain, rule == TraceRule.Hebbian, width);
     }
 
