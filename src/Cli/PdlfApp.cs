@@ -40,6 +40,7 @@ public static partial class PdlfApp
         sweep.Subcommands.Add(SpikePropamineCommands.Sweep(stop));
         root.Subcommands.Add(sweep);
         root.Subcommands.Add(LocomotionCommands.Generalise());
+        root.Subcommands.Add(ConditionsCommand.Create());
         root.Subcommands.Add(AnalyseCommand.Create());
         root.Subcommands.Add(LocomotionCommands.Steer());
         root.Subcommands.Add(BenchCommand.Create(cluster as IClusterBench));

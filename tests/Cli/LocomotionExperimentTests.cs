@@ -58,6 +58,12 @@ public class LocomotionExperimentTests
             Assert.Equal(oneThread, twoThreads);
             for (int k = 0; k < 8; k++) Assert.Equal(summary.TestReturnPerTarget[k], oneThread[k, 0]);
             Assert.Contains(Enumerable.Range(0, 8), k => oneThread[k, 1] != oneThread[k, 0]);
+
+            // Under conditions: the intact row is the plain test, and threads change nothing there either.
+            var conditions = LocomotionRun.TestConditions(policy, [EnvironmentCondition.None, EnvironmentCondition.TorsoMass(3)], Injury.None, 3, 2);
+            Assert.Equal(ConditionResult.From(EnvironmentCondition.None, oneThread), conditions[0]);
+            Assert.Equal(conditions, LocomotionRun.TestConditions(policy, [EnvironmentCondition.None, EnvironmentCondition.TorsoMass(3)], Injury.None, 3, 1));
+            Assert.NotEqual(conditions[0].Mean, conditions[1].Mean);
         }
         finally
         {
@@ -110,6 +116,20 @@ public class LocomotionExperimentTests
             Assert.Equal(0, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "0.5"));
             Assert.Equal(0, Run("eval", checkpoint, "--episodes", "3", "--threads", "2"));
             Assert.Equal(2, Run("eval", checkpoint, "--episodes", "0"));
+            Assert.Equal(0, Run("eval", checkpoint, "--condition", "standard", "--episodes", "2", "--plots", figures));
+            var table = File.ReadAllLines(Path.Combine(figures, "conditions.csv"));
+            Assert.Equal("policy,condition,episodes,mean_return,standard_error,fraction_of_intact", table[0]);
+            Assert.Equal(["none", "actuator-off=0", "friction=0.5", "friction=2", "torso-mass=1.5"], table.Skip(1).Select(r => r.Split(',')[1]));
+            Assert.Equal(2, Run("eval", checkpoint, "--condition", "friction=0"));
+            Assert.Equal(2, Run("eval", checkpoint, "--condition", "actuator-off=9"));
+            Assert.Equal(0, Run("conditions", checkpoint, Path.Combine(dir, "direct-weight", "checkpoint.ckpt"),
+                "--condition", "actuator-off=1", "--episodes", "2", "--out", dir));
+            var both = File.ReadAllLines(Path.Combine(dir, "conditions.csv"));
+            Assert.Equal(1 + 2 * 2, both.Length);
+            Assert.Equal(2, both.Count(r => r.Contains(",actuator-off=1,")));
+            // Not a checkpoint: the same exit code (1, bad data) as eval gives.
+            Assert.Equal(1, Run("conditions", Path.Combine(dir, "curves.png")));
+            Assert.Equal(1, Run("eval", Path.Combine(dir, "curves.png")));
             Assert.Equal(0, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
             var rows = File.ReadAllLines(Path.Combine(dir, "generalisation.csv"));
             Assert.Equal("target,return,training_target", rows[0]);

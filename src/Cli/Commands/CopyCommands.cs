@@ -156,9 +156,10 @@ public static class CopyCommands
         var fraction = new Option<double?>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5." };
         var episodes = new Option<int?>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1." };
         var threads = new Option<int?>("--threads") { Description = "Locomotion: worker threads (results do not depend on it). Default: all cores." };
+        var condition = ConditionsCommand.ConditionOption();
         var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (intact, and with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
         {
-            checkpoint, reset, resetAfterInput, sequences, latency, plots, injury, fraction, episodes, threads,
+            checkpoint, reset, resetAfterInput, sequences, latency, plots, injury, fraction, episodes, threads, condition,
         };
         command.SetAction(parse => TrainingConsole.Guard(() =>
         {
@@ -172,10 +173,10 @@ public static class CopyCommands
                 if (parse.GetValue(reset) || parse.GetValue(resetAfterInput) || parse.GetValue(sequences) is not null || parse.GetValue(latency) is not null)
                     throw new ConfigException("--reset-during-delay, --reset-after-input, --test-sequences and --latency apply to copy-task checkpoints only");
                 return LocomotionCommands.Evaluate(path, parse.GetValue(injury) ?? "none", parse.GetValue(fraction), plotDirectory,
-                    parse.GetValue(episodes) ?? 1, parse.GetValue(threads) ?? Environment.ProcessorCount);
+                    parse.GetValue(episodes) ?? 1, parse.GetValue(threads) ?? Environment.ProcessorCount, parse.GetValue(condition) ?? []);
             }
             var given = new[] { ("--injury", parse.GetValue(injury) is not null), ("--fraction", parse.GetValue(fraction) is not null),
-                ("--episodes", parse.GetValue(episodes) is not null), ("--threads", parse.GetValue(threads) is not null) }.Where(g => g.Item2).Select(g => g.Item1).ToArray();
+                ("--episodes", parse.GetValue(episodes) is not null), ("--threads", parse.GetValue(threads) is not null), ("--condition", parse.GetValue(condition) is { Length: > 0 }) }.Where(g => g.Item2).Select(g => g.Item1).ToArray();
             if (given.Length > 0) throw new ConfigException($"{string.Join(", ", given)} apply to locomotion checkpoints only; this is a copy-task checkpoint");
             if (plotDirectory is not null) Outputs.EnsureDirectory(plotDirectory, "--plots");
             var (config, mean, generation) = CopyRun.Load(path);

@@ -138,7 +138,8 @@ public static class LocomotionCommands
     }
 
     /// <summary><c>pdlf eval</c> on a locomotion checkpoint: return per training target, optionally injured, and plots.</summary>
-    public static int Evaluate(string checkpoint, string injuryKind, double? givenFraction, string? plots, int episodes, int threads)
+    public static int Evaluate(string checkpoint, string injuryKind, double? givenFraction, string? plots, int episodes, int threads,
+        IReadOnlyList<string> conditionTexts)
     {
         if (episodes is < 1 or > 10_000) throw new ConfigException($"--episodes must be in 1..10000 (got {episodes})");
         if (threads is < 1 or > 1024) throw new ConfigException($"--threads must be in 1..1024 (got {threads})");
@@ -154,6 +155,15 @@ public static class LocomotionCommands
             "none" => Injury.None,
             _ => throw new ConfigException($"--injury must be one of none, temporary, permanent (got '{injuryKind}')"),
         };
+        if (conditionTexts.Count > 0)
+        {
+            var results = ConditionsCommand.Measure(policy, ConditionsCommand.Parse(conditionTexts), injury, episodes, threads);
+            ConditionsCommand.Print(policy, results);
+            if (plots is not null)
+                foreach (var file in ConditionsCommand.Write([(policy.Config.Label, results)], $"{policy.Config.Label} on {policy.Config.Task}: novel conditions", plots))
+                    Console.WriteLine($"wrote {file}");
+            return 0;
+        }
         var setup = policy.Config.Setup();
         var returns = LocomotionRun.TestEpisodes(policy, injury, episodes, threads);
         int targets = returns.GetLength(0);

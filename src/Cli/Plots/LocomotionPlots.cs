@@ -57,6 +57,39 @@ public static class LocomotionPlots
         plot.SavePng(path, 900, 560);
     }
 
+    /// <summary>
+    /// Grouped bars: for each condition (x) one bar per policy, the return under the condition as a fraction of that
+    /// policy's return under the trained physics (1 = no loss), with standard-error whiskers.
+    /// </summary>
+    public static void Conditions(string title, IReadOnlyList<string> conditions,
+        IReadOnlyList<(string Label, IReadOnlyList<(double Fraction, double Error)> Values)> policies, string path)
+    {
+        var plot = new Plot();
+        double width = 0.8 / Math.Max(1, policies.Count);
+        for (int p = 0; p < policies.Count; p++)
+        {
+            var (label, values) = policies[p];
+            var bars = values.Select((v, c) => new Bar
+            {
+                Position = c + (p - (policies.Count - 1) / 2.0) * width,
+                Value = v.Fraction,
+                Error = v.Error,
+                Size = width * 0.9,
+                FillColor = plot.Add.Palette.GetColor(p),
+            }).ToList();
+            plot.Add.Bars(bars).LegendText = label;
+        }
+        plot.Add.HorizontalLine(1, 1, Colors.Gray, LinePattern.Dotted);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, conditions.Count).Select(c => (double)c).ToArray(), conditions.ToArray());
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.XLabel("condition (not seen in training)");
+        plot.YLabel("return / return under the trained physics");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, 900, 560);
+    }
+
     /// <summary>Return per target across the range, training targets marked.</summary>
     public static void Generalisation(TrainedPolicy policy, IReadOnlyList<GeneralisationPoint> points, string path)
     {

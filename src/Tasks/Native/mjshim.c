@@ -216,3 +216,40 @@ MJS_EXPORT void mjs_contact_forces(const mjModel* m, const mjData* d, double* cf
 
 // Simulated time of the data.
 MJS_EXPORT double mjs_time(const mjData* d) { return d->time; }
+
+// ---- Novel conditions (docs/design.md, "Tasks"): model edits made once, before any data exists for the model.
+
+// Multiplies the sliding friction of every geom by `factor`. MuJoCo takes the larger of two touching geoms' values,
+// so scaling all of them scales every contact's friction by the same factor.
+MJS_EXPORT void mjs_scale_friction(mjModel* m, double factor) {
+  for (int i = 0; i < m->ngeom; i++) m->geom_friction[3 * i] *= factor;
+}
+
+// Multiplies one body's mass and rotational inertia by `factor` (a uniformly denser body, same shape), then
+// recomputes the constants derived from masses (subtree masses, the constraint solver's inverse weights).
+// Returns 0, or -1 on an engine error.
+MJS_EXPORT int mjs_scale_body_mass(mjModel* m, int body, double factor) {
+  if (body < 0 || body >= m->nbody) return -1;
+  m->body_mass[body] *= factor;
+  for (int k = 0; k < 3; k++) m->body_inertia[3 * body + k] *= factor;
+  mjData* d = NULL;
+  GUARDED(-1, {
+    d = mj_makeData(m);
+    mj_setConst(m, d);
+    mj_deleteData(d);
+  });
+  return 0;
+}
+
+// Disables one actuator: its gear becomes zero, so its control produces no force (a broken motor; the policy's
+// command still reaches the engine and still counts in control costs).
+MJS_EXPORT int mjs_disable_actuator(mjModel* m, int actuator) {
+  if (actuator < 0 || actuator >= m->nu) return -1;
+  for (int k = 0; k < 6; k++) m->actuator_gear[6 * actuator + k] = 0;
+  return 0;
+}
+
+// Reads a body's mass, an actuator's first gear entry and a geom's sliding friction (tests check the edits).
+MJS_EXPORT double mjs_body_mass(const mjModel* m, int body) { return m->body_mass[body]; }
+MJS_EXPORT double mjs_actuator_gear(const mjModel* m, int actuator) { return m->actuator_gear[6 * actuator]; }
+MJS_EXPORT double mjs_geom_friction(const mjModel* m, int geom) { return m->geom_friction[3 * geom]; }

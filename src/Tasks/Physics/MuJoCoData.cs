@@ -154,12 +154,7 @@ public sealed unsafe class MuJoCoData : IDisposable
             throw new ArgumentException($"Expected {expected} values, got {span.Length}.", name);
     }
 
-    private static string LastMessage()
-    {
-        byte* buffer = stackalloc byte[MuJoCoNative.MessageCapacity];
-        MuJoCoNative.LastMessage(buffer, MuJoCoNative.MessageCapacity);
-        return MuJoCoNative.ReadMessage(new ReadOnlySpan<byte>(buffer, MuJoCoNative.MessageCapacity));
-    }
+    private static string LastMessage() => MuJoCoNative.LastMessageText();
 
     /// <summary>Frees the native data; later calls throw <see cref="ObjectDisposedException"/>. Safe to call twice.</summary>
     public void Dispose()

@@ -148,6 +148,49 @@ public sealed unsafe class MuJoCoModel : IDisposable
         return id >= 0 ? id : throw new MuJoCoException($"Model '{Name}' has no {type.ToString().ToLowerInvariant()} named '{name}'.");
     }
 
+    /// <summary>Mass of body <paramref name="body"/> in kg (after any <see cref="PdlfFast.Tasks.Locomotion.EnvironmentCondition"/>).</summary>
+    /// <param name="body">0 .. <see cref="BodyCount"/> - 1 (0 is the world).</param>
+    public double BodyMass(int body)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(body);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(body, BodyCount);
+        return MuJoCoNative.BodyMass(Handle, body);
+    }
+
+    /// <summary>First gear entry of actuator <paramref name="actuator"/> (0 when disabled by a condition).</summary>
+    /// <param name="actuator">0 .. <see cref="ActuatorCount"/> - 1.</param>
+    public double ActuatorGear(int actuator)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(actuator);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(actuator, ActuatorCount);
+        return MuJoCoNative.ActuatorGear(Handle, actuator);
+    }
+
+    /// <summary>Sliding friction coefficient of geom <paramref name="geom"/>.</summary>
+    /// <param name="geom">0 .. <see cref="GeomCount"/> - 1.</param>
+    public double GeomFriction(int geom)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(geom);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(geom, GeomCount);
+        return MuJoCoNative.GeomFriction(Handle, geom);
+    }
+
+    // Model edits for novel conditions: only on a freshly loaded model that no data has been made from yet
+    // (EnvironmentCondition.LoadModel), so the shared model stays immutable once workers use it.
+    internal void ScaleFriction(double factor) => MuJoCoNative.ScaleFriction(Handle, factor);
+
+    internal void DisableActuator(int actuator)
+    {
+        if (MuJoCoNative.DisableActuator(Handle, actuator) != 0)
+            throw new MuJoCoException($"Model '{Name}' could not disable actuator {actuator}.");
+    }
+
+    internal void ScaleBodyMass(int body, double factor)
+    {
+        if (MuJoCoNative.ScaleBodyMass(Handle, body, factor) != 0)
+            throw new MuJoCoException($"Model '{Name}' could not scale the mass of body {body}: {MuJoCoNative.LastMessageText()}");
+    }
+
     /// <summary>Frees the native model; dispose every <see cref="MuJoCoData"/> made from it first. Safe to call twice.</summary>
     public void Dispose()
     {

@@ -65,6 +65,32 @@ internal static unsafe partial class MuJoCoNative
     [LibraryImport(Shim, EntryPoint = "mjs_time")]
     public static partial double Time(nint data);
 
+    [LibraryImport(Shim, EntryPoint = "mjs_scale_friction")]
+    public static partial void ScaleFriction(nint model, double factor);
+
+    [LibraryImport(Shim, EntryPoint = "mjs_scale_body_mass")]
+    public static partial int ScaleBodyMass(nint model, int body, double factor);
+
+    [LibraryImport(Shim, EntryPoint = "mjs_disable_actuator")]
+    public static partial int DisableActuator(nint model, int actuator);
+
+    [LibraryImport(Shim, EntryPoint = "mjs_body_mass")]
+    public static partial double BodyMass(nint model, int body);
+
+    [LibraryImport(Shim, EntryPoint = "mjs_actuator_gear")]
+    public static partial double ActuatorGear(nint model, int actuator);
+
+    [LibraryImport(Shim, EntryPoint = "mjs_geom_friction")]
+    public static partial double GeomFriction(nint model, int geom);
+
+    /// <summary>The calling thread's last MuJoCo error or warning text.</summary>
+    public static string LastMessageText()
+    {
+        byte* buffer = stackalloc byte[MessageCapacity];
+        LastMessage(buffer, MessageCapacity);
+        return ReadMessage(new ReadOnlySpan<byte>(buffer, MessageCapacity));
+    }
+
     public static string ReadMessage(ReadOnlySpan<byte> buffer)
     {
         int end = buffer.IndexOf((byte)0);

@@ -181,15 +181,30 @@ public static class LocomotionRun
     /// <param name="episodes">Episodes per target, at least 1.</param>
     /// <param name="threads">Threads to run on, at least 1.</param>
     /// <returns>Returns indexed [target, episode], 8 x <paramref name="episodes"/>.</returns>
-    public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads)
+    public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, int episodes, int threads) =>
+        TestEpisodes(policy, injury, EnvironmentCondition.None, episodes, threads);
+
+    /// <summary>
+    /// As <see cref="TestEpisodes(TrainedPolicy, Injury, int, int)"/>, on the task's model changed by
+    /// <paramref name="condition"/> (a novel condition the policy never trained under).
+    /// </summary>
+    /// <param name="policy">A trained policy (<see cref="Load"/>).</param>
+    /// <param name="injury">Injury applied to every episode (<see cref="Injury.None"/> for the intact policy).</param>
+    /// <param name="condition">The physics change (<see cref="EnvironmentCondition.None"/> for the trained physics).</param>
+    /// <param name="episodes">Episodes per target, at least 1.</param>
+    /// <param name="threads">Threads to run on, at least 1.</param>
+    /// <returns>Returns indexed [target, episode], 8 x <paramref name="episodes"/>.</returns>
+    /// <exception cref="ArgumentException">The condition does not fit the task's model.</exception>
+    public static double[,] TestEpisodes(TrainedPolicy policy, Injury injury, EnvironmentCondition condition, int episodes, int threads)
     {
+        ArgumentNullException.ThrowIfNull(condition);
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         var setup = policy.Config.Setup();
         int targets = LocomotionTask.TrainingTargetCount, total = targets * episodes;
         var returns = new double[targets, episodes];
         int lanes = Math.Min(threads, total);
-        using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
+        using var model = condition.LoadModel(setup.Task);
         Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = lanes }, lane =>
         {
             using var worker = new LocomotionWorker(setup, model) { Injury = injury };
@@ -202,6 +217,31 @@ public static class LocomotionRun
             }
         });
         return returns;
+    }
+
+    /// <summary>
+    /// The multi-task return of <paramref name="policy"/> under each of <paramref name="conditions"/>: per episode
+    /// index the mean over the training targets (one sample of the multi-task return), then the mean and standard
+    /// error over <paramref name="episodes"/> such samples. Episodes use the same reset seeds under every condition,
+    /// so differences come from the physics alone.
+    /// </summary>
+    /// <param name="policy">A trained policy (<see cref="Load"/>).</param>
+    /// <param name="conditions">Conditions to test, in the order of the result.</param>
+    /// <param name="injury">Injury applied under every condition (usually <see cref="Injury.None"/>).</param>
+    /// <param name="episodes">Episodes per target, at least 1 (2 or more for a standard error).</param>
+    /// <param name="threads">Threads to run on, at least 1.</param>
+    /// <exception cref="ArgumentException">A condition does not fit the task's model.</exception>
+    public static IReadOnlyList<ConditionResult> TestConditions(TrainedPolicy policy, IReadOnlyList<EnvironmentCondition> conditions,
+        Injury injury, int episodes, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        var results = new List<ConditionResult>(conditions.Count);
+        foreach (var condition in conditions)
+        {
+            var returns = TestEpisodes(policy, injury, condition, episodes, threads);
+            results.Add(ConditionResult.From(condition, returns));
+        }
+        return results;
     }
 
     private static byte[] Payload(LocomotionConfig config, ObservationNormaliser normaliser)
@@ -291,4 +331,42 @@ public static class LocomotionRun
     /// <param name="warn">Receives the warning about a dropped line, or null.</param>
     public static IReadOnlyList<LocomotionLog> ReadLog(string directory, Action<string>? warn = null) =>
         RunLog<LocomotionLog>.Read(Path.Combine(directory, RunDirectory.LogName), LocomotionJson.Default.LocomotionLog, warn);
+}
+
+/// <summary>A policy's multi-task return under one <see cref="EnvironmentCondition"/>.</summary>
+/// <param name="Condition">The physics change.</param>
+/// <param name="Mean">Mean over episodes of the mean return over the training targets.</param>
+/// <param name="StandardError">Standard error of <see cref="Mean"/> over the episodes (0 for one episode).</param>
+/// <param name="Episodes">Episodes per target.</param>
+public sealed record ConditionResult(EnvironmentCondition Condition, double Mean, double StandardError, int Episodes)
+{
+    /// <summary>Summarises returns indexed [target, episode] (<see cref="LocomotionRun.TestEpisodes(TrainedPolicy, Injury, EnvironmentCondition, int, int)"/>).</summary>
+    /// <param name="condition">The condition the returns were measured under.</param>
+    /// <param name="returns">Returns [target, episode].</param>
+    public static ConditionResult From(EnvironmentCondition condition, double[,] returns)
+    {
+        ArgumentNullException.ThrowIfNull(returns);
+        int targets = returns.GetLength(0), episodes = returns.GetLength(1);
+        var samples = new double[episodes];
+        for (int e = 0; e < episodes; e++)
+        {
+            double sum = 0;
+            for (int k = 0; k < targets; k++) sum += returns[k, e];
+            samples[e] = sum / targets;
+        }
+        double mean = samples.Average();
+        double error = episodes > 1 ? Math.Sqrt(samples.Sum(v => (v - mean) * (v - mean)) / (episodes - 1) / episodes) : 0;
+        return new ConditionResult(condition, mean, error, episodes);
+    }
+
+    /// <summary>
+    /// This return relative to <paramref name="intact"/>'s: the fraction <c>Mean / intact.Mean</c> when the intact
+    /// return is positive; null otherwise (a ratio of negative returns reads backwards; compare <see cref="Mean"/> directly).
+    /// </summary>
+    /// <param name="intact">The result under <see cref="EnvironmentCondition.None"/>.</param>
+    public double? FractionOf(ConditionResult intact)
+    {
+        ArgumentNullException.ThrowIfNull(intact);
+        return intact.Mean > 0 ? Mean / intact.Mean : null;
+    }
 }
