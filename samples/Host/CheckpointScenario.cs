@@ -37,7 +37,7 @@ internal static class CheckpointScenario
         using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
         using var worker = new LocomotionWorker(setup, model);
         double sum = 0;
-        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
+        for (int k = 0; k < setup.Task.TrainingTargetCount; k++)
         {
             float target = setup.Task.TrainingTarget(k);
             // Test episode 0 of target k starts from reset seed TestSeed + k: the episodes of the training log's test.
@@ -49,8 +49,8 @@ internal static class CheckpointScenario
                               $"mean |action| {recorder.ActionSum / Math.Max(1, recorder.Steps * setup.Spec.OutputSize):F3}" +
                               (recorder.Unstable ? " (unstable)" : ""));
         }
-        double mean = sum / LocomotionTask.TrainingTargetCount;
-        Console.WriteLine($"checkpoint: mean return over the {LocomotionTask.TrainingTargetCount} training targets {mean:F4}");
+        double mean = sum / setup.Task.TrainingTargetCount;
+        Console.WriteLine($"checkpoint: mean return over the {setup.Task.TrainingTargetCount} training targets {mean:F4}");
         return double.IsFinite(mean) ? 0 : 1;
     }
 

@@ -23,7 +23,7 @@ public class LocomotionExperimentTests
     public void Bad_values_are_reported_with_the_option_and_its_range()
     {
         var problems = (Small with { Task = "walker", Population = 5, Policy = "lstm", EpisodeSteps = 0 }).Problems();
-        Assert.Contains(problems, p => p.StartsWith("--task must be one of halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm, reach_quadruped (got 'walker')"));
+        Assert.Contains(problems, p => p.StartsWith("--task must be one of halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm, reach_quadruped, ant_forward (got 'walker')"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
         Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--episode-steps must be in 1..100000 (got 0)"));
@@ -151,6 +151,30 @@ public class LocomotionExperimentTests
                 "--compare", "none", "--threads", "1", "--out", dir));
             Assert.Equal(before, File.ReadAllBytes(checkpoint));
             Assert.Equal(2, Run("generalise", checkpoint, "--targets", "1"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Ant_forward_trains_on_its_single_target_and_refuses_generalise_and_steer()
+    {
+        var task = LocomotionTasks.Find("ant_forward")!;
+        Assert.Equal((1, 0f, false), (task.TrainingTargetCount, task.TrainingTarget(0), task.HasTargetRange));
+        Assert.Throws<ArgumentOutOfRangeException>(() => task.TrainingTarget(1));
+        string dir = TempDirectory("ant-forward");
+        try
+        {
+            Assert.Equal(0, Run("train", "ant_forward", "--generations", "1", "--population", "4", "--hidden", "8", "--episode-steps", "50",
+                "--compare", "none", "--threads", "2", "--out", dir));
+            string checkpoint = Path.Combine(dir, "checkpoint.ckpt");
+            // One training target: the fitness and the test both cover a single direction.
+            Assert.Equal(1, LocomotionRun.Load(checkpoint).Config.EpisodesPerMember / LocomotionRun.Load(checkpoint).Config.EpisodesPerTarget);
+            Assert.Equal(2, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
+            Assert.Equal(2, Run("steer", checkpoint, "--steps", "20", "--out", dir));
+            Assert.Equal(0, Run("eval", checkpoint, "--episodes", "2", "--condition", "torso-mass=1.5"));
         }
         finally
         {

@@ -20,12 +20,13 @@ public class LocomotionModelTests
         using var model = MuJoCoModel.FromEmbedded(task.ModelName);
         Assert.Equal(task.ActionSize, model.ActuatorCount);
         Assert.All(Enumerable.Range(0, model.ActuatorCount), i => Assert.Equal((-1.0, 1.0), (model.ControlRange[2 * i], model.ControlRange[2 * i + 1])));
-        int documented = name switch { "ant_dir" => 28, "swimmer_dir" => 9, "halfcheetah_vel" => 18, "hopper_vel" => 12, "reach_arm" => 14, "reach_quadruped" => 30, _ => -1 };
+        int documented = name switch { "ant_dir" or "ant_forward" => 28, "swimmer_dir" => 9, "halfcheetah_vel" => 18, "hopper_vel" => 12, "reach_arm" => 14, "reach_quadruped" => 30, _ => -1 };
         Assert.Equal(documented, task.ObservationSize);
 
         using var environment = new LocomotionEnvironment(task, model) { EpisodeSteps = 200 };
         var noise = new PdlfFast.Kernel.Random.RandomStream(5, new(0, 0, 0, 0));
-        environment.Reset(task.TrainingTarget(3), ref noise);
+        float target = task.TrainingTarget(Math.Min(3, task.TrainingTargetCount - 1));
+        environment.Reset(target, ref noise);
         var observation = new float[task.ObservationSize];
         var action = new float[task.ActionSize];
         var random = new Seeded(9);
@@ -35,7 +36,7 @@ public class LocomotionModelTests
         {
             environment.Observe(observation);
             Assert.All(observation, v => Assert.True(float.IsFinite(v)));
-            Assert.Equal(task.TrainingTarget(3), observation[^1]);
+            Assert.Equal(target, observation[^1]);
             random.Uniform(action.Length, -1.5f, 1.5f).CopyTo(action, 0); // beyond the range: clipped
             result = environment.Step(action);
             Assert.True(double.IsFinite(result.Reward));

@@ -122,7 +122,7 @@ public static class LocomotionCommands
             var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
                 progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn, remote), remote is null ? null : () => cluster!.Describe(remote));
             AnsiConsole.MarkupLineInterpolated(
-                $"  {c.Label}: mean test return over the 8 targets {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
+                $"  {c.Label}: mean test return over the {c.TaskDefinition.TrainingTargetCount} training target(s) {summary.TestReturn:F1}, {summary.Generations} generations in {TimeSpan.FromSeconds(summary.WallSeconds):hh\\:mm\\:ss}, {summary.Instabilities} unstable episodes");
             if (outcome.Stopped)
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped at generation {outcome.Completed} of {outcome.Total}, checkpoint saved. Resume with: {resumeCommand}[/]");
@@ -131,7 +131,7 @@ public static class LocomotionCommands
         }
         string plot = Path.Combine(directory, "curves.png");
         LocomotionPlots.TrainingCurves(runs.Select(r => (r.Config.Label, LocomotionRun.ReadLog(r.Directory, TrainingConsole.Warn))),
-            $"{config.Task}: mean return over the 8 training targets", plot);
+            $"{config.Task}: mean return over the {config.TaskDefinition.TrainingTargetCount} training target(s)", plot);
         opened[0].WriteFigures([plot]);
         AnsiConsole.MarkupLineInterpolated($"Training curves: {plot}");
         return RunExitCodes.Done;
@@ -228,6 +228,8 @@ public static class LocomotionCommands
             int count = parse.GetValue(targets);
             if (count is < 2 or > 100_000) throw new ConfigException($"--targets must be in 2..100000 (got {count})");
             var policy = LocomotionRun.Load(path);
+            if (!policy.Config.TaskDefinition.HasTargetRange)
+                throw new ConfigException($"{policy.Config.Task} has a single target; generalise needs a task with a range of targets", path);
             string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var result = LocomotionFigures.Generalisation(policy, count);
             string csv = Path.Combine(dir, "generalisation.csv");
@@ -236,7 +238,7 @@ public static class LocomotionCommands
             string png = Path.Combine(dir, "generalisation.png");
             LocomotionPlots.Generalisation(policy, result, png);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{policy.Config.Label} on {policy.Config.Task}: mean return {result.Where(r => !r.Trained).Average(r => r.Return):F1} over {count} unseen targets, {result.Where(r => r.Trained).Average(r => r.Return):F1} on the 8 training targets"));
+                $"{policy.Config.Label} on {policy.Config.Task}: mean return {result.Where(r => !r.Trained).Average(r => r.Return):F1} over {count} unseen targets, {result.Where(r => r.Trained).Average(r => r.Return):F1} on the {policy.Config.TaskDefinition.TrainingTargetCount} training targets"));
             Console.WriteLine($"wrote {csv}");
             Console.WriteLine($"wrote {png}");
             return 0;
@@ -264,6 +266,8 @@ public static class LocomotionCommands
             if (count is < 1 or > 100_000) throw new ConfigException($"--steps must be in 1..100000 (got {count})");
             string path = parse.GetValue(checkpoint)!;
             var policy = LocomotionRun.Load(path);
+            if (!policy.Config.TaskDefinition.HasTargetRange)
+                throw new ConfigException($"{policy.Config.Task} has a single target; steering needs a task with a range of directions", path);
             string dir = Outputs.EnsureDirectory(parse.GetValue(output) ?? CheckpointDirectory(path), "--out");
             var waypoints = SteeringPaths.Waypoints(parse.GetValue(shape)!, meters);
             var (trace, reached) = SteeringRecorder.Run(policy, waypoints, count);

@@ -18,7 +18,7 @@ public static class LocomotionFigures
         var task = setup.Task;
         using var model = MuJoCoModel.FromEmbedded(task.ModelName);
         var targets = Enumerable.Range(0, count).Select(i => (Target: task.GeneralisationTarget(i, count), Trained: false))
-            .Concat(Enumerable.Range(0, LocomotionTask.TrainingTargetCount).Select(k => (Target: task.TrainingTarget(k), Trained: true)))
+            .Concat(Enumerable.Range(0, setup.Task.TrainingTargetCount).Select(k => (Target: task.TrainingTarget(k), Trained: true)))
             .OrderBy(t => t.Target).ToArray();
         var results = new GeneralisationPoint[targets.Length];
         // Episodes are independent: one worker (own simulation data) per thread, results by index.
@@ -65,7 +65,7 @@ public static class LocomotionFigures
         Parallel.For(0, fractions.Length, i =>
         {
             using var worker = new LocomotionWorker(setup, model) { Injury = Injury.Permanent(fractions[i]) };
-            var perTarget = new double[LocomotionTask.TrainingTargetCount];
+            var perTarget = new double[setup.Task.TrainingTargetCount];
             points[i] = (fractions[i], LocomotionRun.TestTrainingTargets(worker, policy.Parameters, policy.Normaliser, perTarget));
         });
         string permanent = Path.Combine(directory, "injury-permanent.png");
@@ -85,7 +85,7 @@ public static class LocomotionFigures
         var samples = new List<double[]>();
         var labels = new List<int>();
         using var worker = new LocomotionWorker(setup, model);
-        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
+        for (int k = 0; k < setup.Task.TrainingTargetCount; k++)
         {
             var recorder = new TraceRecorder(samples, labels, k);
             worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionRun.TestSeed + (ulong)k, policy.Normaliser, null, ref recorder);
@@ -93,7 +93,7 @@ public static class LocomotionFigures
         string file = Path.Combine(directory, "embedding.png");
         if (samples.Count < 2) return file;
         var projected = Pca.Project(samples);
-        var groups = Enumerable.Range(0, LocomotionTask.TrainingTargetCount)
+        var groups = Enumerable.Range(0, setup.Task.TrainingTargetCount)
             .Select(k => ($"target {setup.Task.TrainingTarget(k):F2}", projected.Where((_, i) => labels[i] == k).ToArray()))
             .ToArray();
         LocomotionPlots.Embedding($"{policy.Config.Label} on {setup.Task.Name}: hidden traces (PCA)", groups, file);
@@ -120,13 +120,13 @@ public static class LocomotionFigures
         var setup = policy.Config.Setup();
         var sum = new double[setup.EpisodeSteps];
         using var worker = new LocomotionWorker(setup, model) { Injury = injury };
-        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
+        for (int k = 0; k < setup.Task.TrainingTargetCount; k++)
         {
             var recorder = new RewardRecorder(sum, k == 0 ? weights : null);
             worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), LocomotionRun.TestSeed + (ulong)k,
                 policy.Normaliser, null, ref recorder);
         }
-        for (int t = 0; t < sum.Length; t++) sum[t] /= LocomotionTask.TrainingTargetCount;
+        for (int t = 0; t < sum.Length; t++) sum[t] /= setup.Task.TrainingTargetCount;
         return sum;
     }
 

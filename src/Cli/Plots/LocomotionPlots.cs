@@ -7,7 +7,7 @@ namespace PdlfFast.Cli.Plots;
 /// <summary>PNG figures of locomotion runs (ScottPlot).</summary>
 public static class LocomotionPlots
 {
-    /// <summary>Mean test return of the ES mean over the 8 targets against generations, one line per run.</summary>
+    /// <summary>Mean test return of the ES mean over the training targets against generations, one line per run.</summary>
     public static void TrainingCurves(IEnumerable<(string Label, IReadOnlyList<LocomotionLog> Log)> runs, string title, string path)
     {
         var plot = new Plot();
@@ -21,7 +21,7 @@ public static class LocomotionPlots
         }
         plot.Title(title);
         plot.XLabel("generation");
-        plot.YLabel("test return (mean over the 8 training targets)");
+        plot.YLabel("test return (mean over the training targets)");
         plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(path, 900, 560);
     }
@@ -50,7 +50,7 @@ public static class LocomotionPlots
     {
         var plot = new Plot();
         var line = plot.Add.Scatter(points.Select(p => p.Fraction).ToArray(), points.Select(p => p.Return).ToArray());
-        line.LegendText = "mean return over the 8 targets";
+        line.LegendText = "mean return over the training targets";
         plot.Title(title);
         plot.XLabel("fraction of output synapses blocked");
         plot.YLabel("return");

@@ -70,7 +70,7 @@ public sealed class ObservationStatistics
 
 /// <summary>
 /// Multi-task fitness: episode e of a member runs training target <c>e mod 8</c>, so with 8k episodes per member the
-/// fitness (the driver's mean over episodes) is the mean return over the 8 targets. Reset noise comes from the
+/// fitness (the driver's mean over episodes) is the mean return over the training targets. Reset noise comes from the
 /// episode seed (shared by the whole generation under common random numbers).
 /// </summary>
 /// <remarks>
@@ -150,7 +150,7 @@ public readonly struct LocomotionEvaluator : IFitnessEvaluator<LocomotionWorker>
     /// <returns>The episode's return (sum of rewards), as a float.</returns>
     public float Evaluate(LocomotionWorker worker, ReadOnlySpan<float> parameters, in EpisodeContext episode)
     {
-        float target = Setup.Task.TrainingTarget(episode.Episode % LocomotionTask.TrainingTargetCount);
+        float target = Setup.Task.TrainingTarget(episode.Episode % Setup.Task.TrainingTargetCount);
         var recorder = new NoRecorder();
         var slot = Statistics.Slot(episode.Member, episode.Episode);
         slot?.Reset(); // an item run again (a re-issued chunk of a distributed run) records its episode once

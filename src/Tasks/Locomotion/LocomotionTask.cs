@@ -78,8 +78,6 @@ public abstract class LocomotionTask
 {
     /// <summary>The reference's episode length in control steps (a run may choose fewer, <see cref="LocomotionSetup.EpisodeSteps"/>).</summary>
     public const int EpisodeSteps = 1000;
-    /// <summary>Training targets per task: <c>min + k (max - min) / 8</c>, k = 0..7.</summary>
-    public const int TrainingTargetCount = 8;
     /// <summary>Unseen targets of the generalisation test (docs/design.md, "Tasks").</summary>
     public const int GeneralisationTargetCount = 72;
 
@@ -128,7 +126,16 @@ public abstract class LocomotionTask
     /// <summary>Standard deviation of the Gaussian noise added to qvel at reset (default 0.1).</summary>
     public virtual double ResetVelocityNoise => 0.1;
 
-    /// <summary>Training target k of 8: <c>min + k (max - min) / 8</c>.</summary>
+    /// <summary>
+    /// Training targets of the task: <c>min + k (max - min) / n</c>, k = 0..n - 1; 8 for the multi-task
+    /// problems, 1 for a single-task problem such as ant_forward (whose fitness is then one episode per member).
+    /// </summary>
+    public virtual int TrainingTargetCount => 8;
+
+    /// <summary>Whether the task has a range of targets to generalise over (false for a single-target task).</summary>
+    public bool HasTargetRange => TargetMax > TargetMin;
+
+    /// <summary>Training target k of n = <see cref="TrainingTargetCount"/>: <c>min + k (max - min) / n</c>.</summary>
     /// <param name="k">0..<see cref="TrainingTargetCount"/> - 1.</param>
     public float TrainingTarget(int k)
     {
@@ -190,10 +197,11 @@ public abstract class LocomotionTask
 /// <summary>The built-in tasks, by name (docs/design.md, "Tasks"; README lists their sizes).</summary>
 public static class LocomotionTasks
 {
-    /// <summary>halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm and reach_quadruped, in that order; shared immutable instances.</summary>
+    /// <summary>halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm, reach_quadruped and ant_forward, in that order; shared immutable instances.</summary>
     public static IReadOnlyList<LocomotionTask> All { get; } =
     [
         new HalfCheetahVelocity(), new SwimmerDirection(), new AntDirection(), new HopperVelocity(), new ArmReach(), new QuadrupedReach(),
+        new AntForward(),
     ];
 
     /// <summary>The built-in tasks' names, in <see cref="All"/>'s order.</summary>
@@ -301,12 +309,30 @@ public sealed class SwimmerDirection() : LocomotionTask("swimmer_dir", "swimmer"
 }
 
 /// <summary>
+/// ant_forward: the quadruped of <see cref="AntDirection"/> walking along +x, one task instead of eight (SpikePropamine's
+/// locomotion setting, and an eighth of ant_dir's cost per generation). Same observation (the constant target 0
+/// appended), reward with direction 0, and health.
+/// </summary>
+public sealed class AntForward() : AntDirectionBase("ant_forward", 0f, 0f, "quadruped, walk forward (+x), a single task")
+{
+    /// <summary>1: the single direction 0 (+x).</summary>
+    public override int TrainingTargetCount => 1;
+}
+
+/// <summary>
 /// ant_dir: walk in the target direction (radians). Reward <c>v . (cos t, sin t) - 0.5 |a|^2 + 1 - 5e-4 sum
 /// clip(cfrc_ext, -1, 1)^2</c>; ends when the torso leaves [0.2, 1] m height. Observation: qpos without root x, y
 /// (13: height, orientation quaternion, 8 joints), qvel (14).
 /// </summary>
-public sealed class AntDirection() : LocomotionTask("ant_dir", "ant", substeps: 5, -MathF.PI, MathF.PI,
-    "quadruped, target walking direction in [-pi, pi)")
+public sealed class AntDirection() : AntDirectionBase("ant_dir", -MathF.PI, MathF.PI, "quadruped, target walking direction in [-pi, pi)");
+
+/// <summary>The quadruped walking in a direction: what ant_dir and ant_forward share (model, observation, reward, health).</summary>
+/// <param name="name">The task's name.</param>
+/// <param name="targetMin">Low end of the direction range, radians.</param>
+/// <param name="targetMax">High end of the direction range, radians.</param>
+/// <param name="description">One line for listings.</param>
+public abstract class AntDirectionBase(string name, float targetMin, float targetMax, string description)
+    : LocomotionTask(name, "ant", substeps: 5, targetMin, targetMax, description)
 {
     /// <summary>8: hip and knee motors of the four legs.</summary>
     public override int ActionSize => 8;

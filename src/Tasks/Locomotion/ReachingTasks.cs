@@ -143,7 +143,7 @@ public sealed class QuadrupedReach() : LocomotionTask("reach_quadruped", "ant", 
     {
         double before = Distance(step.Goal, step.PreviousPosition), after = Distance(step.Goal, step.Position);
         double approach = (before - after) / step.ControlTimestep;
-        return approach - 0.5 * step.ControlSquaredNorm() + 1.0 - 5e-4 * AntDirection.ContactCost(step.ContactForces)
+        return approach - 0.5 * step.ControlSquaredNorm() + 1.0 - 5e-4 * AntDirectionBase.ContactCost(step.ContactForces)
                + (after < ReachedWithin ? 10.0 : 0.0);
     }
 

@@ -80,9 +80,9 @@ public sealed record LocomotionConfig
     [JsonIgnore]
     public PdlfTermSet Terms => TermSets.Parse(Rule);
 
-    /// <summary>Episodes per member and generation: 8 training targets x <see cref="EpisodesPerTarget"/>.</summary>
+    /// <summary>Episodes per member and generation: the task's training targets (8, or 1 for ant_forward) x <see cref="EpisodesPerTarget"/>.</summary>
     [JsonIgnore]
-    public int EpisodesPerMember => EpisodesPerTarget * LocomotionTask.TrainingTargetCount;
+    public int EpisodesPerMember => EpisodesPerTarget * TaskDefinition.TrainingTargetCount;
 
     /// <summary>The network and task this config trains: task, policy kind, terms, hidden size, episode length.</summary>
     /// <exception cref="ConfigException">An unknown task, policy or rule name.</exception>
@@ -177,7 +177,7 @@ internal sealed record LocomotionCheckpoint(string Kind, LocomotionConfig Config
     public const string KindName = "locomotion";
 }
 
-/// <summary>One line of a locomotion run's JSONL log; returns are means over the 8 training targets.</summary>
+/// <summary>One line of a locomotion run's JSONL log; returns are means over the task's training targets (8, or 1 for ant_forward).</summary>
 /// <param name="Generation">0-based generation just completed.</param>
 /// <param name="BestFitness">Best member's mean return in this generation.</param>
 /// <param name="MeanFitness">Mean over the generation's members.</param>
@@ -186,7 +186,7 @@ internal sealed record LocomotionCheckpoint(string Kind, LocomotionConfig Config
 /// <param name="Instabilities">Episodes of the generation ended by a physics blow-up (each penalised by -100).</param>
 /// <param name="Seconds">Wall time of the generation.</param>
 /// <param name="EvaluationsPerSecond">Episodes per second in this generation.</param>
-/// <param name="TestReturn">Mean test return of the ES mean over the 8 targets, on generations that test; null otherwise.</param>
+/// <param name="TestReturn">Mean test return of the ES mean over the training targets, on generations that test; null otherwise.</param>
 /// <param name="ElapsedSeconds">Wall time of the run so far, including earlier sessions of a resumed run.</param>
 public sealed record LocomotionLog(int Generation, float BestFitness, float MeanFitness, float BestEverFitness, int NonFinite,
     long Instabilities, double Seconds, double EvaluationsPerSecond, double? TestReturn, double ElapsedSeconds);
@@ -198,7 +198,7 @@ public sealed record LocomotionLog(int Generation, float BestFitness, float Mean
 /// <param name="Population">Members per generation.</param>
 /// <param name="EpisodesPerTarget">Episodes per training target per member.</param>
 /// <param name="EpisodeSteps">Control steps per episode.</param>
-/// <param name="TestReturn">Final test return of the mean, averaged over the 8 training targets.</param>
+/// <param name="TestReturn">Final test return of the mean, averaged over the training targets.</param>
 /// <param name="TestReturnPerTarget">The final test's return on each training target (8 values, k = 0..7).</param>
 /// <param name="Instabilities">Episodes ended by a physics blow-up during this training session (a resumed run counts from the resume).</param>
 /// <param name="WallSeconds">Wall time of the run, including earlier sessions.</param>

@@ -52,7 +52,7 @@ public static class LocomotionRun
     /// The run's ES session from the config alone: the MuJoCo model (owned by the session), evaluator, observation
     /// statistics, strategy; the checkpoint payload holds the config and the statistics.
     /// </summary>
-    /// <remarks>The caller owns and disposes the session (it frees the model and the worker threads). Its test is the mean return over the 8 training targets.</remarks>
+    /// <remarks>The caller owns and disposes the session (it frees the model and the worker threads). Its test is the mean return over the task's training targets.</remarks>
     /// <param name="config">The run's options; validated here.</param>
     /// <exception cref="ConfigException">The config is invalid or the run would not fit in memory.</exception>
     /// <exception cref="Physics.PhysicsUnavailableException">MuJoCo is not installed.</exception>
@@ -68,7 +68,7 @@ public static class LocomotionRun
             var statistics = new ObservationStatistics(setup.Task.StateObservationSize, config.Population, config.EpisodesPerMember);
             var evaluator = new LocomotionEvaluator(setup, model, statistics);
             var tester = new LocomotionWorker(setup, model);
-            var testReturns = new double[LocomotionTask.TrainingTargetCount];
+            var testReturns = new double[setup.Task.TrainingTargetCount];
             EvolutionSession<LocomotionEvaluator, LocomotionWorker>? session = null;
             session = new EvolutionSession<LocomotionEvaluator, LocomotionWorker>(CreateStrategy(config), evaluator,
                 new EvaluationOptions(EpisodesPerMember: config.EpisodesPerMember, Threads: config.Threads, CommonRandomNumbers: true, Seed: config.Seed),
@@ -155,21 +155,22 @@ public static class LocomotionRun
     /// <param name="worker">A worker of the run's setup (its injury applies).</param>
     /// <param name="parameters">The policy genome.</param>
     /// <param name="normaliser">The observation statistics to normalise with (read only).</param>
-    /// <param name="perTarget">Receives the 8 returns, one per training target.</param>
+    /// <param name="perTarget">Receives one return per training target.</param>
     public static double TestTrainingTargets(LocomotionWorker worker, ReadOnlySpan<float> parameters, ObservationNormaliser normaliser,
         Span<double> perTarget)
     {
         var recorder = new NoRecorder();
-        for (int k = 0; k < LocomotionTask.TrainingTargetCount; k++)
-            perTarget[k] = worker.RunEpisode(parameters, worker.Setup.Task.TrainingTarget(k), TestEpisodeSeed(k, 0), normaliser, null, ref recorder);
+        int targets = worker.Setup.Task.TrainingTargetCount;
+        for (int k = 0; k < targets; k++)
+            perTarget[k] = worker.RunEpisode(parameters, worker.Setup.Task.TrainingTarget(k), TestEpisodeSeed(worker.Setup.Task, k, 0), normaliser, null, ref recorder);
         double sum = 0;
-        foreach (var r in perTarget[..LocomotionTask.TrainingTargetCount]) sum += r;
-        return sum / LocomotionTask.TrainingTargetCount;
+        foreach (var r in perTarget[..targets]) sum += r;
+        return sum / targets;
     }
 
     /// <summary>Reset seed of test episode <paramref name="episode"/> on training target <paramref name="target"/>.</summary>
-    private static ulong TestEpisodeSeed(int target, int episode) =>
-        TestSeed + (ulong)(target + LocomotionTask.TrainingTargetCount * episode);
+    private static ulong TestEpisodeSeed(LocomotionTask task, int target, int episode) =>
+        TestSeed + (ulong)(target + task.TrainingTargetCount * episode);
 
     /// <summary>
     /// Returns of <paramref name="policy"/> on every training target, <paramref name="episodes"/> episodes each:
@@ -201,7 +202,7 @@ public static class LocomotionRun
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         var setup = policy.Config.Setup();
-        int targets = LocomotionTask.TrainingTargetCount, total = targets * episodes;
+        int targets = setup.Task.TrainingTargetCount, total = targets * episodes;
         var returns = new double[targets, episodes];
         int lanes = Math.Min(threads, total);
         using var model = condition.LoadModel(setup.Task);
@@ -212,7 +213,7 @@ public static class LocomotionRun
             for (int i = lane; i < total; i += lanes)
             {
                 int k = i % targets, e = i / targets;
-                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestEpisodeSeed(k, e),
+                returns[k, e] = worker.RunEpisode(policy.Parameters, setup.Task.TrainingTarget(k), TestEpisodeSeed(setup.Task, k, e),
                     policy.Normaliser, null, ref recorder);
             }
         });
