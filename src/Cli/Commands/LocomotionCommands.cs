@@ -22,7 +22,7 @@ public static class LocomotionCommands
         public readonly Option<string?> Strategy = new("--strategy") { Description = "pgpe or openai-es. Default pgpe." };
         public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 32 (reference 256)." };
         public readonly Option<int?> Generations = new("--generations") { Description = "Generations to train (a resumed run continues up to it). Default 100." };
-        public readonly Option<int?> EpisodesPerTarget = new("--episodes-per-target") { Description = "Episodes per training target per member (8 targets). Default 1 (reference 8)." };
+        public readonly Option<int?> EpisodesPerTarget = new("--episodes-per-target") { Description = "Episodes per training target per member (8 targets; 1 for ant_forward). Default 1 (reference 8)." };
         public readonly Option<int?> EpisodeSteps = new("--episode-steps") { Description = "Control steps per episode. Default 1000." };
         public readonly Option<double?> LearningRate = new("--learning-rate") { Description = "Adam step size on the mean. Default 0.01." };
         public readonly Option<float?> Sigma = new("--sigma") { Description = "Initial (PGPE) or fixed (OpenAI-ES) noise standard deviation. Default 0.04." };
@@ -117,7 +117,7 @@ public static class LocomotionCommands
             var (dir, c) = runs[i];
             var run = opened[i];
             AnsiConsole.MarkupLineInterpolated(
-                $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x 8 episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
+                $"[bold]{c.Label}[/]: {c.Task}, {c.Strategy} population {c.Population}, {c.Generations} generations, {c.EpisodesPerTarget} x {c.TaskDefinition.TrainingTargetCount} episodes of {c.EpisodeSteps} steps, {c.Threads} thread(s) -> {dir}{(run.Resuming ? " (resuming)" : "")}");
             var remote = cluster?.Evaluator(RunKinds.Locomotion, c.ToJson());
             var (outcome, summary) = TrainingConsole.RunPart(job, i, "test return", c.TestEvery,
                 progress => LocomotionRun.Train(c, run, progress, stop.Token, TrainingConsole.Warn, remote), remote is null ? null : () => cluster!.Describe(remote));

@@ -17,7 +17,7 @@ namespace PdlfFast.Tasks.Runs;
 /// rebuilds the run on any host or machine with the same bits (<see cref="LocomotionRun"/>). Values are checked by
 /// <see cref="Problems"/>/<see cref="Validated"/>, not by the setters. A resumed run may change only
 /// <see cref="LocomotionRun.ResumableOptions"/>. Describing and validating a config needs no MuJoCo; running it does.
-/// One generation runs population x 8 x <see cref="EpisodesPerTarget"/> episodes of up to
+/// One generation runs population x training targets (8, or 1) x <see cref="EpisodesPerTarget"/> episodes of up to
 /// <see cref="EpisodeSteps"/> control steps (docs/design.md, "Tasks" and "Cluster" for the reference's budget).
 /// </remarks>
 public sealed record LocomotionConfig
