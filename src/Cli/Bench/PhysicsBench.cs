@@ -44,14 +44,16 @@ public sealed class PhysicsBench(TimeSpan roundLength, int rounds)
         for (int r = 0; r <= rounds; r++)
         {
             var noise = new RandomStream(3, new StreamId(0, 0, (uint)r, 0));
-            environment.Reset(setup.Task.TrainingTarget(2), ref noise);
+            // A middle training target (ant_forward has only one).
+            float target = setup.Task.TrainingTarget(Math.Min(2, setup.Task.TrainingTargetCount - 1));
+            environment.Reset(target, ref noise);
             long steps = 0;
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < roundLength)
             {
                 for (int i = 0; i < action.Length; i++) action[i] = MathF.Sin(0.1f * steps + i);
                 if (steps < 64) environment.Observe(observations.AsSpan((int)steps * setup.Task.ObservationSize, setup.Task.ObservationSize));
-                if (environment.Step(action).Terminated) environment.Reset(setup.Task.TrainingTarget(2), ref noise);
+                if (environment.Step(action).Terminated) environment.Reset(target, ref noise);
                 steps++;
             }
             if (r > 0) physicsBest = Math.Min(physicsBest, clock.Elapsed.TotalMicroseconds / steps);
@@ -96,7 +98,7 @@ public sealed class PhysicsBench(TimeSpan roundLength, int rounds)
                     ulong episode = 0;
                     while (clock.Elapsed < roundLength)
                     {
-                        workers[w].RunEpisode(parameters, setup.Task.TrainingTarget((int)(episode % 8)), episode * 31 + (ulong)w, normaliser, null, ref recorder);
+                        workers[w].RunEpisode(parameters, setup.Task.TrainingTarget((int)(episode % (ulong)setup.Task.TrainingTargetCount)), episode * 31 + (ulong)w, normaliser, null, ref recorder);
                         steps[w] += workers[w].Environment.Steps;
                         episode++;
                     }

@@ -157,7 +157,7 @@ public static class CopyCommands
         var episodes = new Option<int?>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1." };
         var threads = new Option<int?>("--threads") { Description = "Locomotion: worker threads (results do not depend on it). Default: all cores." };
         var condition = ConditionsCommand.ConditionOption();
-        var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (intact, and with the activity reset), locomotion on the 8 targets (optionally injured); and plot it.")
+        var command = new Command("eval", "Score a checkpoint's mean: copy task on held-out sequences (intact, and with the activity reset), locomotion on its training targets (optionally injured or under new conditions); and plot it.")
         {
             checkpoint, reset, resetAfterInput, sequences, latency, plots, injury, fraction, episodes, threads, condition,
         };
