@@ -1,4 +1,5 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Memory;
 using PdlfFast.Kernel.Simd;
@@ -210,34 +211,61 @@ public static class Gru
             outputs[b] = Gate(p, gx.Slice(b * 3 * s, 3 * s), gh.Slice(b * 3 * s, 3 * s), h.Slice(b * s, s), width);
     }
 
+    // One pass over the units: r, z, n and the new h of a block of units stay in registers (the gates used to take 13
+    // TensorPrimitives passes over gx, gh and h). Every lane runs Unit's operations, so all widths give the same bits.
     private static float Gate(GruParameters p, Span<float> gx, Span<float> gh, Span<float> h, SimdWidth width)
     {
         int s = p.Stride;
-        // r and z: sigmoid(gx + gh + b) for the first two gate blocks, in place in gx.
-        var rz = gx[..(2 * s)];
-        TensorPrimitives.Add(rz, gh[..(2 * s)], rz);
-        TensorPrimitives.Add(rz, p.Bias[..(2 * s)], rz);
-        TensorPrimitives.Sigmoid(rz, rz);
-        Span<float> r = gx[..s], z = gx.Slice(s, s), n = gx.Slice(2 * s, s), hn = gh.Slice(2 * s, s);
-        // n = tanh(gx_n + bn + r * (gh_n + bhn))
-        TensorPrimitives.Add(hn, p.HiddenNewBias, hn);
-        TensorPrimitives.Multiply(hn, r, hn);
-        TensorPrimitives.Add(n, p.Bias.Slice(2 * s, s), n);
-        TensorPrimitives.Add(n, hn, n);
-        TensorPrimitives.Tanh(n, n);
-        // h = n + z * (h - n)
-        TensorPrimitives.Subtract(h, n, h);
-        TensorPrimitives.Multiply(h, z, h);
-        TensorPrimitives.Add(h, n, h);
+        var g = new GateSpans(gx, gh, h, p.Bias, p.HiddenNewBias, s);
+        int done = Vectorisation.Resolve(width) switch
+        {
+            SimdWidth.Vector512 => GateBlocks<Vec512>(g),
+            SimdWidth.Vector256 => GateBlocks<Vec256>(g),
+            SimdWidth.Vector128 => GateBlocks<Vec128>(g),
+            _ => 0,
+        };
+        for (int j = done; j < s; j++) h[j] = Unit(g, j);
         // Padding units have zero weights and biases: n = tanh(0) = 0, z = 0.5, so h stays 0 there.
         // The readout feeds the fitness: a fixed-order sum, the same bits on every vector width.
         return FixedOrderDot.Dot(h[..s], p.Readout[..s], width) + p.Readout[s];
     }
 
+    private readonly ref struct GateSpans(Span<float> gx, Span<float> gh, Span<float> h, Span<float> bias, Span<float> hiddenNewBias, int stride)
+    {
+        public readonly Span<float> Gx = gx, Gh = gh, H = h, Bias = bias, HiddenNewBias = hiddenNewBias;
+        public readonly int Stride = stride;
+    }
+
+    /// <summary>Unit j's new hidden value: the scalar definition every vector lane follows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Unit(in GateSpans g, int j)
+    {
+        int s = g.Stride;
+        float r = StableMath.SigmoidScalar(g.Gx[j] + g.Gh[j] + g.Bias[j]);
+        float z = StableMath.SigmoidScalar(g.Gx[s + j] + g.Gh[s + j] + g.Bias[s + j]);
+        float n = StableMath.TanhScalar(g.Gx[2 * s + j] + g.Bias[2 * s + j] + r * (g.Gh[2 * s + j] + g.HiddenNewBias[j]));
+        return n + z * (g.H[j] - n);
+    }
+
+    private static int GateBlocks<TVec>(in GateSpans g) where TVec : struct, IFloatVector<TVec>
+    {
+        nuint s = (nuint)g.Stride, count = (nuint)TVec.Count, j = 0;
+        ref float gx = ref MemoryMarshal.GetReference(g.Gx), gh = ref MemoryMarshal.GetReference(g.Gh), h = ref MemoryMarshal.GetReference(g.H);
+        ref float bias = ref MemoryMarshal.GetReference(g.Bias), bhn = ref MemoryMarshal.GetReference(g.HiddenNewBias);
+        for (; j + count <= s; j += count)
+        {
+            var r = StableMath.Sigmoid(TVec.Add(TVec.Add(TVec.Load(ref gx, j), TVec.Load(ref gh, j)), TVec.Load(ref bias, j)));
+            var z = StableMath.Sigmoid(TVec.Add(TVec.Add(TVec.Load(ref gx, s + j), TVec.Load(ref gh, s + j)), TVec.Load(ref bias, s + j)));
+            var hn = TVec.Multiply(r, TVec.Add(TVec.Load(ref gh, 2 * s + j), TVec.Load(ref bhn, j)));
+            var n = StableMath.Tanh(TVec.Add(TVec.Add(TVec.Load(ref gx, 2 * s + j), TVec.Load(ref bias, 2 * s + j)), hn));
+            TVec.Store(TVec.Add(n, TVec.Multiply(z, TVec.Subtract(TVec.Load(ref h, j), n))), ref h, j);
+        }
+        return (int)j;
+    }
+
     /// <summary>
-    /// Plain scalar twin of <see cref="Step"/> (MathF sigmoid and tanh, sums in index order). Unlike the other kernels'
-    /// twins it is close to <see cref="Step"/>, not bit-identical: TensorPrimitives' vectorised sigmoid and tanh may
-    /// differ from MathF's by a few ulps (the readout's sum is the same fixed order in both).
+    /// Plain scalar twin of <see cref="Step"/>: the products one element at a time and the gates through
+    /// <see cref="StableMath"/>'s scalar functions; bit-identical to <see cref="Step"/> on every width.
     /// </summary>
     public static float StepScalar(GruState state, GruParameters p, ReadOnlySpan<float> input)
     {
@@ -246,17 +274,10 @@ public static class Gru
         Span<float> gx = state.FromInput, gh = state.FromHidden, h = state.Hidden;
         Propagation.DenseScalar(input, p.InputWeights, p.InputShape, 1f, gx);
         Propagation.DenseScalar(h[..hidden], p.HiddenWeights, p.HiddenShape, 1f, gh);
-        for (int j = 0; j < hidden; j++)
-        {
-            float r = Sigmoid(gx[j] + gh[j] + p.Bias[j]);
-            float z = Sigmoid(gx[s + j] + gh[s + j] + p.Bias[s + j]);
-            float n = MathF.Tanh(gx[2 * s + j] + p.Bias[2 * s + j] + r * (gh[2 * s + j] + p.HiddenNewBias[j]));
-            h[j] = n + z * (h[j] - n);
-        }
+        var g = new GateSpans(gx, gh, h, p.Bias, p.HiddenNewBias, s);
+        for (int j = 0; j < hidden; j++) h[j] = Unit(g, j);
         return FixedOrderDot.DotScalar(h[..s], p.Readout[..s]) + p.Readout[s];
     }
-
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     private static void Check(GruState state, GruParameters p, ReadOnlySpan<float> input)
     {

@@ -55,6 +55,15 @@ public interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
     static abstract uint NonZeroMask(TSelf a);
     /// <summary>The largest lane (non-NaN inputs). Max is order-free, so this reduction is still width-independent.</summary>
     static abstract float MaxAcross(TSelf a);
+    /// <summary>Lane-wise a / b (IEEE division, correctly rounded as the scalar operator).</summary>
+    static abstract TSelf Divide(TSelf a, TSelf b);
+    /// <summary>Lane-wise round to the nearest integer, ties to even (as <c>MathF.Round</c>).</summary>
+    static abstract TSelf Round(TSelf a);
+    /// <summary>
+    /// Lane-wise <c>2^n</c> for integral <paramref name="n"/> in [-126, 127], built from the exponent bits (exact); other
+    /// values are the caller's error.
+    /// </summary>
+    static abstract TSelf TwoToThe(TSelf n);
 }
 
 /// <summary><see cref="IFloatVector{TSelf}"/> over <c>Vector128&lt;float&gt;</c> (4 floats: SSE / AdvSimd).</summary>
@@ -100,6 +109,13 @@ public readonly struct Vec128 : IFloatVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 AndNot(Vec128 a, Vec128 mask) => new(Vector128.AndNot(a.V, mask.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint NonZeroMask(Vec128 a) => ~Vector128.Equals(a.V, Vector128<float>.Zero).ExtractMostSignificantBits() & 0xFu;
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Divide(Vec128 a, Vec128 b) => new(a.V / b.V);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Round(Vec128 a) => new(Vector128.Round(a.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec128 TwoToThe(Vec128 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32(n.V) + Vector128.Create(127), 23).AsSingle());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vec128 a)
@@ -153,6 +169,13 @@ public readonly struct Vec256 : IFloatVector<Vec256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint NonZeroMask(Vec256 a) => ~Vector256.Equals(a.V, Vector256<float>.Zero).ExtractMostSignificantBits() & 0xFFu;
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Divide(Vec256 a, Vec256 b) => new(a.V / b.V);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Round(Vec256 a) => new(Vector256.Round(a.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec256 TwoToThe(Vec256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n.V) + Vector256.Create(127), 23).AsSingle());
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vec256 a) => Vec128.MaxAcross(new Vec128(Vector128.MaxNative(a.V.GetLower(), a.V.GetUpper())));
 }
@@ -200,6 +223,13 @@ public readonly struct Vec512 : IFloatVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 AndNot(Vec512 a, Vec512 mask) => new(Vector512.AndNot(a.V, mask.V));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint NonZeroMask(Vec512 a) => (uint)(~Vector512.Equals(a.V, Vector512<float>.Zero).ExtractMostSignificantBits() & 0xFFFFul);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Divide(Vec512 a, Vec512 b) => new(a.V / b.V);
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Round(Vec512 a) => new(Vector512.Round(a.V));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec512 TwoToThe(Vec512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n.V) + Vector512.Create(127), 23).AsSingle());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vec512 a) => Vec256.MaxAcross(new Vec256(Vector256.MaxNative(a.V.GetLower(), a.V.GetUpper())));
