@@ -82,7 +82,7 @@ public static class LocomotionPlots
         plot.Add.HorizontalLine(1, 1, Colors.Gray, LinePattern.Dotted);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, conditions.Count).Select(c => (double)c).ToArray(), conditions.ToArray());
-        plot.Axes.Margins(bottom: 0);
+        plot.Axes.Margins(bottom: 0, top: 0.3); // headroom above the bars for the legend
         plot.Title(title);
         plot.XLabel("condition (not seen in training)");
         plot.YLabel("return / return under the trained physics");
