@@ -84,4 +84,31 @@ public class StableMathTests
             Assert.Equal(1f, StableMath.SigmoidScalar(v) + StableMath.SigmoidScalar(-v), 2e-7f);
         }
     }
+
+    [Fact]
+    public void The_span_functions_and_the_fused_gru_step_allocate_nothing()
+    {
+        float[] x = new float[100], y = new float[100];
+        var p = new PdlfFast.Kernel.Recurrent.GruParameters(3, 128);
+        var state = new PdlfFast.Kernel.Recurrent.GruState(p);
+        float[] input = [0.5f, -1f, 1f];
+        void Work()
+        {
+            StableMath.Exp(x, y);
+            StableMath.Sigmoid(x, y);
+            StableMath.Tanh(x, y);
+            PdlfFast.Kernel.Recurrent.Gru.Step(state, p, input);
+        }
+        // Past tiered compilation's call-counting delay first (see PlasticSnnTests.A_step_allocates_nothing).
+        var warmUp = System.Diagnostics.Stopwatch.StartNew();
+        while (warmUp.ElapsedMilliseconds < 200) Work();
+        long allocated = -1;
+        for (int window = 0; window < 3 && allocated != 0; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) Work();
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.Equal(0, allocated);
+    }
 }
