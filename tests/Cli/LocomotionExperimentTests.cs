@@ -25,7 +25,7 @@ public class LocomotionExperimentTests
         var problems = (Small with { Task = "walker", Population = 5, Policy = "lstm", EpisodeSteps = 0 }).Problems();
         Assert.Contains(problems, p => p.StartsWith("--task must be one of halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm, reach_quadruped, ant_forward (got 'walker')"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
-        Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight (got 'lstm')"));
+        Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight, spikepropamine (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--episode-steps must be in 1..100000 (got 0)"));
         Assert.Empty(Small.Problems());
     }
