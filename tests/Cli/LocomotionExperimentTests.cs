@@ -74,21 +74,31 @@ public class LocomotionExperimentTests
     [Fact]
     public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
     {
-        string root = TempDirectory("loco-resume");
         var config = Small with { Task = "swimmer_dir", Policy = "direct-weight", Generations = 4, Population = 6, EpisodeSteps = 20 };
+        var (a, _) = StoppedAndResumed(config);
+        Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
+    }
+
+    /// <summary>
+    /// Trains <paramref name="config"/> (4 generations) straight through and as 2 generations resumed on one thread
+    /// to 4; checks that both end on the same bits and returns the two trained policies.
+    /// </summary>
+    private static (TrainedPolicy Straight, TrainedPolicy Resumed) StoppedAndResumed(LocomotionConfig config)
+    {
+        string root = TempDirectory("loco-resume");
         try
         {
             var straight = Runs.Train(config, Path.Combine(root, "a"));
             Runs.Train(config with { Generations = 2 }, Path.Combine(root, "b"));
-            var resumed = Runs.Train(config, Path.Combine(root, "b"), resume: true);
+            var resumed = Runs.Train(config with { Threads = 1 }, Path.Combine(root, "b"), resume: true);
             var a = LocomotionRun.Load(Path.Combine(root, "a", RunDirectory.CheckpointName));
             var b = LocomotionRun.Load(Path.Combine(root, "b", RunDirectory.CheckpointName));
             Assert.Equal((4, 4), (a.Generation, b.Generation));
             Bits.Equal(a.Parameters, b.Parameters, "trained mean");
             Assert.Equal(a.Normaliser.Mean.ToArray(), b.Normaliser.Mean.ToArray());
-            Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
             Assert.Equal(straight.TestReturn, resumed.TestReturn);
             Assert.Equal(config with { Threads = 1 }, a.Config);
+            return (a, b);
         }
         finally
         {
@@ -266,32 +276,15 @@ public class LocomotionExperimentTests
     [Fact]
     public void A_SpikePropamine_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
     {
-        string root = TempDirectory("spl-resume");
         var config = Small with
         {
             Task = "swimmer_dir", Policy = "spikepropamine", TraceRule = "hebbian-neuromod", Hidden = 8, Generations = 4, Population = 4,
             EpisodeSteps = 20,
         };
-        try
-        {
-            var straight = Runs.Train(config, Path.Combine(root, "a"));
-            Runs.Train(config with { Generations = 2 }, Path.Combine(root, "b"));
-            var resumed = Runs.Train(config with { Threads = 1 }, Path.Combine(root, "b"), resume: true);
-            var a = LocomotionRun.Load(Path.Combine(root, "a", RunDirectory.CheckpointName));
-            var b = LocomotionRun.Load(Path.Combine(root, "b", RunDirectory.CheckpointName));
-            Assert.Equal((4, 4), (a.Generation, b.Generation));
-            Bits.Equal(a.Parameters, b.Parameters, "trained mean");
-            Assert.Equal(a.Normaliser.Mean.ToArray(), b.Normaliser.Mean.ToArray());
-            Assert.Equal(straight.TestReturn, resumed.TestReturn);
-            Assert.Equal(config with { Threads = 1 }, a.Config);
-            // The strategy started from the seeded initial mean, not from zeros, and moved from it.
-            var initial = config.Setup().InitialParameters(config.Seed)!;
-            Assert.NotEqual(initial, a.Parameters);
-            Assert.True(initial.Zip(a.Parameters).Max(p => MathF.Abs(p.First - p.Second)) < 0.5f, "the mean moves by Adam steps from its start");
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var (a, _) = StoppedAndResumed(config);
+        // The strategy started from the seeded initial mean, not from zeros, and moved from it by Adam steps.
+        var initial = config.Setup().InitialParameters(config.Seed)!;
+        Assert.NotEqual(initial, a.Parameters);
+        Assert.True(initial.Zip(a.Parameters).Max(p => MathF.Abs(p.First - p.Second)) < 0.5f, "the mean moves by Adam steps from its start");
     }
 }
