@@ -25,7 +25,7 @@ public class LocomotionExperimentTests
         var problems = (Small with { Task = "walker", Population = 5, Policy = "lstm", EpisodeSteps = 0 }).Problems();
         Assert.Contains(problems, p => p.StartsWith("--task must be one of halfcheetah_vel, swimmer_dir, ant_dir, hopper_vel, reach_arm, reach_quadruped, ant_forward (got 'walker')"));
         Assert.Contains(problems, p => p.Contains("--population must be even"));
-        Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight (got 'lstm')"));
+        Assert.Contains(problems, p => p.Contains("--policy must be one of pdlf, direct-weight, spikepropamine (got 'lstm')"));
         Assert.Contains(problems, p => p.StartsWith("--episode-steps must be in 1..100000 (got 0)"));
         Assert.Empty(Small.Problems());
     }
@@ -74,21 +74,31 @@ public class LocomotionExperimentTests
     [Fact]
     public void A_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
     {
-        string root = TempDirectory("loco-resume");
         var config = Small with { Task = "swimmer_dir", Policy = "direct-weight", Generations = 4, Population = 6, EpisodeSteps = 20 };
+        var (a, _) = StoppedAndResumed(config);
+        Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
+    }
+
+    /// <summary>
+    /// Trains <paramref name="config"/> (4 generations) straight through and as 2 generations resumed on one thread
+    /// to 4; checks that both end on the same bits and returns the two trained policies.
+    /// </summary>
+    private static (TrainedPolicy Straight, TrainedPolicy Resumed) StoppedAndResumed(LocomotionConfig config)
+    {
+        string root = TempDirectory("loco-resume");
         try
         {
             var straight = Runs.Train(config, Path.Combine(root, "a"));
             Runs.Train(config with { Generations = 2 }, Path.Combine(root, "b"));
-            var resumed = Runs.Train(config, Path.Combine(root, "b"), resume: true);
+            var resumed = Runs.Train(config with { Threads = 1 }, Path.Combine(root, "b"), resume: true);
             var a = LocomotionRun.Load(Path.Combine(root, "a", RunDirectory.CheckpointName));
             var b = LocomotionRun.Load(Path.Combine(root, "b", RunDirectory.CheckpointName));
             Assert.Equal((4, 4), (a.Generation, b.Generation));
             Bits.Equal(a.Parameters, b.Parameters, "trained mean");
             Assert.Equal(a.Normaliser.Mean.ToArray(), b.Normaliser.Mean.ToArray());
-            Assert.Equal(6 * 8 * 20 * 4, a.Normaliser.Count);
             Assert.Equal(straight.TestReturn, resumed.TestReturn);
             Assert.Equal(config with { Threads = 1 }, a.Config);
+            return (a, b);
         }
         finally
         {
@@ -180,5 +190,101 @@ public class LocomotionExperimentTests
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void SpikePropamine_trains_beside_its_non_plastic_twin_and_evaluates_from_the_command_line()
+    {
+        string dir = TempDirectory("spl-cli");
+        try
+        {
+            // 560 steps: just past the temporary injury's window (501-549), so eval --plots draws it.
+            Assert.Equal(0, Run("train", "swimmer_dir", "--policy", "spikepropamine", "--trace-rule", "oja", "--generations", "1",
+                "--population", "4", "--hidden", "8", "--episode-steps", "560", "--threads", "2", "--out", dir));
+            foreach (var file in new[] { "config.json", "log.jsonl", "checkpoint.ckpt", "summary.json", "curves.png" })
+                Assert.True(File.Exists(Path.Combine(dir, file)), file);
+            string checkpoint = Path.Combine(dir, "checkpoint.ckpt"), twin = Path.Combine(dir, "non-plastic", "checkpoint.ckpt");
+            Assert.True(File.Exists(Path.Combine(dir, "non-plastic", "summary.json")), "the non-plastic comparison is the default");
+            Assert.Contains("\"policy\":\"spikepropamine\",\"rule\":\"abcd\",\"trace-rule\":\"oja\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+            var plastic = LocomotionRun.Load(checkpoint);
+            var fixedWeights = LocomotionRun.Load(twin);
+            Assert.Equal(("spikepropamine", "oja", 1), (plastic.Config.Policy, plastic.Config.TraceRule, plastic.Generation));
+            Assert.Equal(plastic.Config with { TraceRule = "none" }, fixedWeights.Config);
+            Assert.Equal(plastic.Config.Dimension, plastic.Parameters.Length);
+
+            string figures = Path.Combine(dir, "figures");
+            Assert.Equal(0, Run("eval", checkpoint, "--condition", "torso-mass=1.5", "--episodes", "2", "--plots", figures));
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(figures, "conditions.csv")).Length);
+            Assert.Equal(0, Run("eval", checkpoint, "--injury", "temporary", "--plots", figures));
+            foreach (var file in new[] { "injury-temporary.png", "injury-permanent.png", "embedding.png" })
+                Assert.True(new FileInfo(Path.Combine(figures, file)).Length > 1000, file);
+            Assert.False(File.Exists(Path.Combine(figures, "injury-weights.png")), "the readout does not change within an episode");
+            Assert.Equal(0, Run("eval", checkpoint, "--injury", "permanent", "--fraction", "0.5", "--threads", "2"));
+            // Without plasticity there are no plastic traces for the temporary injury to wipe.
+            Assert.Equal(2, Run("eval", twin, "--injury", "temporary"));
+            Assert.Equal(0, Run("conditions", checkpoint, twin, "--condition", "actuator-off=1", "--episodes", "2", "--out", dir));
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "conditions.csv")).Count(r => r.Contains(",actuator-off=1,")));
+            Assert.Equal(0, Run("generalise", checkpoint, "--targets", "4", "--out", dir));
+            Assert.Equal(2, Run("analyse", dir)); // no PDLF rules to analyse
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Options_that_do_not_fit_the_policy_exit_with_2_and_name_the_option()
+    {
+        string dir = TempDirectory("spl-bad");
+        string[] budget = ["--generations", "1", "--population", "4", "--hidden", "8", "--episode-steps", "10", "--threads", "1", "--out", dir];
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--policy", "pdlf", "--trace-rule", "oja", .. budget]));
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--trace-rule", "hebbian", .. budget]));
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--policy", "spikepropamine", "--rule", "acd", .. budget]));
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--policy", "spikepropamine", "--rule", "abcd", .. budget]));
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--policy", "spikepropamine", "--trace-rule", "stdp", .. budget]));
+        Assert.Equal(2, Run(["train", "swimmer_dir", "--compare", "non-plastic", .. budget]));
+        Assert.False(Directory.Exists(dir), "a refused run writes nothing");
+
+        Assert.Contains("--trace-rule applies to --policy spikepropamine (got --policy pdlf with --trace-rule oja).",
+            (Small with { TraceRule = "oja" }).Problems());
+        Assert.Contains("--rule applies to --policy pdlf (PDLF's terms); --policy spikepropamine takes --trace-rule (got --rule bd).",
+            (Small with { Policy = "spikepropamine", Rule = "bd" }).Problems());
+        Assert.Contains((Small with { Policy = "spikepropamine", TraceRule = "stdp" }).Problems(),
+            p => p.StartsWith("--trace-rule must be one of none, hebbian, oja, bcm, hebbian-neuromod, oja-neuromod, bcm-neuromod, hebbian-retroactive (got 'stdp')"));
+        Assert.Empty((Small with { Policy = "spikepropamine", TraceRule = "hebbian-retroactive" }).Problems());
+    }
+
+    [Fact]
+    public void Configs_of_the_other_policies_are_written_as_before_the_trace_rule_existed()
+    {
+        // A config as the code before --trace-rule wrote it (and so as every old checkpoint carries it).
+        const string old = "{\"task\":\"swimmer_dir\",\"policy\":\"pdlf\",\"rule\":\"abcd\",\"hidden\":8,\"strategy\":\"pgpe\",\"population\":4,"
+            + "\"generations\":2,\"episodes-per-target\":1,\"episode-steps\":100,\"learning-rate\":0.01,\"sigma\":0.04,\"test-every\":10,"
+            + "\"checkpoint-every\":5,\"snapshot-every\":10,\"seed\":1,\"threads\":2}";
+        var read = LocomotionConfig.FromJson(old, "old config");
+        Assert.Null(read.TraceRule);
+        Assert.Equal(old, read.ToJson());
+        Assert.Empty(read.Problems());
+        // A SpikePropamine config that names no trace rule records the default.
+        var spikePropamine = read with { Policy = "spikepropamine" };
+        Assert.Equal("hebbian", spikePropamine.TraceRule);
+        Assert.Contains("\"trace-rule\":\"hebbian\"", spikePropamine.ToJson());
+        Assert.Equal("SpikePropamine (hebbian)", spikePropamine.Label);
+    }
+
+    [Fact]
+    public void A_SpikePropamine_run_stopped_and_resumed_ends_where_an_uninterrupted_run_ends()
+    {
+        var config = Small with
+        {
+            Task = "swimmer_dir", Policy = "spikepropamine", TraceRule = "hebbian-neuromod", Hidden = 8, Generations = 4, Population = 4,
+            EpisodeSteps = 20,
+        };
+        var (a, _) = StoppedAndResumed(config);
+        // The strategy started from the seeded initial mean, not from zeros, and moved from it by Adam steps.
+        var initial = config.Setup().InitialParameters(config.Seed)!;
+        Assert.NotEqual(initial, a.Parameters);
+        Assert.True(initial.Zip(a.Parameters).Max(p => MathF.Abs(p.First - p.Second)) < 0.5f, "the mean moves by Adam steps from its start");
     }
 }

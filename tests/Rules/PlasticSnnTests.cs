@@ -70,6 +70,54 @@ public class PlasticSnnTests
     }
 
     [Fact]
+    public void Load_runs_other_parameters_from_a_fresh_episode_and_ClearPlasticTraces_keeps_the_activity()
+    {
+        var spec = new PlasticSnnSpec(4, 12, 2, TraceRule.Hebbian, TraceModulation.Retroactive) { Threshold = 0.2f };
+        var layout = new PlasticSnnLayout(spec);
+        var data = new Seeded(8);
+        float[] first = Parameters(layout, data), second = Parameters(layout, data);
+        var inputs = data.Uniform(30 * 4, -1f, 1f);
+        float[] Episode(PlasticSnn network)
+        {
+            var outputs = new float[30 * 2];
+            for (int t = 0; t < 30; t++) network.Step(inputs.AsSpan(t * 4, 4), outputs.AsSpan(t * 2, 2));
+            return outputs;
+        }
+        var fresh = new PlasticSnn(spec, second);
+        var expected = Episode(fresh);
+        var reused = new PlasticSnn(spec, first);
+        Episode(reused);
+        reused.Load(second);
+        Assert.Equal(0, reused.Steps);
+        Bits.Equal(expected, Episode(reused), "outputs after Load");
+        Bits.Equal(second, reused.Parameters, "parameters after Load");
+
+        var trace = reused.Trace.ToArray();
+        Assert.Contains(reused.InputPlasticTrace.ToArray(), h => h != 0f);
+        reused.ClearPlasticTraces();
+        Assert.All(reused.InputPlasticTrace.ToArray(), h => Assert.Equal(0f, h));
+        Assert.All(reused.RecurrentPlasticTrace.ToArray(), h => Assert.Equal(0f, h));
+        Bits.Equal(trace, reused.Trace, "hidden traces after ClearPlasticTraces");
+        Assert.Throws<ArgumentException>(() => reused.Load(new float[layout.Length + 1]));
+    }
+
+    [Fact]
+    public void Every_trace_rule_variant_name_parses_back_to_itself()
+    {
+        foreach (var name in TraceRuleVariant.Names)
+        {
+            Assert.True(TraceRuleVariant.TryParse(name, out var variant), name);
+            Assert.Equal(name, variant.Name);
+            variant.Spec(3, 4, 2).Validate();
+        }
+        Assert.Equal(TraceRuleVariant.None, TraceRuleVariant.TryParse("none", out var none) ? none : default);
+        Assert.Equal(new TraceRuleVariant(TraceRule.Bcm, TraceModulation.Neuromodulated, true), TraceRuleVariant.TryParse("bcm-neuromod", out var bcm) ? bcm : default);
+        Assert.False(TraceRuleVariant.TryParse("oja-retroactive", out _));
+        Assert.False(TraceRuleVariant.TryParse("Hebbian", out _));
+        Assert.False(TraceRuleVariant.None.Spec(3, 4, 2).Plastic);
+    }
+
+    [Fact]
     public void A_step_allocates_nothing()
     {
         var spec = new PlasticSnnSpec(6, 32, 3, TraceRule.Hebbian, TraceModulation.Retroactive);

@@ -103,14 +103,15 @@ public class LocomotionModelTests
         using var model = MuJoCoModel.FromEmbedded(setup.Task.ModelName);
         using var worker = new LocomotionWorker(setup, model) { Injury = Injury.Temporary };
         var parameters = RandomParameters(setup, 1, 0.3f);
-        new Seeded(2).Uniform(worker.State.InputWeights.Length, -1, 1).CopyTo(worker.State.InputWeights);
-        new Seeded(3).Uniform(worker.State.OutputWeights.Length, -1, 1).CopyTo(worker.State.OutputWeights);
-        var before = worker.State.OutputWeights.ToArray();
+        var state = worker.State!;
+        new Seeded(2).Uniform(state.InputWeights.Length, -1, 1).CopyTo(state.InputWeights);
+        new Seeded(3).Uniform(state.OutputWeights.Length, -1, 1).CopyTo(state.OutputWeights);
+        var before = state.OutputWeights.ToArray();
         worker.InjureBeforeStep(500, parameters);
-        Assert.Equal(before, worker.State.OutputWeights.ToArray());
+        Assert.Equal(before, state.OutputWeights.ToArray());
         worker.InjureBeforeStep(501, parameters);
-        Assert.All(worker.State.InputWeights.ToArray(), w => Assert.Equal(0f, w));
-        Assert.All(worker.State.OutputWeights.ToArray(), w => Assert.Equal(0f, w));
+        Assert.All(state.InputWeights.ToArray(), w => Assert.Equal(0f, w));
+        Assert.All(state.OutputWeights.ToArray(), w => Assert.Equal(0f, w));
 
         var baseline = setup with { Policy = LocomotionPolicyKind.DirectWeight };
         using var direct = new LocomotionWorker(baseline, model) { Injury = Injury.Temporary };
@@ -149,7 +150,7 @@ public class LocomotionModelTests
 
         public void AfterStep(int step, LocomotionWorker worker, in EnvironmentStep result)
         {
-            var weights = policy == LocomotionPolicyKind.Pdlf ? worker.State.OutputWeights : worker.Weights!.OutputWeights;
+            var weights = policy == LocomotionPolicyKind.Pdlf ? worker.State!.OutputWeights : worker.Weights!.OutputWeights;
             foreach (int i in blocked) Assert.Equal(0f, weights[i]);
             var shape = worker.Setup.Spec.Output;
             for (int r = 0; r < shape.Rows; r++)

@@ -59,7 +59,7 @@ public sealed class PhysicsBench(TimeSpan roundLength, int rounds)
             if (r > 0) physicsBest = Math.Min(physicsBest, clock.Elapsed.TotalMicroseconds / steps);
 
             worker.Rule!.Load(parameters);
-            worker.State.Reset();
+            worker.State!.Reset();
             var input = new float[setup.Task.ObservationSize];
             steps = 0;
             clock.Restart();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PdlfFast.Cli.Locomotion;
 using PdlfFast.Cli.Plots;
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
 using PdlfFast.Tasks.Runs;
@@ -16,8 +17,9 @@ public static class LocomotionCommands
     private sealed class ConfigOptions
     {
         public readonly Option<string?> Config = new("--config") { Description = "JSON file with any of the options below (flags override it)." };
-        public readonly Option<string?> Policy = new("--policy") { Description = "pdlf (plastic, weights from zero each episode) or direct-weight (baseline). Default pdlf." };
-        public readonly Option<string?> Rule = new("--rule") { Description = "PDLF terms: abcd, acd (B = 0) or bd (A = 0). Default abcd." };
+        public readonly Option<string?> Policy = new("--policy") { Description = "pdlf (plastic, weights from zero each episode), direct-weight (baseline) or spikepropamine (plastic SNN W + alpha H, H cleared each episode). Default pdlf." };
+        public readonly Option<string?> Rule = new("--rule") { Description = "PDLF terms (--policy pdlf): abcd, acd (B = 0) or bd (A = 0). Default abcd." };
+        public readonly Option<string?> TraceRule = new("--trace-rule") { Description = $"Plasticity of --policy spikepropamine: {string.Join(", ", TraceRuleVariant.Names)} (none: plasticity off). Default hebbian." };
         public readonly Option<int?> Hidden = new("--hidden") { Description = "Hidden LIF neurons. Default 128." };
         public readonly Option<string?> Strategy = new("--strategy") { Description = "pgpe or openai-es. Default pgpe." };
         public readonly Option<int?> Population = new("--population") { Description = "Even population size. Default 32 (reference 256)." };
@@ -32,13 +34,13 @@ public static class LocomotionCommands
         public readonly Option<ulong?> Seed = new("--seed") { Description = "Random seed: same seed, same bits on any thread count. Default 1." };
         public readonly Option<int?> Threads = new("--threads") { Description = "Worker threads (results do not depend on it). Default: all cores." };
 
-        public IEnumerable<Option> All => [Config, Policy, Rule, Hidden, Strategy, Population, Generations, EpisodesPerTarget, EpisodeSteps,
+        public IEnumerable<Option> All => [Config, Policy, Rule, TraceRule, Hidden, Strategy, Population, Generations, EpisodesPerTarget, EpisodeSteps,
             LearningRate, Sigma, TestEvery, CheckpointEvery, SnapshotEvery, Seed, Threads];
 
         public LocomotionConfig Read(ParseResult parse, string task)
         {
             var c = parse.GetValue(Config) is { } file ? LocomotionConfig.FromFile(file) : new LocomotionConfig();
-            return c with
+            var read = c with
             {
                 Task = task,
                 Policy = parse.GetValue(Policy) ?? c.Policy,
@@ -57,6 +59,12 @@ public static class LocomotionCommands
                 Seed = parse.GetValue(Seed) ?? c.Seed,
                 Threads = parse.GetValue(Threads) ?? c.Threads,
             };
+            // Assigned only when given: an unset trace rule reads as the policy's default (hebbian, or absent).
+            if (parse.GetValue(TraceRule) is { } traceRule) read = read with { TraceRule = traceRule };
+            // The config can tell a non-default --rule only; the flag itself is refused even when it names the default.
+            if (parse.GetValue(Rule) is { } rule && read.PolicyKind == LocomotionPolicyKind.SpikePropamine)
+                throw new ConfigException($"--rule applies to --policy pdlf (PDLF's terms); --policy spikepropamine takes --trace-rule (got --rule {rule})");
+            return read;
         }
     }
 
@@ -72,10 +80,10 @@ public static class LocomotionCommands
         var resume = new Option<bool>("--resume") { Description = "Continue the runs in --out from their checkpoints, exactly where they stopped (same options; only --generations, --threads, --test-every, --checkpoint-every and --snapshot-every may change)." };
         var compare = new Option<string[]>("--compare")
         {
-            Description = "Also train these with the same budget, in subfolders, for the comparison plot: direct-weight, acd, bd, or none. Default direct-weight.",
+            Description = "Also train these with the same budget, in subfolders, for the comparison plot: direct-weight, acd, bd, non-plastic (spikepropamine with --trace-rule none), or none. Default direct-weight; non-plastic for --policy spikepropamine.",
             AllowMultipleArgumentsPerToken = true,
         };
-        compare.AcceptOnlyFromAmong("direct-weight", "acd", "bd", "none");
+        compare.AcceptOnlyFromAmong(CompareChoices);
         var command = new Command(task.Name, $"Train on {task.Name} ({task.Description}); writes a run directory with log, checkpoints, summary and curves.png.");
         foreach (var o in options.All) command.Options.Add(o);
         command.Options.Add(output);
@@ -87,12 +95,15 @@ public static class LocomotionCommands
             var config = options.Read(parse, task.Name).Validated();
             MuJoCoAvailability.Ensure();
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"{task.Name}-{config.Policy}-s{config.Seed}");
-            string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list : ["direct-weight"];
+            string[] others = parse.GetValue(compare) is { Length: > 0 } list ? list
+                : [config.PolicyKind == LocomotionPolicyKind.SpikePropamine ? "non-plastic" : "direct-weight"];
             using var connection = clusterOptions.Connect(parse, cluster);
             return TrainWithComparison(config, directory, parse.GetValue(resume), others, PdlfApp.ResumeCommand(parse), stop, connection);
         }));
         return command;
     }
+
+    private static readonly string[] CompareChoices = ["direct-weight", "acd", "bd", "non-plastic", "none"];
 
     private static int TrainWithComparison(LocomotionConfig config, string directory, bool resume, string[] compare, string resumeCommand, StopSignals stop,
         IClusterConnection? cluster)
@@ -102,10 +113,13 @@ public static class LocomotionCommands
         {
             var c = other switch
             {
-                "direct-weight" => config with { Policy = "direct-weight" },
-                "acd" or "bd" => config with { Policy = "pdlf", Rule = other },
+                "direct-weight" => config with { Policy = "direct-weight", TraceRule = null },
+                "acd" or "bd" => config with { Policy = "pdlf", Rule = other, TraceRule = null },
+                // The same network, W and alpha initialised alike, with plasticity switched off.
+                "non-plastic" when config.PolicyKind == LocomotionPolicyKind.SpikePropamine => config with { TraceRule = "none" },
+                "non-plastic" => throw new ConfigException($"--compare non-plastic applies to --policy spikepropamine (got --policy {config.Policy})"),
                 "none" => null,
-                _ => throw new ConfigException($"--compare must be one of direct-weight, acd, bd, none (got '{other}')"),
+                _ => throw new ConfigException($"--compare must be one of {string.Join(", ", CompareChoices)} (got '{other}')"),
             };
             if (c is not null && c != config) runs.Add((Path.Combine(directory, other), c.Validated()));
         }
@@ -155,6 +169,9 @@ public static class LocomotionCommands
             "none" => Injury.None,
             _ => throw new ConfigException($"--injury must be one of none, temporary, permanent (got '{injuryKind}')"),
         };
+        var setup = policy.Config.Setup();
+        if (injury.Kind == InjuryKind.Temporary && !setup.TemporaryInjuryApplies)
+            throw new ConfigException("--injury temporary zeroes plastic traces; this SpikePropamine policy was trained with --trace-rule none and has none", checkpoint);
         if (conditionTexts.Count > 0)
         {
             var results = ConditionsCommand.Measure(policy, ConditionsCommand.Parse(conditionTexts), injury, episodes, threads);
@@ -164,7 +181,6 @@ public static class LocomotionCommands
                     Console.WriteLine($"wrote {file}");
             return 0;
         }
-        var setup = policy.Config.Setup();
         var returns = LocomotionRun.TestEpisodes(policy, injury, episodes, threads);
         int targets = returns.GetLength(0);
         // The 8-target mean of each episode index is one sample of the multi-task return; its spread gives the error.
@@ -172,7 +188,7 @@ public static class LocomotionCommands
         double mean = perEpisode.Average();
         string what = injury.Kind switch
         {
-            InjuryKind.Temporary => $", plastic weights zeroed for steps {injury.FirstStep}-{injury.LastStep}",
+            InjuryKind.Temporary => $", plastic {(setup.Policy == LocomotionPolicyKind.SpikePropamine ? "traces" : "weights")} zeroed for steps {injury.FirstStep}-{injury.LastStep}",
             InjuryKind.Permanent => $", {fraction:P0} of output synapses blocked",
             _ => "",
         };

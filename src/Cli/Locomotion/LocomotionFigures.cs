@@ -44,16 +44,19 @@ public static class LocomotionFigures
         int steps = setup.EpisodeSteps;
         var files = new List<string>();
         var temporary = Injury.Temporary;
-        if (steps > temporary.LastStep)
+        if (steps > temporary.LastStep && setup.TemporaryInjuryApplies)
         {
             var healthy = RewardTrace(policy, model, Injury.None, null);
-            var weights = new WeightRecorder(setup.Spec.Output, [temporary.FirstStep - 1, temporary.LastStep, temporary.LastStep + 50, steps]);
+            // Output weights change within an episode only under PDLF (SpikePropamine's readout is fixed, its H is not an output layer).
+            var weights = setup.Policy == LocomotionPolicyKind.Pdlf
+                ? new WeightRecorder(setup.Spec.Output, [temporary.FirstStep - 1, temporary.LastStep, temporary.LastStep + 50, steps])
+                : null;
             var injured = RewardTrace(policy, model, temporary, weights);
             string curve = Path.Combine(directory, "injury-temporary.png");
             LocomotionPlots.InjuryRecovery($"{policy.Config.Label} on {setup.Task.Name}: temporary injury", healthy, injured,
                 temporary.FirstStep, temporary.LastStep, curve);
             files.Add(curve);
-            if (setup.Policy == LocomotionPolicyKind.Pdlf)
+            if (weights is not null)
             {
                 string heat = Path.Combine(directory, "injury-weights.png");
                 LocomotionPlots.WeightSnapshots(weights.Snapshots, $"{setup.Task.Name}, target {setup.Task.TrainingTarget(0):F2}: output weights", heat);
@@ -107,7 +110,7 @@ public static class LocomotionFigures
         public void AfterStep(int step, LocomotionWorker worker, in EnvironmentStep result)
         {
             if (step <= 100 || step % 10 != 0) return;
-            var trace = worker.State.Trace[..worker.Setup.Spec.HiddenSize];
+            var trace = worker.HiddenTrace;
             var row = new double[trace.Length];
             for (int i = 0; i < row.Length; i++) row[i] = trace[i];
             samples.Add(row);
@@ -149,7 +152,7 @@ public static class LocomotionFigures
         {
             if (!steps.Contains(step)) return;
             var dense = new float[shape.Rows * shape.Columns];
-            worker.State.CopyEffectiveWeights(2, dense);
+            worker.State!.CopyEffectiveWeights(2, dense);
             var map = new double[shape.Columns, shape.Rows];
             for (int i = 0; i < shape.Rows; i++)
                 for (int j = 0; j < shape.Columns; j++) map[j, i] = dense[i * shape.Columns + j];

@@ -66,6 +66,32 @@ public sealed class PlasticSnn
     /// <summary>The recurrent layer's plastic trace H_rec (Hidden x Hidden, row = presynaptic); empty when not plastic.</summary>
     public ReadOnlySpan<float> RecurrentPlasticTrace => _recurrentPlastic;
 
+    /// <summary>
+    /// Runs other parameters of the same spec (copied; e.g. an ES member) from a fresh episode: as
+    /// <see cref="Reset"/> after construction with them, without allocating.
+    /// </summary>
+    /// <param name="parameters"><see cref="PlasticSnnLayout.Length"/> floats.</param>
+    /// <exception cref="ArgumentException">The parameter vector does not fit the spec.</exception>
+    public void Load(ReadOnlySpan<float> parameters)
+    {
+        if (parameters.Length != Layout.Length)
+            throw new ArgumentException($"Parameters have {parameters.Length} values; this network has {Layout.Length}.", nameof(parameters));
+        parameters.CopyTo(_parameters);
+        Reset();
+    }
+
+    /// <summary>
+    /// Wipes what the synapses learnt this episode: the plastic traces H and the eligibility traces E back to zero,
+    /// leaving W, alpha, the neurons' activity and BCM's thresholds as they are (the temporary-injury probe).
+    /// </summary>
+    public void ClearPlasticTraces()
+    {
+        Array.Clear(_inputPlastic);
+        Array.Clear(_recurrentPlastic);
+        Array.Clear(_inputEligibility);
+        Array.Clear(_recurrentEligibility);
+    }
+
     /// <summary>Starts a new episode: all activity, plastic and eligibility traces and thresholds back to zero.</summary>
     public void Reset()
     {
@@ -73,10 +99,7 @@ public sealed class PlasticSnn
         Array.Clear(_spikes);
         Array.Clear(_traceA);
         Array.Clear(_traceB);
-        Array.Clear(_inputPlastic);
-        Array.Clear(_recurrentPlastic);
-        Array.Clear(_inputEligibility);
-        Array.Clear(_recurrentEligibility);
+        ClearPlasticTraces();
         Array.Clear(_threshold);
         _traceInA = true;
         Steps = 0;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using PdlfFast.Rules.Pdlf;
+using PdlfFast.Rules.SpikePropamine;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Training.Runs;
 
@@ -28,12 +29,31 @@ public sealed record LocomotionConfig
     /// </summary>
     public string Task { get; set; } = "halfcheetah_vel";
     /// <summary>
-    /// Key <c>policy</c>: <c>pdlf</c> (weights zero at every episode start, changed by the evolved rule) or
-    /// <c>direct-weight</c> (the "Opt_Weight" baseline: weights and biases evolved directly). Default <c>pdlf</c>.
+    /// Key <c>policy</c>: <c>pdlf</c> (weights zero at every episode start, changed by the evolved rule),
+    /// <c>direct-weight</c> (the "Opt_Weight" baseline: weights and biases evolved directly) or
+    /// <c>spikepropamine</c> (SpikePropamine's plastic SNN, <c>W + alpha (.) H</c>, with W, alpha, eta and the
+    /// readout evolved and H cleared every episode). Default <c>pdlf</c>.
     /// </summary>
     public string Policy { get; set; } = "pdlf";
-    /// <summary>Key <c>rule</c>: terms of the PDLF rule, <c>abcd</c>, <c>acd</c> (B = 0) or <c>bd</c> (A = 0); ignored by the baseline's network but still checked. Default <c>abcd</c>.</summary>
+    /// <summary>
+    /// Key <c>rule</c>: terms of the PDLF rule, <c>abcd</c>, <c>acd</c> (B = 0) or <c>bd</c> (A = 0); ignored by the
+    /// baseline's network but still checked; must stay <c>abcd</c> with <c>spikepropamine</c> (which takes
+    /// <see cref="TraceRule"/>). Default <c>abcd</c>.
+    /// </summary>
     public string Rule { get; set; } = "abcd";
+    /// <summary>
+    /// Key <c>trace-rule</c>, <c>spikepropamine</c> only: the plasticity of H, one of <see cref="TraceRuleVariant.Names"/>
+    /// (<c>none</c> switches plasticity off: the non-plastic comparison). Unset reads as <c>hebbian</c> for
+    /// <c>spikepropamine</c> and as absent otherwise; absent keys are not written, so the configs and checkpoints of
+    /// the other policies are as they were before the key existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TraceRule
+    {
+        get => _traceRule ?? (Policy == SpikePropaminePolicy ? DefaultTraceRule : null);
+        set => _traceRule = value;
+    }
+    private string? _traceRule;
     /// <summary>Key <c>hidden</c>: hidden LIF neurons, 1..4096. Default 128 (the reference's).</summary>
     public int Hidden { get; set; } = 128;
     /// <summary>Key <c>strategy</c>: <c>pgpe</c> (the reference's) or <c>openai-es</c>. Default <c>pgpe</c>.</summary>
@@ -68,7 +88,12 @@ public sealed record LocomotionConfig
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Values <see cref="Policy"/> accepts. Treat as read-only.</summary>
-    public static readonly string[] Policies = ["pdlf", "direct-weight"];
+    public static readonly string[] Policies = ["pdlf", "direct-weight", SpikePropaminePolicy];
+
+    /// <summary>The <see cref="Policy"/> name of SpikePropamine's plastic SNN.</summary>
+    public const string SpikePropaminePolicy = "spikepropamine";
+    /// <summary>The <see cref="TraceRule"/> of a <c>spikepropamine</c> run that names none.</summary>
+    public const string DefaultTraceRule = "hebbian";
 
     /// <summary>The built-in task named by <see cref="Task"/>.</summary>
     /// <exception cref="ConfigException">No built-in task has that name.</exception>
@@ -84,9 +109,16 @@ public sealed record LocomotionConfig
     [JsonIgnore]
     public int EpisodesPerMember => EpisodesPerTarget * TaskDefinition.TrainingTargetCount;
 
-    /// <summary>The network and task this config trains: task, policy kind, terms, hidden size, episode length.</summary>
-    /// <exception cref="ConfigException">An unknown task, policy or rule name.</exception>
-    public LocomotionSetup Setup() => new(TaskDefinition, PolicyKind, Terms, Hidden, EpisodeSteps);
+    /// <summary>The network and task this config trains: task, policy kind, terms, hidden size, episode length, trace rule.</summary>
+    /// <exception cref="ConfigException">An unknown task, policy, rule or trace rule name.</exception>
+    public LocomotionSetup Setup() => new(TaskDefinition, PolicyKind, Terms, Hidden, EpisodeSteps, TraceRuleVariantOf());
+
+    private TraceRuleVariant? TraceRuleVariantOf()
+    {
+        if (TraceRule is not { } name) return null;
+        return TraceRuleVariant.TryParse(name, out var variant) ? variant
+            : throw new ConfigException($"--trace-rule must be one of {string.Join(", ", TraceRuleVariant.Names)} (got '{name}')");
+    }
 
     /// <summary><see cref="Policy"/> as the enum.</summary>
     /// <exception cref="ConfigException"><see cref="Policy"/> is not one of <see cref="Policies"/>.</exception>
@@ -95,12 +127,21 @@ public sealed record LocomotionConfig
     {
         "pdlf" => LocomotionPolicyKind.Pdlf,
         "direct-weight" => LocomotionPolicyKind.DirectWeight,
+        SpikePropaminePolicy => LocomotionPolicyKind.SpikePropamine,
         _ => throw new ConfigException($"--policy must be one of {string.Join(", ", Policies)} (got '{Policy}')"),
     };
 
-    /// <summary>Label of the run in plots and logs: "PDLF", "PDLF (ACD)", "direct-weight baseline".</summary>
+    /// <summary>
+    /// Label of the run in plots and logs: "PDLF", "PDLF (ACD)", "direct-weight baseline", "SpikePropamine (hebbian)",
+    /// "SpikePropamine without plasticity".
+    /// </summary>
     [JsonIgnore]
-    public string Label => Policy == "pdlf" ? Rule == "abcd" ? "PDLF" : $"PDLF ({Rule.ToUpperInvariant()})" : "direct-weight baseline";
+    public string Label => Policy switch
+    {
+        "pdlf" => Rule == "abcd" ? "PDLF" : $"PDLF ({Rule.ToUpperInvariant()})",
+        SpikePropaminePolicy => TraceRule == "none" ? "SpikePropamine without plasticity" : $"SpikePropamine ({TraceRule})",
+        _ => "direct-weight baseline",
+    };
 
     internal static string UnknownTask(string task) =>
         $"--task must be one of {string.Join(", ", LocomotionTasks.Names)} (got '{task}').";
@@ -110,6 +151,13 @@ public sealed record LocomotionConfig
     {
         var checks = new OptionChecks();
         if (LocomotionTasks.Find(Task) is null) checks.Add(UnknownTask(Task));
+        if (Policy == SpikePropaminePolicy)
+        {
+            checks.OneOf("--trace-rule", TraceRule!, TraceRuleVariant.Names);
+            if (Rule != "abcd") checks.Add($"--rule applies to --policy pdlf (PDLF's terms); --policy spikepropamine takes --trace-rule (got --rule {Rule}).");
+        }
+        else if (TraceRule is not null)
+            checks.Add($"--trace-rule applies to --policy spikepropamine (got --policy {Policy} with --trace-rule {TraceRule}).");
         return checks
             .OneOf("--policy", Policy, Policies)
             .OneOf("--rule", Rule, TermSets.Names)
@@ -139,7 +187,8 @@ public sealed record LocomotionConfig
     public double EstimateBytes()
     {
         var task = TaskDefinition;
-        double synapses = (double)(task.ObservationSize + task.ActionSize) * Hidden;
+        // SpikePropamine adds recurrent synapses, and keeps W, alpha and H (E when retroactive) per synapse.
+        double synapses = (double)(task.ObservationSize + task.ActionSize + (Policy == SpikePropaminePolicy ? Hidden : 0)) * Hidden;
         return 4.0 * Dimension * (Population + 12) + 24.0 * task.ObservationSize * Population * EpisodesPerMember
                + Threads * (8.0 * Dimension + 16.0 * synapses + (4 << 20));
     }

@@ -42,11 +42,15 @@ public static class LocomotionRun
         (done, s, test, elapsed) => new LocomotionLog(done - 1, s.BestFitness, s.MeanFitness, s.BestEverFitness, s.NonFinite,
             s.Instabilities, s.Seconds, s.ItemsPerSecond, test, elapsed));
 
-    /// <summary>The run's evolution strategy (<see cref="LocomotionConfig.Strategy"/>), in its initial state.</summary>
+    /// <summary>
+    /// The run's evolution strategy (<see cref="LocomotionConfig.Strategy"/>), in its initial state: centred on zeros, or
+    /// for SpikePropamine on <see cref="LocomotionSetup.InitialParameters"/> of the run's seed.
+    /// </summary>
     /// <param name="config">A valid config.</param>
     /// <exception cref="ConfigException">Unknown strategy or task name.</exception>
     public static IEvolutionStrategy CreateStrategy(LocomotionConfig config) =>
-        Strategies.Create(config.Strategy, checked((int)config.Dimension), config.Population, config.Sigma, config.LearningRate, config.Seed);
+        Strategies.Create(config.Strategy, checked((int)config.Dimension), config.Population, config.Sigma, config.LearningRate, config.Seed,
+            config.Setup().InitialParameters(config.Seed));
 
     /// <summary>
     /// The run's ES session from the config alone: the MuJoCo model (owned by the session), evaluator, observation

@@ -93,15 +93,8 @@ public sealed record SpikePropamineConfig
     public IReadOnlySet<PlasticSnnPart> FrozenParts =>
         Enum.GetValues<PlasticSnnPart>().Where(p => Freeze.Contains(PartName(p))).ToHashSet();
 
-    /// <summary>none = the same SNN without plasticity (alpha fixed at 0).</summary>
-    public static readonly string[] Rules =
-    [
-        "none",
-        .. TraceRules.Names,
-        .. TraceRules.Names.Select(rule => rule + "-neuromod"),
-        // Retroactive modulation gates a Hebbian eligibility trace only (PlasticSnnSpec.Validate).
-        TraceRules.Name(TraceRule.Hebbian) + "-retroactive",
-    ];
+    /// <summary>none = the same SNN without plasticity (alpha fixed at 0); <see cref="TraceRuleVariant.Names"/>. Treat as read-only.</summary>
+    public static readonly string[] Rules = [.. TraceRuleVariant.Names];
     /// <summary>Values <see cref="Trainer"/> accepts. Treat as read-only.</summary>
     public static readonly string[] Trainers = ["bptt", "es"];
     /// <summary>Values <see cref="Task"/> accepts. Treat as read-only.</summary>
@@ -145,16 +138,10 @@ public sealed record SpikePropamineConfig
     /// <exception cref="ConfigException"><see cref="Rule"/> is not one of <see cref="Rules"/>.</exception>
     public PlasticSnnSpec Spec()
     {
-        if (!Rules.Contains(Rule)) throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
-        var parts = Rule.Split('-');
-        // "none" keeps the Hebbian layout with plasticity switched off (alpha fixed at 0).
-        var rule = TraceRule.Hebbian;
-        if (parts[0] != "none" && !TraceRules.TryParse(parts[0], out rule))
+        if (!TraceRuleVariant.TryParse(Rule, out var variant))
             throw new ConfigException($"--rule must be one of {string.Join(", ", Rules)} (got '{Rule}')");
-        var modulation = parts.Length < 2 ? TraceModulation.None
-            : parts[1] == "retroactive" ? TraceModulation.Retroactive : TraceModulation.Neuromodulated;
         var (inputs, outputs, _) = TaskShape;
-        return new PlasticSnnSpec(inputs, Hidden, outputs, rule, modulation, Plastic, Plastic) { SurrogateSlope = 1f, Threshold = 0.5f, MembraneDecay = 0.5f, TraceDecay = 0.5f };
+        return variant.Spec(inputs, Hidden, outputs);
     }
 
     /// <summary>Initial parameters: the layout's start with this config's alpha and eta.</summary>
