@@ -52,8 +52,9 @@ public class KillAndResumeTests
                 process.WaitForExit();
                 kills++;
             }
+            // On a loaded machine every kill can land before the run wrote its config: then there is nothing to resume yet.
             if (!File.Exists(Path.Combine(killed, "summary.json")) || kills == 12)
-                Assert.Equal(0, RunToEnd(killed, resume: true));
+                Assert.Equal(0, RunToEnd(killed, resume: File.Exists(Path.Combine(killed, "config.json"))));
             Assert.True(kills > 0, "no kill landed: the budget is too small to test anything");
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoint.ckpt")), File.ReadAllBytes(Path.Combine(killed, "checkpoint.ckpt")));
             var log = File.ReadAllLines(Path.Combine(killed, "log.jsonl"));
