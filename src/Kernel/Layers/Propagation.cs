@@ -183,19 +183,7 @@ public static class Propagation
                 StoreTriple(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, d2, scaleV);
             }
             for (; b < batch; b++)
-            {
-                ref float x = ref Unsafe.Add(ref x0, b * inputStride);
-                TVec a0 = TVec.Zero, a1 = TVec.Zero, a2 = TVec.Zero;
-                nuint row = j;
-                for (nuint i = 0; i < rows; i++, row += stride)
-                {
-                    TVec xi = TVec.Broadcast(Unsafe.Add(ref x, i));
-                    a0 = TVec.Fma(xi, TVec.Load(ref w, row), a0);
-                    a1 = TVec.Fma(xi, TVec.Load(ref w, row + count), a1);
-                    a2 = TVec.Fma(xi, TVec.Load(ref w, row + 2 * count), a2);
-                }
-                StoreTriple(ref Unsafe.Add(ref o0, b * currentStride), j, count, a0, a1, a2, scaleV);
-            }
+                SampleColumns(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 3, rows, stride, scaleV);
         }
         for (; j + 2 * count <= stride; j += 2 * count)
         {
@@ -234,20 +222,26 @@ public static class Propagation
                 StorePair(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, scaleV);
             }
             for (; b < batch; b++)
-            {
-                ref float x = ref Unsafe.Add(ref x0, b * inputStride);
-                TVec a0 = TVec.Zero, a1 = TVec.Zero;
-                nuint row = j;
-                for (nuint i = 0; i < rows; i++, row += stride)
-                {
-                    TVec xi = TVec.Broadcast(Unsafe.Add(ref x, i));
-                    a0 = TVec.Fma(xi, TVec.Load(ref w, row), a0);
-                    a1 = TVec.Fma(xi, TVec.Load(ref w, row + count), a1);
-                }
-                StorePair(ref Unsafe.Add(ref o0, b * currentStride), j, count, a0, a1, scaleV);
-            }
+                SampleColumns(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 2, rows, stride, scaleV);
         }
         return (int)j;
+    }
+
+    /// <summary>
+    /// The samples left over by the four-sample tiles: <paramref name="vectors"/> column vectors from column j of one
+    /// sample, a vector at a time (each output still sums its rows in ascending order with FMA).
+    /// </summary>
+    private static void SampleColumns<TVec>(ref float x, ref float w, ref float output, nuint j, int vectors, nuint rows, nuint stride, TVec scale)
+        where TVec : struct, IFloatVector<TVec>
+    {
+        for (nuint column = j, end = j + (nuint)(vectors * TVec.Count); column < end; column += (nuint)TVec.Count)
+        {
+            TVec sum = TVec.Zero;
+            nuint row = column;
+            for (nuint i = 0; i < rows; i++, row += stride)
+                sum = TVec.Fma(TVec.Broadcast(Unsafe.Add(ref x, i)), TVec.Load(ref w, row), sum);
+            TVec.Store(TVec.Multiply(sum, scale), ref output, column);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
