@@ -35,7 +35,8 @@ public sealed class StepBench(TimeSpan roundLength, int rounds)
         return new StepMeasurement(size, width == SimdWidth.Scalar ? "scalar twin" : width.ToString(), 1, best, workload.Synapses, bytesPerStep);
     }
 
-    public StepMeasurement MeasureThreads(BenchSize size, int threads)
+    /// <param name="lockstepEpisodes">0: plain steps, one episode at a time; K: K episodes per lock-step call.</param>
+    public StepMeasurement MeasureThreads(BenchSize size, int threads, int lockstepEpisodes = 0)
     {
         var workloads = Enumerable.Range(0, threads).Select(w => new PolicyWorkload(size, seed: 1, worker: (uint)w)).ToArray();
         double best = 0;
@@ -49,7 +50,8 @@ public sealed class StepBench(TimeSpan roundLength, int rounds)
             {
                 start.SignalAndWait();
                 long done = 0;
-                while (stopwatch.Elapsed < deadline) done += workloads[w].RunEpisode(SimdWidth.Auto);
+                while (stopwatch.Elapsed < deadline)
+                    done += lockstepEpisodes == 0 ? workloads[w].RunEpisode(SimdWidth.Auto) : workloads[w].RunLockstepEpisodes(lockstepEpisodes, SimdWidth.Auto);
                 steps[w] = done;
             }) { IsBackground = true }).ToArray();
             foreach (var t in workers) t.Start();

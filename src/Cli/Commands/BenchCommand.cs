@@ -35,10 +35,11 @@ public static class BenchCommand
         var part = new Option<string>("--part")
         {
             Description = "What to measure: steps (policy-step kernels), es (whole ES generations, ask+tell share), physics (MuJoCo tasks), bptt (SpikePropamine training step), gru (the copy task's GRU step), "
+                + "lockstep (K episodes of one rule stepped side by side vs one at a time, at --size's sizes), "
                 + "cluster (worker processes vs one process; cluster build only, not part of all) or all.",
             DefaultValueFactory = _ => "all",
         };
-        part.AcceptOnlyFromAmong("all", "steps", "es", "physics", "bptt", "gru", "cluster");
+        part.AcceptOnlyFromAmong("all", "steps", "lockstep", "es", "physics", "bptt", "gru", "cluster");
         var command = new Command("bench", "Measure policy-step throughput (vector paths vs the scalar twin, 1 vs N threads) and ES generations.")
         {
             quick, sizes, threads, part,
@@ -57,13 +58,16 @@ public static class BenchCommand
                     throw new PdlfFast.Training.Runs.ConfigException("--part cluster needs the cluster build (pdlf-cluster: Orleans does not run under native AOT; see README, Cluster)");
                 return cluster.RunClusterBench(parse.GetValue(quick), t);
             }
-            return Run(what is "es" or "physics" or "bptt" or "gru" ? [] : chosen, parse.GetValue(quick), parse.GetValue(threads), what is "all" or "es",
-                what is "all" or "physics", what is "all" or "bptt", what is "all" or "gru");
+            return Run(what is "all" or "steps" ? chosen : [], what is "all" or "lockstep" ? chosen : [], parse.GetValue(quick), parse.GetValue(threads),
+                what is "all" or "es", what is "all" or "physics", what is "all" or "bptt", what is "all" or "gru");
         }));
         return command;
     }
 
-    private static int Run(IReadOnlyList<BenchSize> sizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart, bool bpttPart, bool gruPart)
+    /// <summary>K values of the lock-step table; K = 1 is the plain one-episode step, the baseline of the others.</summary>
+    private static readonly int[] LockstepCounts = [1, 4, 8, 16];
+
+    private static int Run(IReadOnlyList<BenchSize> sizes, IReadOnlyList<BenchSize> lockstepSizes, bool quick, int maxThreads, bool evolutionPart, bool physicsPart, bool bpttPart, bool gruPart)
     {
         // Physics needs the MuJoCo runtime; without it the other parts still run and the reason is printed.
         string? physicsProblem = physicsPart ? MuJoCoAvailability.Diagnose() : null;
@@ -89,10 +93,13 @@ public static class BenchCommand
         var gruBench = quick ? new GruBench(TimeSpan.FromMilliseconds(200), rounds: 1) : new GruBench(TimeSpan.FromMilliseconds(700), rounds: 3);
         var gru = new Table().Title($"GRU step at the copy task's defaults ({GruBench.Inputs} inputs, {GruBench.Hidden} units), one thread")
             .AddColumns("kernel", "sequence-steps/s", "vs scalar twin", "B/step");
+        var lockstep = new Table().Title("lock-step episodes: K episodes of one rule per step call (coefficients read once for K), widest path")
+            .AddColumns("size", "K", "threads", "synapse-updates/s", "per thread", "vs K = 1", "vs 1 thread");
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
             var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0)
+                + lockstepSizes.Count * LockstepCounts.Length * threadCounts.Length
                 + (physicsPart ? LocomotionTasks.All.Count : 0) + (bpttPart ? 2 : 0) + (gruPart ? 3 : 0));
             foreach (var size in sizes)
             {
@@ -116,6 +123,26 @@ public static class BenchCommand
                         Rate(m.SynapseUpdatesPerSecond / t), $"{m.StepsPerSecond / single.StepsPerSecond:F2}x");
                     task.Increment(1);
                 }
+            }
+            if (lockstepSizes.Count > 0)
+            {
+                // Unmeasured first pass: both step paths (K = 1 is the plain step) reach their final JIT tier, so
+                // the first row is not measured on tier-0 code (seen: K = 1 at 1/37 of its speed in quick rounds).
+                task.Description = "lock-step: warm-up";
+                foreach (int k in LockstepCounts) bench.MeasureThreads(lockstepSizes[0], 1, lockstepEpisodes: k);
+            }
+            foreach (var size in lockstepSizes)
+            {
+                var perK = new Dictionary<(int K, int Threads), StepMeasurement>();
+                foreach (int k in LockstepCounts)
+                    foreach (int t in threadCounts)
+                    {
+                        task.Description = $"lock-step {size.Name}: K = {k}, {t} thread(s)";
+                        var m = perK[(k, t)] = bench.MeasureThreads(size, t, lockstepEpisodes: k);
+                        lockstep.AddRow($"{size}", $"{k}", $"{t}", Rate(m.SynapseUpdatesPerSecond), Rate(m.SynapseUpdatesPerSecond / t),
+                            $"{m.StepsPerSecond / perK[(1, t)].StepsPerSecond:F2}x", $"{m.StepsPerSecond / perK[(k, 1)].StepsPerSecond:F2}x");
+                        task.Increment(1);
+                    }
             }
             if (evolutionPart)
             {
@@ -169,6 +196,7 @@ public static class BenchCommand
             AnsiConsole.Write(paths);
             AnsiConsole.Write(scaling);
         }
+        if (lockstepSizes.Count > 0) AnsiConsole.Write(lockstep);
         if (evolutionPart)
         {
             AnsiConsole.Write(evolution);

@@ -98,6 +98,96 @@ public static class PdlfNetwork
             PdlfRule.ApplyScalar<TTerms>(state.OutputWeights, rule.Output, trace, output, state.OutputScale));
     }
 
+    /// <summary>Most episodes one <see cref="StepLockstep"/> call takes (its per-episode accumulators live on the stack).</summary>
+    public const int MaxLockstepEpisodes = 256;
+
+    /// <summary>
+    /// Runs one step of K episodes of the same individual side by side ("lock-step"): every episode's step is exactly
+    /// <see cref="Step(NetworkState, PdlfCoefficients, ReadOnlySpan{float}, Span{float}, SimdWidth)"/>'s, bit for bit,
+    /// but each layer's plasticity pass reads a block of rule coefficients once for all K episodes (from L1 for all
+    /// but the first), so the coefficients - 16 of the 24 bytes a synapse moves per step - cost 1/K per episode.
+    /// Allocates nothing.
+    /// </summary>
+    /// <param name="states">K = 1..<see cref="MaxLockstepEpisodes"/> distinct episode states, all of <paramref name="rule"/>'s spec.</param>
+    /// <param name="rule">The individual's folded rule (read only).</param>
+    /// <param name="observations">K x <see cref="NetworkSpec.InputSize"/> values, episode after episode, already normalised.</param>
+    /// <param name="actions">At least K x <see cref="NetworkSpec.OutputSize"/> values; episode e's readout goes to
+    /// <c>[e * OutputSize, (e + 1) * OutputSize)</c>.</param>
+    /// <param name="width">Vector width; <see cref="SimdWidth.Auto"/> is the widest fast one.</param>
+    /// <exception cref="ArgumentException">No states or more than <see cref="MaxLockstepEpisodes"/>, a state twice, a
+    /// spec mismatch, or span lengths that do not fit K episodes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rule"/> has an undefined term set.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="width"/> is not accelerated here.</exception>
+    public static void StepLockstep(ReadOnlySpan<NetworkState> states, PdlfCoefficients rule, ReadOnlySpan<float> observations,
+        Span<float> actions, SimdWidth width = SimdWidth.Auto)
+    {
+        var step = new LockstepAction(states, rule, observations, actions, width);
+        PdlfTermSets.Dispatch<LockstepAction, bool>(rule.Terms, ref step);
+    }
+
+    private readonly ref struct LockstepAction(ReadOnlySpan<NetworkState> states, PdlfCoefficients rule,
+        ReadOnlySpan<float> observations, Span<float> actions, SimdWidth width) : IPdlfTermsAction<bool>
+    {
+        private readonly ReadOnlySpan<NetworkState> _states = states;
+        private readonly ReadOnlySpan<float> _observations = observations;
+        private readonly Span<float> _actions = actions;
+
+        public bool Invoke<TTerms>() where TTerms : struct, IPdlfTerms
+        {
+            StepLockstep<TTerms>(_states, rule, _observations, _actions, width);
+            return true;
+        }
+    }
+
+    /// <summary><see cref="StepLockstep"/> with the term set fixed at compile time (see <see cref="Step{TTerms}"/>).</summary>
+    /// <exception cref="ArgumentException">As <see cref="StepLockstep"/>.</exception>
+    public static void StepLockstep<TTerms>(ReadOnlySpan<NetworkState> states, PdlfCoefficients rule,
+        ReadOnlySpan<float> observations, Span<float> actions, SimdWidth width = SimdWidth.Auto) where TTerms : struct, IPdlfTerms
+    {
+        var spec = CheckLockstep(states, rule, observations, actions);
+        int inputs = spec.InputSize, outputs = spec.OutputSize;
+        if (states.Length == 1)
+        {
+            Step<TTerms>(states[0], rule, observations, actions[..outputs], width);
+            return;
+        }
+        // Propagation and the LIF step share nothing between episodes; only the plasticity passes run in lock-step.
+        for (int e = 0; e < states.Length; e++)
+        {
+            var state = states[e];
+            Span<float> x = state.Input, trace = state.Trace, output = state.Output;
+            observations.Slice(e * inputs, inputs).CopyTo(x);
+            Propagation.Dense(x, state.InputWeights, spec.Input, state.InputScale, state.HiddenCurrent, width);
+            state.HiddenSpikeCount = Lif.Step(state.Membrane, state.HiddenCurrent, state.Spikes, trace, LifParameters.Pdlf, width);
+            Propagation.Spikes(state.Spikes, state.OutputWeights, spec.Output, state.OutputScale, output, width);
+            output[..outputs].CopyTo(actions.Slice(e * outputs, outputs));
+        }
+        PdlfRule.ApplyLockstep<TTerms>(states, outputLayer: false, rule.Input, width);
+        PdlfRule.ApplyLockstep<TTerms>(states, outputLayer: true, rule.Output, width);
+    }
+
+    private static NetworkSpec CheckLockstep(ReadOnlySpan<NetworkState> states, PdlfCoefficients rule,
+        ReadOnlySpan<float> observations, Span<float> actions)
+    {
+        if (states.IsEmpty || states.Length > MaxLockstepEpisodes)
+            throw new ArgumentException($"A lock-step call takes 1 to {MaxLockstepEpisodes} episode states; got {states.Length}.", nameof(states));
+        var spec = rule.Spec;
+        for (int e = 0; e < states.Length; e++)
+        {
+            var state = states[e] ?? throw new ArgumentException($"Episode state {e} is null.", nameof(states));
+            if (!ReferenceEquals(state.Spec, spec) && state.Spec != spec)
+                throw new ArgumentException($"Rule was built for {spec}, episode state {e} is {state.Spec}.", nameof(rule));
+            for (int other = 0; other < e; other++)
+                if (ReferenceEquals(states[other], state))
+                    throw new ArgumentException($"Episode states {other} and {e} are the same object; each episode needs its own.", nameof(states));
+        }
+        if (observations.Length != states.Length * spec.InputSize)
+            throw new ArgumentException($"Observations hold {observations.Length} values; {states.Length} episodes of {spec.InputSize} inputs need {states.Length * spec.InputSize}.", nameof(observations));
+        if (actions.Length < states.Length * spec.OutputSize)
+            throw new ArgumentException($"Actions hold {actions.Length} values; {states.Length} episodes of {spec.OutputSize} outputs need {states.Length * spec.OutputSize}.", nameof(actions));
+        return spec;
+    }
+
     private static NetworkSpec Check(NetworkState state, PdlfCoefficients rule, ReadOnlySpan<float> observation, Span<float> action)
     {
         state.CheckStep(rule.Spec, "Rule was", nameof(rule), observation, action);

@@ -18,7 +18,7 @@ namespace PdlfFast.Rules.Pdlf;
 /// Every stored column is updated, padding included: its coefficients are zero, so it stays zero while the
 /// loop runs without a tail (<c>post</c> must therefore cover the stride, with finite padding).
 /// </summary>
-public static class PdlfRule
+public static partial class PdlfRule
 {
     /// <summary>
     /// Applies one plasticity step to a layer's stored weights, in place, and returns the new largest |W|, the input
@@ -58,36 +58,53 @@ public static class PdlfRule
             return ApplyColumn<TTerms, TVec>(c, shape.Rows, scale);
         if (typeof(TVec) == typeof(Vec512) && shape.Stride == Vec256.Count)
             return ApplyRowPairs<TTerms>(c, shape.Rows, scale);
-        TVec scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
-        Vec256 max256 = Vec256.Zero;
-        Vec128 max128 = Vec128.Zero;
-        float maxTail = 0f;
-        nuint columns = (nuint)shape.Stride, count = (nuint)TVec.Count, rowStart = 0;
+        var maxima = default(RowMaxima<TVec>);
+        nuint columns = (nuint)shape.Stride, rowStart = 0;
         for (int i = 0; i < shape.Rows; i++, rowStart += columns)
+            UpdateRow<TTerms, TVec>(c, rowStart, columns, pre[i], scale, ref maxima);
+        return maxima.Max;
+    }
+
+    /// <summary>
+    /// Running max |W| of a row pass, one accumulator per vector stage; combined once at the end by <see cref="Max"/>.
+    /// </summary>
+    private struct RowMaxima<TVec> where TVec : struct, IFloatVector<TVec>
+    {
+        public TVec Wide;
+        public Vec256 Mid;
+        public Vec128 Narrow;
+        public float Tail;
+
+        public readonly float Max =>
+            MathF.Max(MathF.Max(TVec.MaxAcross(Wide), Vec256.MaxAcross(Mid)), MathF.Max(Vec128.MaxAcross(Narrow), Tail));
+    }
+
+    /// <summary>Updates the <paramref name="columns"/> stored synapses of one row (presynaptic value <paramref name="xi"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateRow<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, float xi, float scale,
+        ref RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        TVec x = TVec.Broadcast(xi), scaleV = TVec.Broadcast(scale), maxV = maxima.Wide;
+        nuint count = (nuint)TVec.Count, j = 0;
+        for (; j + count <= columns; j += count)
+            maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, rowStart + j, x, TVec.Load(ref c.Post, j), scaleV)));
+        maxima.Wide = maxV;
+        // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
+        // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
+        if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
         {
-            float xi = pre[i];
-            TVec x = TVec.Broadcast(xi);
-            nuint j = 0;
-            for (; j + count <= columns; j += count)
-                maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, rowStart + j, x, TVec.Load(ref c.Post, j), scaleV)));
-            // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
-            // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
-            if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
-            {
-                max256 = Vec256.Max(max256, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
-                    Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
-                j += (nuint)Vec256.Count;
-            }
-            if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
-            {
-                max128 = Vec128.Max(max128, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
-                    Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
-                j += (nuint)Vec128.Count;
-            }
-            for (; j < columns; j++)
-                maxTail = MathF.Max(maxTail, MathF.Abs(UpdateOne<TTerms>(c, rowStart + j, xi, Unsafe.Add(ref c.Post, j), scale)));
+            maxima.Mid = Vec256.Max(maxima.Mid, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
+                Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
+            j += (nuint)Vec256.Count;
         }
-        return MathF.Max(MathF.Max(TVec.MaxAcross(maxV), Vec256.MaxAcross(max256)), MathF.Max(Vec128.MaxAcross(max128), maxTail));
+        if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
+        {
+            maxima.Narrow = Vec128.Max(maxima.Narrow, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
+                Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
+            j += (nuint)Vec128.Count;
+        }
+        for (; j < columns; j++)
+            maxima.Tail = MathF.Max(maxima.Tail, MathF.Abs(UpdateOne<TTerms>(c, rowStart + j, xi, Unsafe.Add(ref c.Post, j), scale)));
     }
 
     /// <summary>
@@ -157,16 +174,32 @@ public static class PdlfRule
     }
 
     /// <summary>References to the first element of every array one update reads or writes.</summary>
-    private readonly ref struct Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
-        ReadOnlySpan<float> post)
+    private readonly ref struct Operands
     {
-        public readonly ref float W = ref MemoryMarshal.GetReference(weights);
-        public readonly ref float EtaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
-        public readonly ref float NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
-        public readonly ref float EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
-        public readonly ref float EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
-        public readonly ref float Pre = ref MemoryMarshal.GetReference(pre);
-        public readonly ref float Post = ref MemoryMarshal.GetReference(post);
+        public readonly ref float W;
+        public readonly ref float EtaA;
+        public readonly ref float NegEtaAC;
+        public readonly ref float EtaB;
+        public readonly ref float EtaD;
+        public readonly ref float Pre;
+        public readonly ref float Post;
+
+        public Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre, ReadOnlySpan<float> post)
+            : this(ref MemoryMarshal.GetReference(weights), coefficients, ref MemoryMarshal.GetReference(pre),
+                ref MemoryMarshal.GetReference(post))
+        {
+        }
+
+        public Operands(ref float weights, PdlfLayerCoefficients coefficients, ref float pre, ref float post)
+        {
+            W = ref weights;
+            EtaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
+            NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
+            EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
+            EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
+            Pre = ref pre;
+            Post = ref post;
+        }
     }
 
     /// <summary>Plain scalar twin of <see cref="Apply{TTerms}"/> (same bits), kept for tests and as the bench baseline.</summary>

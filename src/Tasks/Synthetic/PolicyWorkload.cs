@@ -105,4 +105,45 @@ public sealed class PolicyWorkload
         }
         return _episodeSteps;
     }
+    private NetworkState[] _lockstepStates = [];
+    private float[] _lockstepObservations = [], _lockstepActions = [];
+
+    /// <summary>
+    /// Runs one episode of each of <paramref name="episodes"/> states side by side with
+    /// <see cref="PdlfNetwork.StepLockstep{TTerms}"/> (episode e sees the observation table shifted by e steps) and
+    /// returns the episode-steps run (episodes x EpisodeSteps). The first call for a K builds its states and
+    /// observation blocks; later calls allocate nothing.
+    /// </summary>
+    /// <param name="episodes">K, 1..<see cref="PdlfNetwork.MaxLockstepEpisodes"/>.</param>
+    /// <param name="width">Vector width (<see cref="SimdWidth.Scalar"/> runs the episodes one after another, scalar).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="episodes"/> is out of range.</exception>
+    public int RunLockstepEpisodes(int episodes, SimdWidth width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(episodes, PdlfNetwork.MaxLockstepEpisodes);
+        if (_lockstepStates.Length != episodes) PrepareLockstep(episodes);
+        foreach (var state in _lockstepStates) state.Reset();
+        int block = episodes * _inputSize;
+        ReadOnlySpan<float> observations = _lockstepObservations;
+        for (int t = 0; t < _episodeSteps; t++)
+        {
+            var x = observations.Slice((t % DistinctObservations) * block, block);
+            PdlfNetwork.StepLockstep<AbcdTerms>(_lockstepStates, _rule, x, _lockstepActions, width);
+        }
+        return episodes * _episodeSteps;
+    }
+
+    private void PrepareLockstep(int episodes)
+    {
+        var spec = _state.Spec;
+        _lockstepStates = new NetworkState[episodes];
+        for (int e = 0; e < episodes; e++) _lockstepStates[e] = new NetworkState(spec);
+        _lockstepActions = new float[episodes * spec.OutputSize];
+        // Step t's block holds every episode's observation of that step: episode e at table row (t + e) mod 256.
+        _lockstepObservations = new float[DistinctObservations * episodes * _inputSize];
+        for (int t = 0; t < DistinctObservations; t++)
+            for (int e = 0; e < episodes; e++)
+                _observations.AsSpan(((t + e) % DistinctObservations) * _inputSize, _inputSize)
+                    .CopyTo(_lockstepObservations.AsSpan((t * episodes + e) * _inputSize));
+    }
 }
