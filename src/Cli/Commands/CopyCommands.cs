@@ -151,7 +151,7 @@ public static class CopyCommands
         var sequences = new Option<int?>("--test-sequences") { Description = "Copy: held-out sequences to score. Default: the run's setting." };
         var latency = new Option<int?>("--latency") { Description = "Copy: evaluate at another latency than the run was trained with." };
         var plots = new Option<string?>("--plots") { Description = "Directory for the figures (copy: weights.png, activity.png, recall-by-position.png; locomotion: injury plots)." };
-        var injury = new Option<string?>("--injury") { Description = "Locomotion: none, temporary (plastic weights, or SpikePropamine's plastic traces, zeroed for steps 501-549) or permanent (a fraction of output or readout synapses blocked, see --fraction). Default none." };
+        var injury = new Option<string?>("--injury") { Description = "Locomotion: none, temporary (plastic weights, or SpikePropamine's plastic traces, zeroed for 49 steps from mid-episode: 501-549 of 1,000) or permanent (a fraction of output or readout synapses blocked, see --fraction). Default none." };
         injury.AcceptOnlyFromAmong("none", "temporary", "permanent");
         var fraction = new Option<double?>("--fraction") { Description = "Locomotion, --injury permanent: fraction of output synapses blocked, 0..1. Default 0.5." };
         var episodes = new Option<int?>("--episodes") { Description = "Locomotion: episodes per training target (different reset seeds; the first is the training log's test). Default 1." };

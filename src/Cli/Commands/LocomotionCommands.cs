@@ -164,7 +164,8 @@ public static class LocomotionCommands
         var policy = LocomotionRun.Load(checkpoint);
         var injury = injuryKind switch
         {
-            "temporary" => Injury.Temporary,
+            // Mid-episode as in the reference (501-549 of 1,000 steps): a fixed 501 would miss a shorter episode.
+            "temporary" => Injury.TemporaryFor(policy.Config.EpisodeSteps),
             "permanent" => Injury.Permanent(fraction),
             "none" => Injury.None,
             _ => throw new ConfigException($"--injury must be one of none, temporary, permanent (got '{injuryKind}')"),

@@ -43,7 +43,7 @@ public static class LocomotionFigures
         var setup = policy.Config.Setup();
         int steps = setup.EpisodeSteps;
         var files = new List<string>();
-        var temporary = Injury.Temporary;
+        var temporary = Injury.TemporaryFor(steps);
         if (steps > temporary.LastStep && setup.TemporaryInjuryApplies)
         {
             var healthy = RewardTrace(policy, model, Injury.None, null);

@@ -33,6 +33,17 @@ public sealed record Injury(InjuryKind Kind, double Fraction = 0, int FirstStep 
     public static Injury None { get; } = new(InjuryKind.None);
     /// <summary>The reference's temporary injury: all plastic weights zeroed for steps 501-549.</summary>
     public static Injury Temporary { get; } = new(InjuryKind.Temporary);
+    /// <summary>
+    /// The reference's temporary injury placed in an episode of <paramref name="episodeSteps"/> steps the way the
+    /// reference places it in its 1,000: 49 steps from mid-episode (steps 501-549 of 1,000, 251-299 of 500).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="episodeSteps"/> is below 2.</exception>
+    public static Injury TemporaryFor(int episodeSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodeSteps, 2);
+        int first = episodeSteps / 2 + 1;
+        return new(InjuryKind.Temporary, FirstStep: first, LastStep: Math.Min(episodeSteps, first + 48));
+    }
     /// <summary>A permanent injury blocking a share <paramref name="fraction"/> of the output-layer synapses.</summary>
     /// <param name="fraction">Share blocked, 0..1; round(fraction x synapses) synapses are blocked.</param>
     /// <param name="seed">Picks which synapses; the same seed and layer shape block the same ones.</param>
