@@ -58,11 +58,35 @@ public static partial class PdlfRule
             return ApplyColumn<TTerms, TVec>(c, shape.Rows, scale);
         if (typeof(TVec) == typeof(Vec512) && shape.Stride == Vec256.Count)
             return ApplyRowPairs<TTerms>(c, shape.Rows, scale);
-        var maxima = default(RowMaxima<TVec>);
-        nuint columns = (nuint)shape.Stride, rowStart = 0;
+        TVec scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
+        Vec256 max256 = Vec256.Zero;
+        Vec128 max128 = Vec128.Zero;
+        float maxTail = 0f;
+        nuint columns = (nuint)shape.Stride, count = (nuint)TVec.Count, rowStart = 0;
         for (int i = 0; i < shape.Rows; i++, rowStart += columns)
-            UpdateRow<TTerms, TVec>(c, rowStart, columns, pre[i], scale, ref maxima);
-        return maxima.Max;
+        {
+            float xi = pre[i];
+            TVec x = TVec.Broadcast(xi);
+            nuint j = 0;
+            maxV = UpdateWide<TTerms, TVec>(c, rowStart, columns, x, scaleV, maxV, ref j);
+            // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
+            // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
+            if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
+            {
+                max256 = Vec256.Max(max256, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
+                    Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
+                j += (nuint)Vec256.Count;
+            }
+            if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
+            {
+                max128 = Vec128.Max(max128, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
+                    Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
+                j += (nuint)Vec128.Count;
+            }
+            for (; j < columns; j++)
+                maxTail = MathF.Max(maxTail, MathF.Abs(UpdateOne<TTerms>(c, rowStart + j, xi, Unsafe.Add(ref c.Post, j), scale)));
+        }
+        return MathF.Max(MathF.Max(TVec.MaxAcross(maxV), Vec256.MaxAcross(max256)), MathF.Max(Vec128.MaxAcross(max128), maxTail));
     }
 
     /// <summary>
@@ -79,16 +103,19 @@ public static partial class PdlfRule
             MathF.Max(MathF.Max(TVec.MaxAcross(Wide), Vec256.MaxAcross(Mid)), MathF.Max(Vec128.MaxAcross(Narrow), Tail));
     }
 
-    /// <summary>Updates the <paramref name="columns"/> stored synapses of one row (presynaptic value <paramref name="xi"/>).</summary>
+    /// <summary>
+    /// Updates the <paramref name="columns"/> stored synapses of one row (presynaptic value <paramref name="xi"/>) for
+    /// the lock-step pass: the same stages and operations as ApplyCore's row loop, which keeps its own copy because
+    /// routing the single-episode pass through this helper measured 5-10 % slower (ant_dir, AOT AVX2, three alternated runs).
+    /// The lock-step tests hold the two to the same bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateRow<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, float xi, float scale,
-        ref RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    private static RowMaxima<TVec> UpdateRow<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, float xi, float scale,
+        RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
     {
         TVec x = TVec.Broadcast(xi), scaleV = TVec.Broadcast(scale), maxV = maxima.Wide;
-        nuint count = (nuint)TVec.Count, j = 0;
-        for (; j + count <= columns; j += count)
-            maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, rowStart + j, x, TVec.Load(ref c.Post, j), scaleV)));
-        maxima.Wide = maxV;
+        nuint j = 0;
+        maxima.Wide = UpdateWide<TTerms, TVec>(c, rowStart, columns, x, scaleV, maxV, ref j);
         // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
         // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
         if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
@@ -105,6 +132,7 @@ public static partial class PdlfRule
         }
         for (; j < columns; j++)
             maxima.Tail = MathF.Max(maxima.Tail, MathF.Abs(UpdateOne<TTerms>(c, rowStart + j, xi, Unsafe.Add(ref c.Post, j), scale)));
+        return maxima;
     }
 
     /// <summary>
@@ -148,6 +176,38 @@ public static partial class PdlfRule
         return max;
     }
 
+    /// <summary>
+    /// The whole-vector part of one row: updates synapses from 0 while a full TVec fits, leaves <paramref name="j"/> at
+    /// the first synapse not updated and returns the running max |W|. The row's references live in locals here
+    /// because Operands (seven references) is not promoted to registers: read through it, every iteration reloads
+    /// five pointers from the stack, which costs more load slots than the 24 bytes of the synapses themselves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec UpdateWide<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, TVec x, TVec scale, TVec maxV, ref nuint j)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        ref float w = ref Unsafe.Add(ref c.W, rowStart);
+        ref float etaA = ref Unsafe.Add(ref c.EtaA, rowStart);
+        ref float negEtaAC = ref Unsafe.Add(ref c.NegEtaAC, rowStart);
+        ref float etaB = ref Unsafe.Add(ref c.EtaB, rowStart);
+        ref float etaD = ref Unsafe.Add(ref c.EtaD, rowStart);
+        ref float post = ref c.Post;
+        nuint count = (nuint)TVec.Count, k = 0;
+        for (; k + count <= columns; k += count)
+        {
+            TVec delta = TTerms.Delta(x, TVec.Load(ref post, k),
+                TTerms.UsesA ? TVec.Load(ref etaA, k) : TVec.Zero,
+                TTerms.UsesA ? TVec.Load(ref negEtaAC, k) : TVec.Zero,
+                TTerms.UsesB ? TVec.Load(ref etaB, k) : TVec.Zero,
+                TVec.Load(ref etaD, k));
+            TVec updated = TVec.Fma(TVec.Load(ref w, k), scale, delta);
+            TVec.Store(updated, ref w, k);
+            maxV = TVec.Max(maxV, TVec.Abs(updated));
+        }
+        j = k;
+        return maxV;
+    }
+
     /// <summary>Updates TVec.Count consecutive synapses starting at storage index s; returns the new weights.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVec Update<TTerms, TVec>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
@@ -174,32 +234,16 @@ public static partial class PdlfRule
     }
 
     /// <summary>References to the first element of every array one update reads or writes.</summary>
-    private readonly ref struct Operands
+    private readonly ref struct Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
+        ReadOnlySpan<float> post)
     {
-        public readonly ref float W;
-        public readonly ref float EtaA;
-        public readonly ref float NegEtaAC;
-        public readonly ref float EtaB;
-        public readonly ref float EtaD;
-        public readonly ref float Pre;
-        public readonly ref float Post;
-
-        public Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre, ReadOnlySpan<float> post)
-            : this(ref MemoryMarshal.GetReference(weights), coefficients, ref MemoryMarshal.GetReference(pre),
-                ref MemoryMarshal.GetReference(post))
-        {
-        }
-
-        public Operands(ref float weights, PdlfLayerCoefficients coefficients, ref float pre, ref float post)
-        {
-            W = ref weights;
-            EtaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
-            NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
-            EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
-            EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
-            Pre = ref pre;
-            Post = ref post;
-        }
+        public readonly ref float W = ref MemoryMarshal.GetReference(weights);
+        public readonly ref float EtaA = ref MemoryMarshal.GetReference(coefficients.EtaA);
+        public readonly ref float NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
+        public readonly ref float EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
+        public readonly ref float EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
+        public readonly ref float Pre = ref MemoryMarshal.GetReference(pre);
+        public readonly ref float Post = ref MemoryMarshal.GetReference(post);
     }
 
     /// <summary>Plain scalar twin of <see cref="Apply{TTerms}"/> (same bits), kept for tests and as the bench baseline.</summary>

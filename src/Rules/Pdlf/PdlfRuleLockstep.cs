@@ -47,10 +47,7 @@ public static partial class PdlfRule
         foreach (var state in states)
         {
             float scale = LayerOf(state, outputLayer, out var weights, out var pre, out var post);
-            float max = resolved == SimdWidth.Scalar
-                ? ApplyScalar<TTerms>(weights, coefficients, pre, post, scale)
-                : Apply<TTerms>(weights, coefficients, pre, post, scale, resolved);
-            SetScale(state, outputLayer, NormalisingScale(max));
+            SetScale(state, outputLayer, NormalisingScale(Apply<TTerms>(weights, coefficients, pre, post, scale, resolved)));
         }
     }
 
@@ -72,7 +69,7 @@ public static partial class PdlfRule
                 var m = maxima[e]; // a local, so the accumulators stay in registers across the block
                 nuint rowStart = (nuint)first * columns;
                 for (int i = first; i < end; i++, rowStart += columns)
-                    UpdateRow<TTerms, TVec>(c, rowStart, columns, pre[i], scale, ref m);
+                    m = UpdateRow<TTerms, TVec>(c, rowStart, columns, pre[i], scale, m);
                 maxima[e] = m;
             }
         }
