@@ -136,10 +136,28 @@ public static class Propagation
     private static int DenseBatchBlocks<TVec>(ReadOnlySpan<float> inputs, int inputStride, ReadOnlySpan<float> weights, LayerShape shape,
         float scale, Span<float> currents, int currentStride, int batch) where TVec : struct, IFloatVector<TVec>
     {
+        int done = DenseBatchSums<TVec>(inputs, inputStride, weights, shape, currents, currentStride, batch);
+        // Scaled in a second pass over the (small) outputs, the same multiply as scaling before the store: a broadcast
+        // scale live across the tile loops would be a seventeenth vector register, and under AVX2 the compiler then
+        // spilled an accumulator to the stack, putting a store-to-load round trip into every row's FMA chain.
+        TVec scaleV = TVec.Broadcast(scale);
+        ref float o0 = ref MemoryMarshal.GetReference(currents);
+        for (int b = 0; b < batch; b++)
+        {
+            ref float o = ref Unsafe.Add(ref o0, b * currentStride);
+            for (nuint j = 0; j < (nuint)done; j += (nuint)TVec.Count)
+                TVec.Store(TVec.Multiply(TVec.Load(ref o, j), scaleV), ref o, j);
+        }
+        return done;
+    }
+
+    /// <summary>The unscaled sums of <see cref="DenseBatchBlocks{TVec}"/> for whole column blocks; returns the columns done.</summary>
+    private static int DenseBatchSums<TVec>(ReadOnlySpan<float> inputs, int inputStride, ReadOnlySpan<float> weights, LayerShape shape,
+        Span<float> currents, int currentStride, int batch) where TVec : struct, IFloatVector<TVec>
+    {
         ref float x0 = ref MemoryMarshal.GetReference(inputs);
         ref float w = ref MemoryMarshal.GetReference(weights);
         ref float o0 = ref MemoryMarshal.GetReference(currents);
-        TVec scaleV = TVec.Broadcast(scale);
         nuint stride = (nuint)shape.Stride, rows = (nuint)shape.Rows, count = (nuint)TVec.Count, j = 0;
         // Blocks of three vectors first: a 4 x 3 tile keeps twelve FMA chains in flight (two FMA pipes of latency 4-5
         // need at least ten) in twelve accumulators, three weight vectors and one broadcast - all sixteen registers of
@@ -177,13 +195,13 @@ public static class Propagation
                     d2 = TVec.Fma(x, w2, d2);
                 }
                 ref float o = ref Unsafe.Add(ref o0, b * currentStride);
-                StoreTriple(ref o, j, count, a0, a1, a2, scaleV);
-                StoreTriple(ref Unsafe.Add(ref o, currentStride), j, count, b0, b1, b2, scaleV);
-                StoreTriple(ref Unsafe.Add(ref o, 2 * currentStride), j, count, c0, c1, c2, scaleV);
-                StoreTriple(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, d2, scaleV);
+                StoreTriple(ref o, j, count, a0, a1, a2);
+                StoreTriple(ref Unsafe.Add(ref o, currentStride), j, count, b0, b1, b2);
+                StoreTriple(ref Unsafe.Add(ref o, 2 * currentStride), j, count, c0, c1, c2);
+                StoreTriple(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, d2);
             }
             for (; b < batch; b++)
-                SampleColumns(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 3, rows, stride, scaleV);
+                SampleColumns<TVec>(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 3, rows, stride);
         }
         for (; j + 2 * count <= stride; j += 2 * count)
         {
@@ -216,13 +234,13 @@ public static class Propagation
                     d1 = TVec.Fma(x, w1, d1);
                 }
                 ref float o = ref Unsafe.Add(ref o0, b * currentStride);
-                StorePair(ref o, j, count, a0, a1, scaleV);
-                StorePair(ref Unsafe.Add(ref o, currentStride), j, count, b0, b1, scaleV);
-                StorePair(ref Unsafe.Add(ref o, 2 * currentStride), j, count, c0, c1, scaleV);
-                StorePair(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1, scaleV);
+                StorePair(ref o, j, count, a0, a1);
+                StorePair(ref Unsafe.Add(ref o, currentStride), j, count, b0, b1);
+                StorePair(ref Unsafe.Add(ref o, 2 * currentStride), j, count, c0, c1);
+                StorePair(ref Unsafe.Add(ref o, 3 * currentStride), j, count, d0, d1);
             }
             for (; b < batch; b++)
-                SampleColumns(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 2, rows, stride, scaleV);
+                SampleColumns<TVec>(ref Unsafe.Add(ref x0, b * inputStride), ref w, ref Unsafe.Add(ref o0, b * currentStride), j, 2, rows, stride);
         }
         return (int)j;
     }
@@ -231,7 +249,7 @@ public static class Propagation
     /// The samples left over by the four-sample tiles: <paramref name="vectors"/> column vectors from column j of one
     /// sample, a vector at a time (each output still sums its rows in ascending order with FMA).
     /// </summary>
-    private static void SampleColumns<TVec>(ref float x, ref float w, ref float output, nuint j, int vectors, nuint rows, nuint stride, TVec scale)
+    private static void SampleColumns<TVec>(ref float x, ref float w, ref float output, nuint j, int vectors, nuint rows, nuint stride)
         where TVec : struct, IFloatVector<TVec>
     {
         for (nuint column = j, end = j + (nuint)(vectors * TVec.Count); column < end; column += (nuint)TVec.Count)
@@ -240,24 +258,24 @@ public static class Propagation
             nuint row = column;
             for (nuint i = 0; i < rows; i++, row += stride)
                 sum = TVec.Fma(TVec.Broadcast(Unsafe.Add(ref x, i)), TVec.Load(ref w, row), sum);
-            TVec.Store(TVec.Multiply(sum, scale), ref output, column);
+            TVec.Store(sum, ref output, column);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTriple<TVec>(ref float output, nuint j, nuint count, TVec a0, TVec a1, TVec a2, TVec scale)
+    private static void StoreTriple<TVec>(ref float output, nuint j, nuint count, TVec a0, TVec a1, TVec a2)
         where TVec : struct, IFloatVector<TVec>
     {
-        StorePair(ref output, j, count, a0, a1, scale);
-        TVec.Store(TVec.Multiply(a2, scale), ref output, j + 2 * count);
+        StorePair(ref output, j, count, a0, a1);
+        TVec.Store(a2, ref output, j + 2 * count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePair<TVec>(ref float output, nuint j, nuint count, TVec a0, TVec a1, TVec scale)
+    private static void StorePair<TVec>(ref float output, nuint j, nuint count, TVec a0, TVec a1)
         where TVec : struct, IFloatVector<TVec>
     {
-        TVec.Store(TVec.Multiply(a0, scale), ref output, j);
-        TVec.Store(TVec.Multiply(a1, scale), ref output, j + count);
+        TVec.Store(a0, ref output, j);
+        TVec.Store(a1, ref output, j + count);
     }
 
     /// <summary>Plain scalar twin of <see cref="Dense"/> (same bits; tests and bench baseline).</summary>
