@@ -95,6 +95,10 @@ public static class BenchCommand
             .AddColumns("kernel", "sequence-steps/s", "vs scalar twin", "B/step");
         var lockstep = new Table().Title("lock-step episodes: K episodes of one rule per step call (coefficients read once for K), widest path")
             .AddColumns("size", "K", "threads", "synapse-updates/s", "per thread", "vs K = 1", "vs 1 thread");
+        // Under the JIT, dynamic PGO compiles the K = 1 step differently from run to run (seen: 2.3-3.0e9 for ant_dir),
+        // and every ratio in this table divides by it.
+        if (System.Runtime.JitInfo.GetCompiledMethodCount() > 0)
+            lockstep.Caption("JIT: the K = 1 rate moves by up to 30 % between processes with dynamic PGO; for stable ratios run the AOT binary or set DOTNET_TieredPGO=0");
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
