@@ -62,7 +62,7 @@ public static partial class PdlfRule
         Vec256 max256 = Vec256.Zero;
         Vec128 max128 = Vec128.Zero;
         float maxTail = 0f;
-        nuint columns = (nuint)shape.Stride, count = (nuint)TVec.Count, rowStart = 0;
+        nuint columns = (nuint)shape.Stride, rowStart = 0;
         for (int i = 0; i < shape.Rows; i++, rowStart += columns)
         {
             float xi = pre[i];
@@ -106,7 +106,8 @@ public static partial class PdlfRule
     /// <summary>
     /// Updates the <paramref name="columns"/> stored synapses of one row (presynaptic value <paramref name="xi"/>) for
     /// the lock-step pass: the same stages and operations as ApplyCore's row loop, which keeps its own copy because
-    /// routing the single-episode pass through this helper measured 5-10 % slower (ant_dir, AOT AVX2, three alternated runs).
+    /// routing the single-episode pass through this helper measured 5-12 % slower (ant_dir, AOT x86-64-v3; re-checked
+    /// after UpdateWide held the row's references in locals).
     /// The lock-step tests hold the two to the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
