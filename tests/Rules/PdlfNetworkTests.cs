@@ -142,18 +142,7 @@ public class PdlfNetworkTests
             state.Reset();
             for (int t = 0; t < 1000; t++) PdlfNetwork.Step(state, rule, observations[t & 15], action);
         }
-        // Warm-up (JIT, static initialisation) for longer than tiered compilation's call-counting delay (100 ms); a
-        // tier-up that still lands in a measured episode is retried, while a real per-step allocation shows in every one.
-        var warmUp = System.Diagnostics.Stopwatch.StartNew();
-        while (warmUp.ElapsedMilliseconds < 300) Episode();
-        long allocated = -1;
-        for (int window = 0; window < 3 && allocated != 0; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Episode();
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.OfWarmedUp(Episode));
         Assert.True(state.InputScale > 0f && float.IsFinite(action[0]));
     }
 

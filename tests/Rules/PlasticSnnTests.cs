@@ -123,19 +123,10 @@ public class PlasticSnnTests
         var spec = new PlasticSnnSpec(6, 32, 3, TraceRule.Hebbian, TraceModulation.Retroactive);
         var network = new PlasticSnn(spec, new PlasticSnnLayout(spec).Initial(1));
         float[] input = [0.5f, -1f, 0.25f, 1f, 0f, -0.5f], output = new float[3];
-        // Warm up for longer than tiered compilation's call-counting delay (100 ms), so no tier-up lands in the
-        // measured window; a one-off there (seen once with no hardware intrinsics) is then retried, while a real
-        // per-step allocation shows in every window.
-        var warmUp = System.Diagnostics.Stopwatch.StartNew();
-        while (warmUp.ElapsedMilliseconds < 300) network.Step(input, output, silenced: network.Steps % 20 == 0);
-        long allocated = -1;
-        for (int window = 0; window < 3 && allocated != 0; window++)
+        Assert.Equal(0, Allocations.OfWarmedUp(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int t = 0; t < 200; t++) network.Step(input, output, silenced: t % 20 == 0);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.Equal(0, allocated);
+        }));
     }
 
     [Fact]
