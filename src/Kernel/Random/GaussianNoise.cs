@@ -14,7 +14,8 @@ namespace PdlfFast.Kernel.Random;
 /// <para>
 /// Layout: values come in groups of 64 from 16 consecutive blocks. Value <c>64 g + 16 k + l</c> is output k (0..3) of
 /// block <c>16 g + l</c>; outputs 0 and 1 come from the block's words 0 and 1, outputs 2 and 3 from words 2 and 3. A
-/// group is one AVX2 pass (two interleaved sets of 8 lanes) or two SSE passes, each storing whole vectors.
+/// group is one AVX2 pass (two interleaved sets of 8 lanes) or two SSE passes; an AVX-512 pass computes two whole groups
+/// (one 16-lane set each). Every pass stores whole vectors.
 /// </para>
 /// <para>
 /// Why the results cannot depend on the width: every operation is lane-wise integer arithmetic or one IEEE-754 single
@@ -56,7 +57,17 @@ public static class GaussianNoise
         for (long group = first / GroupValues; group * GroupValues < end; group++)
         {
             long groupStart = group * GroupValues;
-            if (groupStart >= first && groupStart + GroupValues <= end)
+            if (path == Lanes.Avx512 && groupStart >= first && groupStart + 4 * GroupValues <= end)
+            {
+                Pass<Lanes512x2>(counter, (uint)group * GroupBlocks, ref destination[(int)(groupStart - first)]);
+                group += 3;
+            }
+            else if (path == Lanes.Avx512 && groupStart >= first && groupStart + 2 * GroupValues <= end)
+            {
+                Pass<Lanes512>(counter, (uint)group * GroupBlocks, ref destination[(int)(groupStart - first)]);
+                group++;
+            }
+            else if (groupStart >= first && groupStart + GroupValues <= end)
                 Group(path, counter, (uint)group, ref destination[(int)(groupStart - first)]);
             else
             {
@@ -137,11 +148,15 @@ public static class GaussianNoise
     private const float CosC0 = 2.443315711809948E-5f, CosC1 = -1.388731625493765E-3f, CosC2 = 4.166664568298827E-2f;
     private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
 
-    private enum Lanes { Scalar, Sse, Avx2 }
+    private enum Lanes { Scalar, Sse, Avx2, Avx512 }
 
-    /// <summary>The widest path the resolved width allows and the CPU has the widening multiply for (AVX-512 runs AVX2's).</summary>
+    /// <summary>
+    /// The widest path the resolved width allows and the CPU has the widening multiply for. AVX-512 computes pairs of
+    /// whole groups; a lone group (at either end of a range, or a partial one) runs the AVX2 pass.
+    /// </summary>
     private static Lanes Path(SimdWidth width) =>
-        width >= SimdWidth.Vector256 && Avx2.IsSupported ? Lanes.Avx2
+        width >= SimdWidth.Vector512 && Avx512F.IsSupported ? Lanes.Avx512
+        : width >= SimdWidth.Vector256 && Avx2.IsSupported ? Lanes.Avx2
         : width >= SimdWidth.Vector128 && Sse2.IsSupported ? Lanes.Sse
         : Lanes.Scalar;
 
@@ -152,7 +167,7 @@ public static class GaussianNoise
         uint firstBlock = group * GroupBlocks;
         switch (path)
         {
-            case Lanes.Avx2:
+            case Lanes.Avx512 or Lanes.Avx2:
                 Pass<Lanes256>(counter, firstBlock, ref destination);
                 break;
             case Lanes.Sse:
@@ -175,8 +190,9 @@ public static class GaussianNoise
 
     /// <summary>
     /// Blocks firstBlock .. firstBlock + 2 T.Count - 1, one per lane of two interleaved vector sets (a Philox round is a
-    /// chain of dependent multiplies: two independent chains keep the multipliers busy); output k of the block in lane l
-    /// goes to destination[16 k + l].
+    /// chain of dependent multiplies: two independent chains keep the multipliers busy); output k of block
+    /// firstBlock + j goes to destination[64 (j / 16) + 16 k + j % 16] (the group layout, firstBlock starting a group or,
+    /// for narrow vectors, within one).
     /// </summary>
     // Not inlined, and neither is BoxMuller: each is a root with its own inlining budget. Inlined into one method, the
     // ~700 lane operations exhaust the JIT's budget and the last ones become calls through memory (4x slower).
@@ -201,12 +217,18 @@ public static class GaussianNoise
             (a0, a1, a2, a3) = (T.Xor(T.Xor(aHigh1, a1), key0), aLow1, T.Xor(T.Xor(aHigh0, a3), key1), aLow0);
             (b0, b1, b2, b3) = (T.Xor(T.Xor(bHigh1, b1), key0), bLow1, T.Xor(T.Xor(bHigh0, b3), key1), bLow0);
         }
-        ref float second = ref Unsafe.Add(ref destination, T.Count);
+        ref float second = ref Unsafe.Add(ref destination, SetOffset(T.Count));
         BoxMuller(a0, a1, ref destination, ref Unsafe.Add(ref destination, GroupBlocks));
         BoxMuller(a2, a3, ref Unsafe.Add(ref destination, 2 * GroupBlocks), ref Unsafe.Add(ref destination, 3 * GroupBlocks));
         BoxMuller(b0, b1, ref second, ref Unsafe.Add(ref second, GroupBlocks));
         BoxMuller(b2, b3, ref Unsafe.Add(ref second, 2 * GroupBlocks), ref Unsafe.Add(ref second, 3 * GroupBlocks));
     }
+
+    /// <summary>
+    /// Where the values of the blocks <paramref name="lanes"/> after a set's first block go, relative to the set's: the
+    /// same group's later lanes for sets narrower than a group, whole groups later otherwise.
+    /// </summary>
+    internal static int SetOffset(int lanes) => lanes < GroupBlocks ? lanes : lanes / GroupBlocks * GroupValues;
 
     /// <summary>The lane-wise twin of <see cref="BoxMuller(uint, uint)"/>: same operations, same order.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
