@@ -346,6 +346,89 @@ public class EvolutionTests
         Bits.Equal(expectedSpread, spread, "stdev sums");
     }
 
+    [Property(MaxTest = 200)]
+    public void Pgpe_two_pair_accumulation_adds_the_pairs_in_order_with_the_scalar_loops_bits(PositiveInt length, int seed, float difference, float average)
+    {
+        int n = length.Get % 67 + 1;
+        var random = new Random(seed);
+        float[] first = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+        float[] second = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+        float[] stdev = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 0.1 + 1e-3))];
+        double[] centre = [.. Enumerable.Range(0, n).Select(_ => random.NextDouble())], spread = [.. Enumerable.Range(0, n).Select(_ => random.NextDouble())];
+        double[] expectedCentre = [.. centre], expectedSpread = [.. spread];
+        double d0 = float.IsFinite(difference) ? difference : 1, a0 = float.IsFinite(average) ? average : -1, d1 = -0.375, a1 = 0.625;
+        // The textbook order: pair k's terms are added to every sum before pair k + 1's.
+        foreach (var (noise, d, a) in new[] { (first, d0, a0), (second, d1, a1) })
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double sigma = stdev[i], delta = noise[i] * stdev[i];
+                expectedCentre[i] += delta * d * 0.5;
+                expectedSpread[i] += a * (delta * delta - sigma * sigma) / sigma;
+            }
+        }
+        Pgpe.AccumulateTwoPairs(first, second, stdev, centre, spread, d0, a0, d1, a1);
+        Bits.Equal(expectedCentre, centre, "centre sums");
+        Bits.Equal(expectedSpread, spread, "stdev sums");
+    }
+
+    [Property(MaxTest = 200)]
+    public void Mirrored_members_and_streamed_copies_give_the_scalar_loops_bits(PositiveInt length, NonNegativeInt offset, int seed)
+    {
+        // Offsets into a larger array move the destination's alignment, so every peel length is reached.
+        int n = length.Get % 300 + 1, at = offset.Get % 17;
+        var data = new Seeded(seed);
+        float[] centre = data.Uniform(n, -2f, 2f), noise = data.Uniform(n, -4f, 4f), stdev = data.Uniform(n, 1e-3f, 0.2f);
+        var plus = new float[n + at];
+        var minus = new float[n + at];
+        var copy = new float[n + at];
+        MirroredMember.Write(centre, noise, stdev, plus.AsSpan(at), subtract: false);
+        MirroredMember.Write(centre, noise, stdev, minus.AsSpan(at), subtract: true);
+        MirroredMember.CopyStreaming(noise, copy.AsSpan(at));
+        MirroredMember.Publish();
+        var expectedPlus = new float[n];
+        var expectedMinus = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            float delta = noise[i] * stdev[i];
+            expectedPlus[i] = centre[i] + delta;
+            expectedMinus[i] = centre[i] - delta;
+        }
+        Bits.Equal(expectedPlus, plus.AsSpan(at), "centre + delta");
+        Bits.Equal(expectedMinus, minus.AsSpan(at), "centre - delta");
+        Bits.Equal(noise, copy.AsSpan(at), "streamed copy");
+        Assert.All(plus.AsSpan(0, at).ToArray(), v => Assert.Equal(0f, v)); // nothing written before the destination
+    }
+
+    [Theory]
+    [InlineData("openai-es")]
+    [InlineData("pgpe")]
+    public void Ranges_that_cut_across_noise_blocks_ask_and_tell_the_whole_vectors_bits(string kind)
+    {
+        // Ask and tell in ranges that start and end inside the noise cache's 1,024-parameter blocks, in different cuts
+        // for ask and tell; the cache must still serve tell, and every bit must match whole-vector calls.
+        const int dimension = 3_001, population = 6;
+        var whole = Create(kind, dimension, population);
+        var cut = Create(kind, dimension, population);
+        int[] askCuts = [0, 500, 1_030, 2_050, 2_990, dimension], tellCuts = [0, 1_024, 1_500, 2_048, 2_100, dimension];
+        var expected = new float[population * dimension];
+        var actual = new float[population * dimension];
+        for (int g = 0; g < 3; g++)
+        {
+            whole.Ask(expected);
+            for (int r = askCuts.Length - 2; r >= 0; r--) cut.AskRange(actual, askCuts[r], askCuts[r + 1]);
+            Bits.Equal(expected, actual, $"{kind} population of generation {g}");
+            var fitness = new float[population];
+            for (int m = 0; m < population; m++)
+                fitness[m] = (float)-ObjectiveEvaluator.Value(Objective.Sphere, expected.AsSpan(m * dimension, dimension));
+            whole.Tell(fitness);
+            cut.BeginTell(fitness);
+            for (int r = 0; r < tellCuts.Length - 1; r++) cut.TellRange(tellCuts[r], tellCuts[r + 1]);
+            cut.EndTell();
+        }
+        Bits.Equal(whole.Mean, cut.Mean, $"{kind} mean");
+    }
+
     [Fact]
     public void Pgpe_generations_equal_textbook_scalar_loops_bit_for_bit()
     {

@@ -298,7 +298,8 @@ public sealed class EvolutionRun<TEvaluator, TWorker> : IDisposable
 /// <summary>Runs a strategy's Ask or Tell over fixed parameter chunks on the worker pool (same bits for any split).</summary>
 internal sealed class StrategyRangeJob(IEvolutionStrategy strategy, float[] population) : Workers.IParallelJob
 {
-    private const int Chunk = 1024; // even, so every chunk starts on a Gaussian pair; small enough to balance 2+ workers
+    // The noise cache's block: even, so every chunk starts on a Gaussian pair; small enough to balance 2+ workers.
+    private const int Chunk = NoiseCache.Block;
     private bool _asking;
     private int _next;
 

@@ -95,16 +95,20 @@ public sealed class OpenAiEs : IEvolutionStrategy
         StrategyChecks.Population(population, PopulationSize, Dimension);
         StrategyChecks.Range(start, end, Dimension);
         float sigma = Options.Sigma;
-        for (int k = 0; k < PopulationSize / 2; k++)
+        for (int blockStart = start, blockEnd; blockStart < end; blockStart = blockEnd)
         {
-            var plus = population.Slice(2 * k * Dimension + start, end - start);
-            var minus = population.Slice((2 * k + 1) * Dimension + start, end - start);
-            var noise = _noise.Draw(Options.Seed, Generation, k, start, end);
-            for (int i = 0; i < plus.Length; i++)
+            blockEnd = NoiseCache.PieceEnd(blockStart, end);
+            for (int k = 0; k < PopulationSize / 2; k++)
             {
-                float step = sigma * noise[i];
-                plus[i] = _mean[start + i] + step;
-                minus[i] = _mean[start + i] - step;
+                var plus = population.Slice(2 * k * Dimension + blockStart, blockEnd - blockStart);
+                var minus = population.Slice((2 * k + 1) * Dimension + blockStart, blockEnd - blockStart);
+                var noise = _noise.Draw(Options.Seed, Generation, k, blockStart, blockEnd);
+                for (int i = 0; i < plus.Length; i++)
+                {
+                    float step = sigma * noise[i];
+                    plus[i] = _mean[blockStart + i] + step;
+                    minus[i] = _mean[blockStart + i] - step;
+                }
             }
         }
         _noise.Asked(start, end);
@@ -147,12 +151,18 @@ public sealed class OpenAiEs : IEvolutionStrategy
         StrategyChecks.Range(start, end, Dimension);
         var accumulator = _accumulator.AsSpan(start, end - start);
         accumulator.Clear();
-        for (int k = 0; k < PopulationSize / 2; k++)
+        // Block by block (the noise cache's layout); each sum still adds the pairs in ascending order.
+        for (int blockStart = start, blockEnd; blockStart < end; blockStart = blockEnd)
         {
-            double weight = _pairWeights[k];
-            if (weight == 0) continue;
-            var noise = _noise.Recall(Options.Seed, Generation, k, start, end);
-            for (int i = 0; i < noise.Length; i++) accumulator[i] += weight * noise[i];
+            blockEnd = NoiseCache.PieceEnd(blockStart, end);
+            var sums = accumulator[(blockStart - start)..(blockEnd - start)];
+            for (int k = 0; k < PopulationSize / 2; k++)
+            {
+                double weight = _pairWeights[k];
+                if (weight == 0) continue;
+                var noise = _noise.Recall(Options.Seed, Generation, k, blockStart, blockEnd);
+                for (int i = 0; i < noise.Length; i++) sums[i] += weight * noise[i];
+            }
         }
         double scale = 1.0 / (PopulationSize * (double)Options.Sigma);
         for (int i = start; i < end; i++)

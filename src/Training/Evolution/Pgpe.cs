@@ -106,32 +106,31 @@ public sealed class Pgpe : IEvolutionStrategy
     /// <summary>The per-parameter standard deviation sigma of the search distribution (adapted every tell).</summary>
     public ReadOnlySpan<float> Stdev => _stdev;
 
-    // Parameters per ask or tell chunk: in tell 16 bytes of sums and 8 of noise and sigma each, 24 KB, inside L1.
-    // Even, as noise ranges must start on even parameters.
-    private const int Chunk = 1024;
 
     /// <inheritdoc/>
     public void AskRange(Span<float> population, int start, int end)
     {
         StrategyChecks.Population(population, PopulationSize, Dimension);
         StrategyChecks.Range(start, end, Dimension);
-        for (int k = 0; k < PopulationSize / 2; k++)
+        Span<float> scratch = stackalloc float[NoiseCache.Block];
+        // Block by block, all pairs per block (the noise cache's layout); the noise just drawn is still in L1 when the
+        // two members are written from it.
+        for (int chunkStart = start, chunkEnd; chunkStart < end; chunkStart = chunkEnd)
         {
-            // In chunks, so the three passes below find the chunk's noise, delta and centre in L1.
-            for (int chunkStart = start; chunkStart < end; chunkStart += Chunk)
+            chunkEnd = NoiseCache.PieceEnd(chunkStart, end);
+            int length = chunkEnd - chunkStart;
+            for (int k = 0; k < PopulationSize / 2; k++)
             {
-                int chunkEnd = Math.Min(end, chunkStart + Chunk), length = chunkEnd - chunkStart;
                 var plus = population.Slice(2 * k * Dimension + chunkStart, length);
                 var minus = population.Slice((2 * k + 1) * Dimension + chunkStart, length);
-                var noise = _noise.Draw(Options.Seed, Generation, k, chunkStart, chunkEnd);
-                // delta = noise sigma rounded to float, then centre +- delta: element-wise IEEE operations, so the bits
-                // do not depend on the vector width. minus holds delta until the last pass.
+                var noise = _noise.DrawStreaming(Options.Seed, Generation, k, chunkStart, chunkEnd, scratch);
                 var center = _center.AsSpan(chunkStart, length);
-                TensorPrimitives.Multiply(noise, _stdev.AsSpan(chunkStart, length), minus);
-                TensorPrimitives.Add(center, minus, plus);
-                TensorPrimitives.Subtract(center, minus, minus);
+                var stdev = _stdev.AsSpan(chunkStart, length);
+                MirroredMember.Write(center, noise, stdev, plus, subtract: false);
+                MirroredMember.Write(center, noise, stdev, minus, subtract: true);
             }
         }
+        MirroredMember.Publish();
         _noise.Asked(start, end);
     }
 
@@ -182,13 +181,23 @@ public sealed class Pgpe : IEvolutionStrategy
         var stdevSum = _stdevSum.AsSpan(start, end - start);
         centerSum.Clear();
         stdevSum.Clear();
-        // Chunks of parameters, all pairs per chunk: the chunk's double sums stay in L1 across the pairs instead of
-        // streaming 16 bytes per parameter through memory once per pair. Each sum still adds pairs in ascending order.
-        for (int chunkStart = start; chunkStart < end; chunkStart += Chunk)
+        // The noise cache's blocks, all pairs per block: the block's double sums (16 KB) stay in L1 across the pairs
+        // instead of streaming 16 bytes per parameter through memory once per pair, and the block's noise is one
+        // contiguous run. Each sum still adds pairs in ascending order.
+        for (int chunkStart = start, chunkEnd; chunkStart < end; chunkStart = chunkEnd)
         {
-            int chunkEnd = Math.Min(end, chunkStart + Chunk), offset = chunkStart - start, length = chunkEnd - chunkStart;
+            chunkEnd = NoiseCache.PieceEnd(chunkStart, end);
+            int offset = chunkStart - start, length = chunkEnd - chunkStart;
             var stdev = _stdev.AsSpan(chunkStart, length);
-            for (int k = 0; k < pairs; k++)
+            int k = 0;
+            for (; k + 1 < pairs; k += 2)
+            {
+                var first = _noise.Recall(Options.Seed, Generation, k, chunkStart, chunkEnd);
+                var second = _noise.Recall(Options.Seed, Generation, k + 1, chunkStart, chunkEnd);
+                AccumulateTwoPairs(first, second, stdev, centerSum.Slice(offset, length), stdevSum.Slice(offset, length),
+                    _pairDifference[k], _pairAverage[k], _pairDifference[k + 1], _pairAverage[k + 1]);
+            }
+            for (; k < pairs; k++)
             {
                 var noise = _noise.Recall(Options.Seed, Generation, k, chunkStart, chunkEnd);
                 AccumulatePair(noise, stdev, centerSum.Slice(offset, length), stdevSum.Slice(offset, length), _pairDifference[k], _pairAverage[k]);
@@ -213,6 +222,23 @@ public sealed class Pgpe : IEvolutionStrategy
         double difference, double average)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var d = Vector512.Create(difference);
+            var a = Vector512.Create(average);
+            var half = Vector512.Create(0.5);
+            for (; i + Vector512<float>.Count <= noise.Length; i += Vector512<float>.Count)
+            {
+                var sigma = Vector512.Create(stdev[i..]);
+                var delta = Vector512.Create(noise[i..]) * sigma;
+                var (deltaLow, deltaHigh) = Vector512.Widen(delta);
+                var (sigmaLow, sigmaHigh) = Vector512.Widen(sigma);
+                (Vector512.Create(centerSum[i..]) + deltaLow * d * half).CopyTo(centerSum[i..]);
+                (Vector512.Create(centerSum[(i + 8)..]) + deltaHigh * d * half).CopyTo(centerSum[(i + 8)..]);
+                (Vector512.Create(stdevSum[i..]) + a * (deltaLow * deltaLow - sigmaLow * sigmaLow) / sigmaLow).CopyTo(stdevSum[i..]);
+                (Vector512.Create(stdevSum[(i + 8)..]) + a * (deltaHigh * deltaHigh - sigmaHigh * sigmaHigh) / sigmaHigh).CopyTo(stdevSum[(i + 8)..]);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var d = Vector256.Create(difference);
@@ -253,6 +279,37 @@ public sealed class Pgpe : IEvolutionStrategy
             centerSum[i] += delta * difference * 0.5;
             stdevSum[i] += average * (delta * delta - sigma * sigma) / sigma;
         }
+    }
+
+    internal static void AccumulateTwoPairs(ReadOnlySpan<float> first, ReadOnlySpan<float> second, ReadOnlySpan<float> stdev, Span<double> centerSum, Span<double> stdevSum,
+        double firstDifference, double firstAverage, double secondDifference, double secondAverage)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var d0 = Vector512.Create(firstDifference);
+            var a0 = Vector512.Create(firstAverage);
+            var d1 = Vector512.Create(secondDifference);
+            var a1 = Vector512.Create(secondAverage);
+            var half = Vector512.Create(0.5);
+            for (; i + Vector512<float>.Count <= first.Length; i += Vector512<float>.Count)
+            {
+                var sigma = Vector512.Create(stdev[i..]);
+                var (sigmaLow, sigmaHigh) = Vector512.Widen(sigma);
+                var sigmaLowSquared = sigmaLow * sigmaLow;
+                var sigmaHighSquared = sigmaHigh * sigmaHigh;
+                var (delta0Low, delta0High) = Vector512.Widen(Vector512.Create(first[i..]) * sigma);
+                var (delta1Low, delta1High) = Vector512.Widen(Vector512.Create(second[i..]) * sigma);
+                (Vector512.Create(centerSum[i..]) + delta0Low * d0 * half + delta1Low * d1 * half).CopyTo(centerSum[i..]);
+                (Vector512.Create(centerSum[(i + 8)..]) + delta0High * d0 * half + delta1High * d1 * half).CopyTo(centerSum[(i + 8)..]);
+                (Vector512.Create(stdevSum[i..]) + a0 * (delta0Low * delta0Low - sigmaLowSquared) / sigmaLow
+                    + a1 * (delta1Low * delta1Low - sigmaLowSquared) / sigmaLow).CopyTo(stdevSum[i..]);
+                (Vector512.Create(stdevSum[(i + 8)..]) + a0 * (delta0High * delta0High - sigmaHighSquared) / sigmaHigh
+                    + a1 * (delta1High * delta1High - sigmaHighSquared) / sigmaHigh).CopyTo(stdevSum[(i + 8)..]);
+            }
+        }
+        AccumulatePair(first[i..], stdev[i..], centerSum[i..], stdevSum[i..], firstDifference, firstAverage);
+        AccumulatePair(second[i..], stdev[i..], centerSum[i..], stdevSum[i..], secondDifference, secondAverage);
     }
 
     /// <inheritdoc/>
