@@ -1,10 +1,15 @@
 using System.Diagnostics;
 using PdlfFast.Kernel.Network;
+using PdlfFast.Kernel.Random;
+using PdlfFast.Kernel.Simd;
 using PdlfFast.Rules.Pdlf;
 using PdlfFast.Tasks.Synthetic;
 using PdlfFast.Training.Evolution;
 
 namespace PdlfFast.Cli.Bench;
+
+/// <summary>One vector path of the ES noise draw: nanoseconds per value and bytes allocated per draw.</summary>
+public sealed record NoiseMeasurement(SimdWidth Width, double NanosecondsPerValue, long BytesPerDraw);
 
 public sealed record EsMeasurement(int Threads, int Population, int Dimension, double EpisodesPerSecond, double GenerationSeconds);
 
@@ -55,6 +60,32 @@ public sealed class EsBench(int generations, int population = 64, int episodeSte
         {
             foreach (var run in runs) run.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The ES noise draw (stream 2) on every vector path this machine runs, one copy-task member's worth of values
+    /// (<paramref name="values"/>) per draw: paths alternate round by round and each keeps its fastest round.
+    /// </summary>
+    public static IReadOnlyList<NoiseMeasurement> MeasureNoise(int values, TimeSpan perRound, int rounds)
+    {
+        var widths = Vectorisation.Accelerated;
+        var destination = new float[values];
+        var best = Enumerable.Repeat(double.MaxValue, widths.Count).ToArray();
+        var bytes = new long[widths.Count];
+        for (int round = 0; round <= rounds; round++) // round 0 warms every path up and is not kept
+        {
+            for (int w = 0; w < widths.Count; w++)
+            {
+                long draws = 0, before = GC.GetAllocatedBytesForCurrentThread(), start = Stopwatch.GetTimestamp();
+                do GaussianNoise.Fill(1, new StreamId(0, (uint)draws, 0, 7), 0, destination, widths[w]);
+                while (++draws < 2 || Stopwatch.GetElapsedTime(start) < perRound);
+                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (round == 0) continue;
+                best[w] = Math.Min(best[w], seconds * 1e9 / (draws * (double)values));
+                bytes[w] = Math.Max(bytes[w], (GC.GetAllocatedBytesForCurrentThread() - before) / draws);
+            }
+        }
+        return widths.Select((w, i) => new NoiseMeasurement(w, best[i], bytes[i])).ToArray();
     }
 
     /// <summary>

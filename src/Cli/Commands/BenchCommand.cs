@@ -82,6 +82,8 @@ public static class BenchCommand
         var evolution = new Table().Title($"PGPE generations: ant_dir PDLF policy ({EsBench.Spec.Synapses * 5:N0} parameters), population 64, 1,000 synthetic steps per episode")
             .AddColumns("threads", "episodes/s", "s per generation", "vs 1 thread");
         var esBench = new EsBench(quick ? 3 : 8);
+        var noise = new Table().Title("ES noise draw (stream 2, the same bits on every path), 53,505 values per draw (a copy-task member), one thread")
+            .AddColumns("path", "ns per value", "vs scalar twin", "B/draw");
         var shares = new Table().Title($"the strategy's own work (ask, rank, tell) per generation, {maxThreads} thread(s)")
             .AddColumns("workload", "population x parameters", "s per generation", "ask + tell s", "share");
         var physicsBench = quick ? new PhysicsBench(TimeSpan.FromMilliseconds(150), rounds: 1) : new PhysicsBench(TimeSpan.FromMilliseconds(700), rounds: 2);
@@ -154,6 +156,11 @@ public static class BenchCommand
                 var measured = esBench.Measure(threadCounts);
                 foreach (var m in measured)
                     evolution.AddRow($"{m.Threads}", $"{m.EpisodesPerSecond:N1}", $"{m.GenerationSeconds:F3}", $"{m.EpisodesPerSecond / measured[0].EpisodesPerSecond:F2}x");
+                task.Description = "evolution: noise draw, each vector path";
+                var draws = EsBench.MeasureNoise(53_505, TimeSpan.FromMilliseconds(quick ? 50 : 300), quick ? 1 : 3);
+                foreach (var d in draws)
+                    noise.AddRow(d.Width == SimdWidth.Scalar ? "scalar twin" : $"{d.Width}", $"{d.NanosecondsPerValue:F2}",
+                        $"{draws[0].NanosecondsPerValue / d.NanosecondsPerValue:F2}x", $"{d.BytesPerDraw}");
                 task.Description = "evolution: ask + tell share (copy task defaults)";
                 foreach (var share in esBench.StrategyShares(measured[^1], quick ? 3 : 7))
                     shares.AddRow(share.Workload, $"{share.Population} x {share.Dimension:N0}", $"{share.GenerationSeconds:F3}", $"{share.StrategySeconds:F3}", $"{share.Share:P1}");
@@ -204,6 +211,7 @@ public static class BenchCommand
         if (evolutionPart)
         {
             AnsiConsole.Write(evolution);
+            AnsiConsole.Write(noise);
             AnsiConsole.Write(shares);
         }
         if (physicsPart) AnsiConsole.Write(physics);
