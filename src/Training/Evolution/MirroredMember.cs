@@ -10,8 +10,8 @@ namespace PdlfFast.Training.Evolution;
 /// </summary>
 /// <remarks>
 /// The population (the copy task's: 55 MB) is far larger than the caches and is next read member by member during the
-/// evaluation, so the vector stores bypass the caches (non-temporal): the cache lines are not read before they are
-/// overwritten, which halves the memory traffic of an ask. Call <see cref="Publish"/> before other threads read the rows.
+/// evaluation, so the vector stores bypass the caches (non-temporal): a line is no longer read from memory before it is
+/// overwritten. Call <see cref="Publish"/> before other threads read the rows.
 /// </remarks>
 internal static class MirroredMember
 {
@@ -22,7 +22,7 @@ internal static class MirroredMember
         {
             if (Vector512.IsHardwareAccelerated)
             {
-                i = Peel(c, e, s, m, n, 64, subtract);
+                for (int head = Unaligned(m, n, 64); i < head; i++) m[i] = Scalar(c[i], e[i], s[i], subtract);
                 for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
                 {
                     var delta = Vector512.Load(e + i) * Vector512.Load(s + i);
@@ -32,7 +32,7 @@ internal static class MirroredMember
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                i = Peel(c, e, s, m, n, 32, subtract);
+                for (int head = Unaligned(m, n, 32); i < head; i++) m[i] = Scalar(c[i], e[i], s[i], subtract);
                 for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
                 {
                     var delta = Vector256.Load(e + i) * Vector256.Load(s + i);
@@ -55,12 +55,12 @@ internal static class MirroredMember
         {
             if (Vector512.IsHardwareAccelerated)
             {
-                for (; i < n && ((nuint)(to + i) & 63) != 0; i++) to[i] = from[i];
+                for (int head = Unaligned(to, n, 64); i < head; i++) to[i] = from[i];
                 for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count) Vector512.Load(from + i).StoreAlignedNonTemporal(to + i);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                for (; i < n && ((nuint)(to + i) & 31) != 0; i++) to[i] = from[i];
+                for (int head = Unaligned(to, n, 32); i < head; i++) to[i] = from[i];
                 for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count) Vector256.Load(from + i).StoreAlignedNonTemporal(to + i);
             }
             for (; i < n; i++) to[i] = from[i];
@@ -73,12 +73,11 @@ internal static class MirroredMember
         if (Sse.IsSupported) Sse.StoreFence();
     }
 
-    /// <summary>Scalar elements until the member's address is aligned to <paramref name="alignment"/> bytes; returns how many.</summary>
-    private static unsafe int Peel(float* c, float* e, float* s, float* m, int n, int alignment, bool subtract)
+    /// <summary>How many of the <paramref name="n"/> floats at <paramref name="destination"/> precede the first address aligned to <paramref name="alignment"/> bytes (written scalar).</summary>
+    private static unsafe int Unaligned(float* destination, int n, int alignment)
     {
-        int i = 0;
-        for (; i < n && ((nuint)(m + i) & (nuint)(alignment - 1)) != 0; i++) m[i] = Scalar(c[i], e[i], s[i], subtract);
-        return i;
+        int head = (int)((uint)(alignment - (int)((nuint)destination & (nuint)(alignment - 1))) % (uint)alignment) / sizeof(float);
+        return Math.Min(head, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace PdlfFast.Training.Evolution;
@@ -105,7 +104,6 @@ public sealed class Pgpe : IEvolutionStrategy
     public ReadOnlySpan<float> Mean => _center;
     /// <summary>The per-parameter standard deviation sigma of the search distribution (adapted every tell).</summary>
     public ReadOnlySpan<float> Stdev => _stdev;
-
 
     /// <inheritdoc/>
     public void AskRange(Span<float> population, int start, int end)
@@ -281,6 +279,10 @@ public sealed class Pgpe : IEvolutionStrategy
         }
     }
 
+    /// <summary>
+    /// <see cref="AccumulatePair"/> for pairs k and k + 1 in one pass: each sum gets pair k's term, then pair k + 1's,
+    /// the scalar loop's order, so the bits are those of two calls; the sums and sigma are loaded once for both.
+    /// </summary>
     internal static void AccumulateTwoPairs(ReadOnlySpan<float> first, ReadOnlySpan<float> second, ReadOnlySpan<float> stdev, Span<double> centerSum, Span<double> stdevSum,
         double firstDifference, double firstAverage, double secondDifference, double secondAverage)
     {
