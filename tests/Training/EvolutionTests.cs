@@ -372,7 +372,7 @@ public class EvolutionTests
         Bits.Equal(expectedSpread, spread, "stdev sums");
     }
 
-    [Property(MaxTest = 200)]
+    [Property(MaxTest = 200, EndSize = 300)]
     public void Mirrored_members_and_streamed_copies_give_the_scalar_loops_bits(PositiveInt length, NonNegativeInt offset, int seed)
     {
         // Offsets into a larger array move the destination's alignment, so every peel length is reached.

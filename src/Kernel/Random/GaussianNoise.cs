@@ -57,14 +57,9 @@ public static class GaussianNoise
         for (long group = first / GroupValues; group * GroupValues < end; group++)
         {
             long groupStart = group * GroupValues;
-            if (path == Lanes.Avx512 && groupStart >= first && groupStart + 4 * GroupValues <= end)
+            if (path == Lanes.Avx512 && groupStart >= first && groupStart + 2 * GroupValues <= end)
             {
-                Pass<Lanes512x2>(counter, (uint)group * GroupBlocks, ref destination[(int)(groupStart - first)]);
-                group += 3;
-            }
-            else if (path == Lanes.Avx512 && groupStart >= first && groupStart + 2 * GroupValues <= end)
-            {
-                Pass<Lanes512>(counter, (uint)group * GroupBlocks, ref destination[(int)(groupStart - first)]);
+                PassWide512(counter, (uint)group * GroupBlocks, ref destination[(int)(groupStart - first)]);
                 group++;
             }
             else if (groupStart >= first && groupStart + GroupValues <= end)
@@ -197,7 +192,7 @@ public static class GaussianNoise
     // Not inlined, and neither is BoxMuller: each is a root with its own inlining budget. Inlined into one method, the
     // ~700 lane operations exhaust the JIT's budget and the last ones become calls through memory (4x slower).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Pass<T>(in Counter counter, uint firstBlock, ref float destination) where T : struct, INoiseLanes<T>
+    private static void Pass<T>(in Counter counter, uint firstBlock, ref float destination) where T : struct, IPhiloxLanes<T>
     {
         T a0 = T.Counting(firstBlock), b0 = T.Counting(firstBlock + (uint)T.Count);
         T a1 = T.Broadcast(counter.Episode), b1 = a1, a2 = T.Broadcast(counter.Member), b2 = a2, a3 = T.Broadcast(counter.Generation), b3 = a3;
@@ -223,6 +218,56 @@ public static class GaussianNoise
         BoxMuller(b0, b1, ref second, ref Unsafe.Add(ref second, GroupBlocks));
         BoxMuller(b2, b3, ref Unsafe.Add(ref second, 2 * GroupBlocks), ref Unsafe.Add(ref second, 3 * GroupBlocks));
     }
+
+    /// <summary>
+    /// Two groups (32 blocks) on AVX-512 with each block's words zero-extended into 64-bit lanes, eight blocks per
+    /// vector. vpmuludq then yields a lane's whole 64-bit product, so a Philox round is, per word pair, one multiply,
+    /// one shift and one three-way xor; packed 32-bit lanes need two multiplies and five shuffling operations to split
+    /// and recombine the products of their even and odd lanes. Bits above a lane's low 32 are never read: vpmuludq
+    /// reads the low halves only and the final pack keeps them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PassWide512(in Counter counter, uint firstBlock, ref float destination)
+    {
+        var offsets = Vector512.Create(0ul, 1, 2, 3, 4, 5, 6, 7);
+        var start = Vector512.Create((ulong)firstBlock);
+        Vector512<ulong> a0 = start + offsets, b0 = a0 + Vector512.Create(8ul), c0 = a0 + Vector512.Create(16ul), d0 = a0 + Vector512.Create(24ul);
+        Vector512<ulong> a1 = Vector512.Create((ulong)counter.Episode), b1 = a1, c1 = a1, d1 = a1;
+        Vector512<ulong> a2 = Vector512.Create((ulong)counter.Member), b2 = a2, c2 = a2, d2 = a2;
+        Vector512<ulong> a3 = Vector512.Create((ulong)counter.Generation), b3 = a3, c3 = a3, d3 = a3;
+        var m0 = Vector512.Create((ulong)M0).AsUInt32();
+        var m1 = Vector512.Create((ulong)M1).AsUInt32();
+        uint k0 = counter.Key0, k1 = counter.Key1;
+        for (int round = 0; round < 10; round++, k0 += W0, k1 += W1)
+        {
+            var key0 = Vector512.Create((ulong)k0);
+            var key1 = Vector512.Create((ulong)k1);
+            (a0, a1, a2, a3) = WideRound(a0, a1, a2, a3, m0, m1, key0, key1);
+            (b0, b1, b2, b3) = WideRound(b0, b1, b2, b3, m0, m1, key0, key1);
+            (c0, c1, c2, c3) = WideRound(c0, c1, c2, c3, m0, m1, key0, key1);
+            (d0, d1, d2, d3) = WideRound(d0, d1, d2, d3, m0, m1, key0, key1);
+        }
+        var w0 = new Lanes512x2(PackLow(a0, b0), PackLow(c0, d0));
+        var w1 = new Lanes512x2(PackLow(a1, b1), PackLow(c1, d1));
+        var w2 = new Lanes512x2(PackLow(a2, b2), PackLow(c2, d2));
+        var w3 = new Lanes512x2(PackLow(a3, b3), PackLow(c3, d3));
+        BoxMuller(w0, w1, ref destination, ref Unsafe.Add(ref destination, GroupBlocks));
+        BoxMuller(w2, w3, ref Unsafe.Add(ref destination, 2 * GroupBlocks), ref Unsafe.Add(ref destination, 3 * GroupBlocks));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<ulong>, Vector512<ulong>, Vector512<ulong>, Vector512<ulong>) WideRound(Vector512<ulong> w0, Vector512<ulong> w1,
+        Vector512<ulong> w2, Vector512<ulong> w3, Vector512<uint> m0, Vector512<uint> m1, Vector512<ulong> key0, Vector512<ulong> key1)
+    {
+        var product0 = Avx512F.Multiply(w0.AsUInt32(), m0);
+        var product1 = Avx512F.Multiply(w2.AsUInt32(), m1);
+        return (Avx512F.TernaryLogic(product1 >>> 32, w1, key0, 0x96), product1, Avx512F.TernaryLogic(product0 >>> 32, w3, key1, 0x96), product0);
+    }
+
+    /// <summary>The low 32 bits of the sixteen 64-bit lanes of <paramref name="first"/> then <paramref name="second"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> PackLow(Vector512<ulong> first, Vector512<ulong> second) =>
+        Avx512F.PermuteVar16x32x2(first.AsUInt32(), Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), second.AsUInt32());
 
     /// <summary>
     /// Where the values of the blocks <paramref name="lanes"/> after a set's first block go, relative to the set's: the

@@ -12,8 +12,6 @@ namespace PdlfFast.Kernel.Random;
 internal interface INoiseLanes<TSelf> where TSelf : struct, INoiseLanes<TSelf>
 {
     static abstract int Count { get; }
-    /// <summary>start, start + 1, ... in successive lanes.</summary>
-    static abstract TSelf Counting(uint start);
     static abstract TSelf Broadcast(uint value);
     static abstract TSelf BroadcastFloat(float value);
     static abstract TSelf Add(TSelf a, TSelf b);
@@ -24,8 +22,6 @@ internal interface INoiseLanes<TSelf> where TSelf : struct, INoiseLanes<TSelf>
     static abstract TSelf ShiftLeft(TSelf a, byte count);
     static abstract TSelf ShiftRight(TSelf a, byte count);
     static abstract TSelf ShiftRightArithmetic(TSelf a, byte count);
-    /// <summary>The 64-bit products a * m, as their high and low words.</summary>
-    static abstract (TSelf High, TSelf Low) MultiplyWide(TSelf a, uint m);
     /// <summary>Signed integer lanes to float (exact below 2^24).</summary>
     static abstract TSelf IntToFloat(TSelf a);
     static abstract TSelf FAdd(TSelf a, TSelf b);
@@ -39,7 +35,16 @@ internal interface INoiseLanes<TSelf> where TSelf : struct, INoiseLanes<TSelf>
     static abstract void StoreFloats(TSelf a, ref float destination);
 }
 
-internal readonly struct Lanes128(Vector128<uint> v) : INoiseLanes<Lanes128>
+/// <summary>Lanes that also run Philox rounds on packed 32-bit words (the SSE and AVX2 passes).</summary>
+internal interface IPhiloxLanes<TSelf> : INoiseLanes<TSelf> where TSelf : struct, IPhiloxLanes<TSelf>
+{
+    /// <summary>start, start + 1, ... in successive lanes.</summary>
+    static abstract TSelf Counting(uint start);
+    /// <summary>The 64-bit products a * m, as their high and low words.</summary>
+    static abstract (TSelf High, TSelf Low) MultiplyWide(TSelf a, uint m);
+}
+
+internal readonly struct Lanes128(Vector128<uint> v) : IPhiloxLanes<Lanes128>
 {
     private readonly Vector128<uint> _v = v;
     private Vector128<float> F => _v.AsSingle();
@@ -77,7 +82,7 @@ internal readonly struct Lanes128(Vector128<uint> v) : INoiseLanes<Lanes128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreFloats(Lanes128 a, ref float destination) => a.F.StoreUnsafe(ref destination);
 }
 
-internal readonly struct Lanes256(Vector256<uint> v) : INoiseLanes<Lanes256>
+internal readonly struct Lanes256(Vector256<uint> v) : IPhiloxLanes<Lanes256>
 {
     private readonly Vector256<uint> _v = v;
     private Vector256<float> F => _v.AsSingle();
@@ -114,49 +119,6 @@ internal readonly struct Lanes256(Vector256<uint> v) : INoiseLanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreFloats(Lanes256 a, ref float destination) => a.F.StoreUnsafe(ref destination);
 }
 
-internal readonly struct Lanes512(Vector512<uint> v) : INoiseLanes<Lanes512>
-{
-    private readonly Vector512<uint> _v = v;
-    private Vector512<float> F => _v.AsSingle();
-    private static Lanes512 Of(Vector512<float> f) => new(f.AsUInt32());
-
-    public static int Count => Vector512<uint>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Counting(uint start) => new(Vector512.Create(start) + Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Broadcast(uint value) => new(Vector512.Create(value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 BroadcastFloat(float value) => Of(Vector512.Create(value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._v + b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Subtract(Lanes512 a, Lanes512 b) => new(a._v - b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 And(Lanes512 a, Lanes512 b) => new(a._v & b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Or(Lanes512 a, Lanes512 b) => new(a._v | b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Xor(Lanes512 a, Lanes512 b) => new(a._v ^ b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 ShiftLeft(Lanes512 a, byte count) => new(a._v << count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 ShiftRight(Lanes512 a, byte count) => new(a._v >>> count);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 ShiftRightArithmetic(Lanes512 a, byte count) => new((a._v.AsInt32() >> count).AsUInt32());
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Lanes512 High, Lanes512 Low) MultiplyWide(Lanes512 a, uint m)
-    {
-        var (high, low) = MultiplyWide(a._v, m);
-        return (new(high), new(low));
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (Vector512<uint> High, Vector512<uint> Low) MultiplyWide(Vector512<uint> a, uint m)
-    {
-        var factor = Vector512.Create(m);
-        var even = Avx512F.Multiply(a, factor);
-        var odd = Avx512F.Multiply((a.AsUInt64() >>> 32).AsUInt32(), factor);
-        var highHalf = Vector512.Create(0xFFFFFFFF00000000UL);
-        return (((even >>> 32) | (odd & highHalf)).AsUInt32(), ((odd << 32) | Vector512.AndNot(even, highHalf)).AsUInt32());
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 IntToFloat(Lanes512 a) => Of(Vector512.ConvertToSingle(a._v.AsInt32()));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 FAdd(Lanes512 a, Lanes512 b) => Of(a.F + b.F);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 FSub(Lanes512 a, Lanes512 b) => Of(a.F - b.F);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 FMul(Lanes512 a, Lanes512 b) => Of(a.F * b.F);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 FSqrt(Lanes512 a) => Of(Vector512.Sqrt(a.F));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 FLessThan(Lanes512 a, Lanes512 b) => Of(Vector512.LessThan(a.F, b.F));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Select(Lanes512 mask, Lanes512 whenSet, Lanes512 otherwise) => new(Vector512.ConditionalSelect(mask._v, whenSet._v, otherwise._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreFloats(Lanes512 a, ref float destination) => a.F.StoreUnsafe(ref destination);
-}
-
 /// <summary>
 /// Two AVX-512 vectors as one 32-lane value: every operation is issued for both halves back to back, which gives
 /// Box-Muller's long dependent polynomial chains twice the independent work to overlap (copy task's 6.8 million values,
@@ -171,12 +133,6 @@ internal readonly struct Lanes512x2(Vector512<uint> low, Vector512<uint> high) :
     private static Lanes512x2 Of(Vector512<float> low, Vector512<float> high) => new(low.AsUInt32(), high.AsUInt32());
 
     public static int Count => 2 * Vector512<uint>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes512x2 Counting(uint start)
-    {
-        var offsets = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        return new(Vector512.Create(start) + offsets, Vector512.Create(start + (uint)Vector512<uint>.Count) + offsets);
-    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Broadcast(uint value) => new(Vector512.Create(value), Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 BroadcastFloat(float value) => Of(Vector512.Create(value), Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Add(Lanes512x2 a, Lanes512x2 b) => new(a._low + b._low, a._high + b._high);
@@ -188,13 +144,6 @@ internal readonly struct Lanes512x2(Vector512<uint> low, Vector512<uint> high) :
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 ShiftRight(Lanes512x2 a, byte count) => new(a._low >>> count, a._high >>> count);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512x2 ShiftRightArithmetic(Lanes512x2 a, byte count) => new((a._low.AsInt32() >> count).AsUInt32(), (a._high.AsInt32() >> count).AsUInt32());
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Lanes512x2 High, Lanes512x2 Low) MultiplyWide(Lanes512x2 a, uint m)
-    {
-        var (lowHigh, lowLow) = Lanes512.MultiplyWide(a._low, m);
-        var (highHigh, highLow) = Lanes512.MultiplyWide(a._high, m);
-        return (new(lowHigh, highHigh), new(lowLow, highLow));
-    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512x2 IntToFloat(Lanes512x2 a) => Of(Vector512.ConvertToSingle(a._low.AsInt32()), Vector512.ConvertToSingle(a._high.AsInt32()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 FAdd(Lanes512x2 a, Lanes512x2 b) => Of(a._low.AsSingle() + b._low.AsSingle(), a._high.AsSingle() + b._high.AsSingle());
