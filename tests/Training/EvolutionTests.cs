@@ -429,13 +429,16 @@ public class EvolutionTests
         Bits.Equal(whole.Mean, cut.Mean, $"{kind} mean");
     }
 
-    [Fact]
-    public void Pgpe_generations_equal_textbook_scalar_loops_bit_for_bit()
+    [Theory]
+    [InlineData(0.07, 0.2)]
+    [InlineData(20.0, 0.05)] // sigma's step exceeds the allowed change: the clamp binds
+    public void Pgpe_generations_equal_textbook_scalar_loops_bit_for_bit(double stdevLearningRate, double stdevMaxChange)
     {
         // The strategy asks and tells in 1,024-parameter chunks with vectorised passes; this reference runs plain loops
         // over whole vectors: chunking and vectorising must not move a bit. 2,501 parameters: two whole chunks and a tail.
         const int dimension = 2_501, population = 8, pairs = population / 2;
-        var options = new PgpeOptions(population, 0.05, InitialStdev: 0.1f, Seed: 11);
+        var options = new PgpeOptions(population, 0.05, StdevLearningRate: stdevLearningRate, InitialStdev: 0.1f, StdevMaxChange: stdevMaxChange, Seed: 11);
+        int clamped = 0;
         var start = new Seeded(4).Uniform(dimension, -1f, 1f);
         var strategy = new Pgpe(dimension, options, start);
         float[] centre = [.. start], sigma = [.. Enumerable.Repeat(options.InitialStdev, dimension)];
@@ -479,11 +482,14 @@ public class EvolutionTests
             for (int i = 0; i < dimension; i++)
             {
                 double s = sigma[i], allowed = Math.Abs(s) * options.StdevMaxChange;
-                sigma[i] = (float)Math.Clamp(s + options.StdevLearningRate * (sigmaSum[i] / pairs), s - allowed, s + allowed);
+                double step = s + options.StdevLearningRate * (sigmaSum[i] / pairs);
+                if (Math.Abs(step - s) > allowed) clamped++;
+                sigma[i] = (float)Math.Clamp(step, s - allowed, s + allowed);
             }
             Bits.Equal(centre, strategy.Mean, $"centre after generation {g}");
             Bits.Equal(sigma, strategy.Stdev, $"sigma after generation {g}");
         }
+        if (stdevLearningRate > 1) Assert.True(clamped > dimension, $"the clamp bound only {clamped} times");
     }
 
     [Fact]

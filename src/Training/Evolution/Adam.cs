@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace PdlfFast.Training.Evolution;
 
 /// <summary>
@@ -94,15 +97,66 @@ public sealed class Adam
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradient, int start, int end)
     {
         if (Steps < 1) throw new InvalidOperationException("Call Advance before Update.");
+        var x = parameters[start..end];
+        var g = gradient[start..end];
+        var m = FirstMoment.AsSpan(start, end - start);
+        var v = SecondMoment.AsSpan(start, end - start);
         double correction1 = 1 - Math.Pow(Beta1, Steps), correction2 = 1 - Math.Pow(Beta2, Steps);
-        for (int i = start; i < end; i++)
+        int done = Vector.IsHardwareAccelerated ? UpdateVectors(x, g, m, v, correction1, correction2) : 0;
+        UpdateScalar(x[done..], g[done..], m[done..], v[done..], correction1, correction2);
+    }
+
+    /// <summary>
+    /// The whole vectors of <see cref="Update"/>'s range, lane-wise in double precision with the scalar loop's
+    /// operations in its order (IEEE add, multiply, divide and square root, no FMA; float to double and back round as
+    /// the casts do), so every width gives <see cref="UpdateScalar"/>'s bits. Returns how many elements it updated.
+    /// The scalar loop's three divisions and square root per element made Adam 30 % of a copy-task tell.
+    /// </summary>
+    private int UpdateVectors(Span<float> x, ReadOnlySpan<float> g, Span<float> m, Span<float> v, double correction1, double correction2)
+    {
+        ref float xRef = ref MemoryMarshal.GetReference(x);
+        ref float gRef = ref MemoryMarshal.GetReference(g);
+        ref float mRef = ref MemoryMarshal.GetReference(m);
+        ref float vRef = ref MemoryMarshal.GetReference(v);
+        var beta1 = new Vector<double>(Beta1);
+        var beta2 = new Vector<double>(Beta2);
+        var keep1 = new Vector<double>(1 - Beta1);
+        var keep2 = new Vector<double>(1 - Beta2);
+        var c1 = new Vector<double>(correction1);
+        var c2 = new Vector<double>(correction2);
+        var rate = new Vector<double>(LearningRate);
+        var epsilon = new Vector<double>(Epsilon);
+        nuint i = 0, n = (nuint)x.Length, count = (nuint)Vector<float>.Count;
+        for (; i + count <= n; i += count)
         {
-            double g = gradient[i];
-            double m = Beta1 * FirstMoment[i] + (1 - Beta1) * g;
-            double v = Beta2 * SecondMoment[i] + (1 - Beta2) * g * g;
-            FirstMoment[i] = (float)m;
-            SecondMoment[i] = (float)v;
-            parameters[i] = (float)(parameters[i] - LearningRate * (m / correction1) / (Math.Sqrt(v / correction2) + Epsilon));
+            Vector.Widen(Vector.LoadUnsafe(ref gRef, i), out var gLow, out var gHigh);
+            Vector.Widen(Vector.LoadUnsafe(ref mRef, i), out var mLow, out var mHigh);
+            Vector.Widen(Vector.LoadUnsafe(ref vRef, i), out var vLow, out var vHigh);
+            Vector.Widen(Vector.LoadUnsafe(ref xRef, i), out var xLow, out var xHigh);
+            mLow = beta1 * mLow + keep1 * gLow;
+            mHigh = beta1 * mHigh + keep1 * gHigh;
+            vLow = beta2 * vLow + keep2 * gLow * gLow;
+            vHigh = beta2 * vHigh + keep2 * gHigh * gHigh;
+            Vector.Narrow(mLow, mHigh).StoreUnsafe(ref mRef, i);
+            Vector.Narrow(vLow, vHigh).StoreUnsafe(ref vRef, i);
+            xLow -= rate * (mLow / c1) / (Vector.SquareRoot(vLow / c2) + epsilon);
+            xHigh -= rate * (mHigh / c1) / (Vector.SquareRoot(vHigh / c2) + epsilon);
+            Vector.Narrow(xLow, xHigh).StoreUnsafe(ref xRef, i);
+        }
+        return (int)i;
+    }
+
+    /// <summary>The scalar twin of <see cref="Update"/>'s vectors (and its tail): the textbook loop, kept for tests.</summary>
+    internal void UpdateScalar(Span<float> x, ReadOnlySpan<float> g, Span<float> m, Span<float> v, double correction1, double correction2)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double gradient = g[i];
+            double first = Beta1 * m[i] + (1 - Beta1) * gradient;
+            double second = Beta2 * v[i] + (1 - Beta2) * gradient * gradient;
+            m[i] = (float)first;
+            v[i] = (float)second;
+            x[i] = (float)(x[i] - LearningRate * (first / correction1) / (Math.Sqrt(second / correction2) + Epsilon));
         }
     }
 
