@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace PdlfFast.Training.Evolution;
 
 /// <summary>
@@ -78,6 +80,21 @@ internal sealed class NoiseCache(int pairs, int dimension, int stream)
     {
         Interlocked.Exchange(ref _askedParameters, 0);
         _valid = false;
+    }
+
+    /// <summary>
+    /// Asks the CPU to start loading pair <paramref name="pair"/>'s cached noise for [start, end) (within one block), if
+    /// the cache is in use: tell calls it a pass ahead, since the cache comes back from memory (ask wrote it past the
+    /// caches) and the pair sums alone do not keep enough reads in flight.
+    /// </summary>
+    public unsafe void Prefetch(int pair, int start, int end)
+    {
+        if (!_valid || !Sse.IsSupported || pair >= pairs) return;
+        var slice = Slice(pair, start, end);
+        fixed (float* first = slice)
+        {
+            for (int i = 0; i < slice.Length; i += 64 / sizeof(float)) Sse.Prefetch0(first + i);
+        }
     }
 
     /// <summary>The noise that ask drew for this generation, or a fresh draw of the same values.</summary>

@@ -193,6 +193,8 @@ public sealed class Pgpe : IEvolutionStrategy
             int k = 0;
             for (; k + 1 < pairs; k += 2)
             {
+                _noise.Prefetch(k + 2, chunkStart, chunkEnd);
+                _noise.Prefetch(k + 3, chunkStart, chunkEnd);
                 var first = _noise.Recall(Options.Seed, Generation, k, chunkStart, chunkEnd);
                 var second = _noise.Recall(Options.Seed, Generation, k + 1, chunkStart, chunkEnd);
                 AccumulateTwoPairs(first, second, stdev, centerSum.Slice(offset, length), stdevSum.Slice(offset, length),
