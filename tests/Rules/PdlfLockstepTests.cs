@@ -18,7 +18,7 @@ public class PdlfLockstepTests
     // of 3 rows and several blocks in layer 2; one episode restarts half-way, as an ended episode does in a rollout.
     [Property(MaxTest = 40, EndSize = 300)]
     public void Lockstep_episodes_are_bit_identical_to_separate_episodes(NonNegativeInt input, NonNegativeInt hidden,
-        NonNegativeInt output, PositiveInt episodes, int seed)
+        NonNegativeInt output, PositiveInt episodes, int seed, bool bfloat16)
     {
         var data = new Seeded(seed);
         int outputs = (output.Get % 3) switch { 0 => 1, 1 => 8, _ => Seeded.Size(output.Get, 20) };
@@ -26,7 +26,7 @@ public class PdlfLockstepTests
         int k = Seeded.Size(episodes.Get, 12), steps = 12, restarted = k / 2;
         foreach (var terms in Enum.GetValues<PdlfTermSet>())
         {
-            var rule = new PdlfCoefficients(spec, terms);
+            var rule = new PdlfCoefficients(spec, terms, bfloat16 ? CoefficientPrecision.BFloat16 : CoefficientPrecision.Single);
             rule.Load(RandomGenome(data, spec, terms, 0.5f));
             var observations = Enumerable.Range(0, steps).Select(_ => data.Uniform(k * spec.InputSize, -5f, 5f)).ToArray();
             foreach (var width in AllWidths)

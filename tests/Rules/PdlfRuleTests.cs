@@ -14,12 +14,13 @@ public class PdlfRuleTests
     // Tolerance 0: the update is lane-wise (x broadcast per row, y and coefficients per column), with the same
     // fused multiply-adds in the vector body, the scalar tail and the scalar twin; max is exact in any order.
     [Property(MaxTest = 120, EndSize = 300)]
-    public void Vectorised_update_is_bit_identical_to_scalar_twin(NonNegativeInt rows, NonNegativeInt columns, int seed, bool padded)
+    public void Vectorised_update_is_bit_identical_to_scalar_twin(NonNegativeInt rows, NonNegativeInt columns, int seed, bool padded, bool bfloat16)
     {
+        // bfloat16: the vector stages read packed pairs, the scalar twin the float arrays of the same rounded values.
         var data = new Seeded(seed);
         int r = Seeded.Size(rows.Get, 300), c = Seeded.Size(columns.Get, 300);
         var shape = padded ? LayerShape.Padded(r, c) : LayerShape.Dense(r, c);
-        var coefficients = RandomCoefficients(data, shape);
+        var coefficients = RandomCoefficients(data, shape, precision: bfloat16 ? CoefficientPrecision.BFloat16 : CoefficientPrecision.Single);
         var w0 = RandomStoredWeights(data, shape, 3f);
         var x = data.Uniform(r, -5f, 5f);
         var y = Post(data, shape, 1f);
@@ -45,20 +46,56 @@ public class PdlfRuleTests
     [InlineData(300, 1)] // a single output: vectorised down the column
     public void Short_rows_match_the_scalar_twin_bit_for_bit(int rows, int columns)
     {
-        var data = new Seeded(rows * 31 + columns);
-        var shape = LayerShape.Padded(rows, columns);
-        var coefficients = RandomCoefficients(data, shape);
-        var w0 = RandomStoredWeights(data, shape, 2f);
-        var x = data.Uniform(rows, -5f, 5f);
-        var y = Post(data, shape, 1f);
-        var expected = (float[])w0.Clone();
-        float expectedMax = PdlfRule.ApplyScalar<AbcdTerms>(expected, coefficients, x, y, 0.8f);
-        foreach (var width in Seeded.VectorWidths)
+        foreach (var precision in new[] { CoefficientPrecision.Single, CoefficientPrecision.BFloat16 })
         {
-            var actual = (float[])w0.Clone();
-            Assert.Equal(expectedMax, PdlfRule.Apply<AbcdTerms>(actual, coefficients, x, y, 0.8f, width));
-            Bits.Equal(expected, actual, $"{rows}x{columns} ({width})");
+            var data = new Seeded(rows * 31 + columns);
+            var shape = LayerShape.Padded(rows, columns);
+            var coefficients = RandomCoefficients(data, shape, precision: precision);
+            var w0 = RandomStoredWeights(data, shape, 2f);
+            var x = data.Uniform(rows, -5f, 5f);
+            var y = Post(data, shape, 1f);
+            var expected = (float[])w0.Clone();
+            float expectedMax = PdlfRule.ApplyScalar<AbcdTerms>(expected, coefficients, x, y, 0.8f);
+            foreach (var width in Seeded.VectorWidths)
+            {
+                var actual = (float[])w0.Clone();
+                Assert.Equal(expectedMax, PdlfRule.Apply<AbcdTerms>(actual, coefficients, x, y, 0.8f, width));
+                Bits.Equal(expected, actual, $"{rows}x{columns} ({width}, {precision})");
+            }
         }
+    }
+
+    [Property(MaxTest = 60, EndSize = 300)]
+    public void Bfloat16_coefficients_move_an_update_no_further_than_their_rounding_allows(NonNegativeInt rows, NonNegativeInt columns, int seed)
+    {
+        // How far the opt-in moves results, per step: each coefficient is within 2^-8 (relative) of its float value,
+        // so each term of dW = x (etaA y + negEtaAC) + (etaB y + etaD) is within 2^-8 of its magnitude, plus float
+        // rounding of the sums. The bound below allows 2^-8 per term and 2^-20 of the terms' magnitudes for rounding;
+        // and the rounding must actually change something.
+        int r = Seeded.Size(rows.Get, 64), c = Seeded.Size(columns.Get, 64);
+        var shape = LayerShape.Padded(r, c);
+        var exact = RandomCoefficients(new Seeded(seed), shape);
+        var rounded = RandomCoefficients(new Seeded(seed), shape, precision: CoefficientPrecision.BFloat16);
+        var data = new Seeded(seed + 1);
+        var x = data.Uniform(r, -2f, 2f);
+        var y = Post(data, shape, 1f);
+        float[] wExact = new float[shape.StorageLength], wRounded = new float[shape.StorageLength];
+        PdlfRule.ApplyScalar<AbcdTerms>(wExact, exact, x, y, 1f);
+        PdlfRule.Apply<AbcdTerms>(wRounded, rounded, x, y, 1f);
+        int moved = 0;
+        for (int i = 0; i < r; i++)
+        {
+            for (int j = 0; j < c; j++)
+            {
+                int s = shape.Index(i, j);
+                float terms = MathF.Abs(x[i]) * (MathF.Abs(exact.EtaA[s] * y[j]) + MathF.Abs(exact.NegEtaAC[s]))
+                    + MathF.Abs(exact.EtaB[s] * y[j]) + MathF.Abs(exact.EtaD[s]);
+                float difference = MathF.Abs(wRounded[s] - wExact[s]);
+                Assert.True(difference <= terms * (MathF.Pow(2, -8) + MathF.Pow(2, -20)), $"synapse ({i}, {j}) moved {difference} for terms of {terms}");
+                if (difference > 0) moved++;
+            }
+        }
+        Assert.True(moved > 0 || r * c < 4, "bfloat16 rounding changed no weight");
     }
 
     [Theory]

@@ -8,10 +8,11 @@ namespace PdlfFast.Tests.Rules;
 /// <summary>Random rule coefficients, layers and genomes for the PDLF tests.</summary>
 internal static class RuleTestKit
 {
-    public static PdlfLayerCoefficients RandomCoefficients(Seeded data, LayerShape shape, float range = 2f, bool zeroEta = false)
+    public static PdlfLayerCoefficients RandomCoefficients(Seeded data, LayerShape shape, float range = 2f, bool zeroEta = false,
+        CoefficientPrecision precision = CoefficientPrecision.Single)
     {
         int n = shape.Synapses;
-        var c = new PdlfLayerCoefficients(shape);
+        var c = new PdlfLayerCoefficients(shape, precision);
         c.Fold(zeroEta ? new float[n] : data.Uniform(n, -range, range), data.Uniform(n, -range, range),
             data.Uniform(n, -range, range), data.Uniform(n, -range, range), data.Uniform(n, -range, range));
         return c;

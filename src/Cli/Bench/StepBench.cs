@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using PdlfFast.Kernel.Simd;
+using PdlfFast.Rules.Pdlf;
 using PdlfFast.Tasks.Synthetic;
 
 namespace PdlfFast.Cli.Bench;
@@ -19,9 +20,9 @@ public sealed record StepMeasurement(BenchSize Size, string Path, int Threads, d
 /// </summary>
 public sealed class StepBench(TimeSpan roundLength, int rounds)
 {
-    public StepMeasurement MeasureSingle(BenchSize size, SimdWidth width)
+    public StepMeasurement MeasureSingle(BenchSize size, SimdWidth width, CoefficientPrecision precision = CoefficientPrecision.Single)
     {
-        var workload = new PolicyWorkload(size, seed: 1, worker: 0);
+        var workload = new PolicyWorkload(size, seed: 1, worker: 0, precision);
         Timed(workload, width, roundLength / 2); // warm-up
         double best = 0;
         long bytesPerStep = 0;
@@ -32,7 +33,9 @@ public sealed class StepBench(TimeSpan roundLength, int rounds)
             bytesPerStep = Math.Max(bytesPerStep, (GC.GetAllocatedBytesForCurrentThread() - before) / steps);
             best = Math.Max(best, steps / seconds);
         }
-        return new StepMeasurement(size, width == SimdWidth.Scalar ? "scalar twin" : width.ToString(), 1, best, workload.Synapses, bytesPerStep);
+        string path = width == SimdWidth.Scalar ? "scalar twin" : width.ToString();
+        if (precision == CoefficientPrecision.BFloat16) path += ", bfloat16 coefficients";
+        return new StepMeasurement(size, path, 1, best, workload.Synapses, bytesPerStep);
     }
 
     /// <param name="lockstepEpisodes">0: plain steps, one episode at a time; K: K episodes per lock-step call.</param>

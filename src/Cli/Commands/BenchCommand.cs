@@ -2,6 +2,7 @@ using System.CommandLine;
 using PdlfFast.Cli.Bench;
 using PdlfFast.Tasks.Synthetic;
 using PdlfFast.Kernel.Simd;
+using PdlfFast.Rules.Pdlf;
 using PdlfFast.Tasks.Locomotion;
 using PdlfFast.Tasks.Physics;
 using Spectre.Console;
@@ -104,7 +105,7 @@ public static class BenchCommand
         var threadCounts = new[] { 1, maxThreads }.Distinct().ToArray();
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
-            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 2) + (evolutionPart ? threadCounts.Length : 0)
+            var task = progress.AddTask("measuring", maxValue: sizes.Count * (Vectorisation.Accelerated.Count + 3) + (evolutionPart ? threadCounts.Length : 0)
                 + lockstepSizes.Count * LockstepCounts.Length * threadCounts.Length
                 + (physicsPart ? LocomotionTasks.All.Count : 0) + (bpttPart ? 2 : 0) + (gruPart ? 3 : 0));
             foreach (var size in sizes)
@@ -119,6 +120,17 @@ public static class BenchCommand
                         $"{m.StepsPerSecond / scalar.StepsPerSecond:F2}x", $"{m.BytesPerStep}");
                     task.Increment(1);
                 }
+                // The opt-in bfloat16 rule on the widest path, against the float rule measured just before it.
+                var widest = Vectorisation.Accelerated[^1];
+                if (widest != SimdWidth.Scalar)
+                {
+                    task.Description = $"{size.Name}: {widest}, bfloat16 coefficients";
+                    var singlePrecision = bench.MeasureSingle(size, widest);
+                    var half = bench.MeasureSingle(size, widest, CoefficientPrecision.BFloat16);
+                    paths.AddRow($"{size} ({half.Synapses:N0} syn.)", $"{half.Path} ({half.StepsPerSecond / singlePrecision.StepsPerSecond:F2}x float)",
+                        $"{half.StepsPerSecond:N0}", Rate(half.SynapseUpdatesPerSecond), $"{half.StepsPerSecond / scalar!.StepsPerSecond:F2}x", $"{half.BytesPerStep}");
+                }
+                task.Increment(1);
                 StepMeasurement? single = null;
                 foreach (int t in threadCounts)
                 {

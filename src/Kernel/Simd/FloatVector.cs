@@ -27,6 +27,12 @@ public interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
     static abstract TSelf Load(ref float source, nuint offset);
     /// <summary>Writes <see cref="Count"/> floats at <paramref name="destination"/> + <paramref name="offset"/>, unaligned and unchecked.</summary>
     static abstract void Store(TSelf value, ref float destination, nuint offset);
+    /// <summary>
+    /// <see cref="Count"/> words of <see cref="BFloat16.Pack"/>ed pairs from <paramref name="source"/> + <paramref name="offset"/>
+    /// (unaligned, unchecked), widened exactly: each word's high bfloat16 into <paramref name="high"/>'s lane and its
+    /// low one into <paramref name="low"/>'s. Two lane-wise integer operations, no rounding.
+    /// </summary>
+    static abstract void LoadBFloat16Pairs(ref uint source, nuint offset, out TSelf high, out TSelf low);
     /// <summary>Lane-wise a + b.</summary>
     static abstract TSelf Add(TSelf a, TSelf b);
     /// <summary>Lane-wise a - b.</summary>
@@ -81,6 +87,14 @@ public readonly struct Vec128 : IFloatVector<Vec128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Broadcast(float value) => new(Vector128.Create(value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec128 Load(ref float source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Vec128 high, out Vec128 low)
+    {
+        var words = Vector128.LoadUnsafe(ref source, offset);
+        high = new((words & Vector128.Create(0xFFFF0000u)).AsSingle());
+        low = new((words << 16).AsSingle());
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec128 value, ref float destination, nuint offset) => value.V.StoreUnsafe(ref destination, offset);
     /// <inheritdoc/>
@@ -141,6 +155,14 @@ public readonly struct Vec256 : IFloatVector<Vec256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Load(ref float source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset));
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Vec256 high, out Vec256 low)
+    {
+        var words = Vector256.LoadUnsafe(ref source, offset);
+        high = new((words & Vector256.Create(0xFFFF0000u)).AsSingle());
+        low = new((words << 16).AsSingle());
+    }
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec256 value, ref float destination, nuint offset) => value.V.StoreUnsafe(ref destination, offset);
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec256 Add(Vec256 a, Vec256 b) => new(a.V + b.V);
@@ -195,6 +217,14 @@ public readonly struct Vec512 : IFloatVector<Vec512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Broadcast(float value) => new(Vector512.Create(value));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vec512 Load(ref float source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Vec512 high, out Vec512 low)
+    {
+        var words = Vector512.LoadUnsafe(ref source, offset);
+        high = new((words & Vector512.Create(0xFFFF0000u)).AsSingle());
+        low = new((words << 16).AsSingle());
+    }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vec512 value, ref float destination, nuint offset) => value.V.StoreUnsafe(ref destination, offset);
     /// <inheritdoc/>

@@ -1,7 +1,9 @@
+using System.Runtime.InteropServices;
 using CommunityToolkit.HighPerformance;
 using PdlfFast.Kernel.Layers;
 using PdlfFast.Kernel.Memory;
 using PdlfFast.Kernel.Network;
+using PdlfFast.Kernel.Simd;
 
 namespace PdlfFast.Rules.Pdlf;
 
@@ -15,22 +17,43 @@ namespace PdlfFast.Rules.Pdlf;
 public sealed class PdlfLayerCoefficients
 {
     private readonly AlignedBlock _block;
-    private readonly BlockSegment _etaA, _negEtaAC, _etaB, _etaD;
+    private readonly BlockSegment _etaA, _negEtaAC, _etaB, _etaD, _cooperationPairs, _presynapticPairs;
 
-    /// <summary>Allocates zero coefficients (a rule that changes nothing) in <paramref name="shape"/>'s layout.</summary>
-    public PdlfLayerCoefficients(LayerShape shape)
+    /// <summary>Allocates zero coefficients (a rule that changes nothing) in <paramref name="shape"/>'s layout, in single precision.</summary>
+    public PdlfLayerCoefficients(LayerShape shape) : this(shape, CoefficientPrecision.Single) { }
+
+    /// <summary>Allocates zero coefficients in <paramref name="shape"/>'s layout, stored at <paramref name="precision"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is undefined.</exception>
+    public PdlfLayerCoefficients(LayerShape shape, CoefficientPrecision precision)
     {
+        if (!Enum.IsDefined(precision)) throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown coefficient precision.");
         Shape = shape;
+        Precision = precision;
         var layout = new BlockLayout();
         _etaA = layout.Reserve(shape.StorageLength);
         _negEtaAC = layout.Reserve(shape.StorageLength);
         _etaB = layout.Reserve(shape.StorageLength);
         _etaD = layout.Reserve(shape.StorageLength);
+        if (precision == CoefficientPrecision.BFloat16)
+        {
+            _cooperationPairs = layout.Reserve(shape.StorageLength);
+            _presynapticPairs = layout.Reserve(shape.StorageLength);
+        }
         _block = new AlignedBlock(layout.Total);
     }
 
     /// <summary>The layer's layout (row = presynaptic neuron, padded stride); every coefficient array has it.</summary>
     public LayerShape Shape { get; }
+    /// <summary>
+    /// How the plasticity pass reads the coefficients. <see cref="CoefficientPrecision.BFloat16"/>: <see cref="Fold"/>
+    /// rounds each coefficient to bfloat16 and the float arrays below hold the rounded values, which the pass reads from
+    /// packed pairs instead (8 bytes a synapse rather than 16).
+    /// </summary>
+    public CoefficientPrecision Precision { get; }
+    /// <summary>Per synapse <c>etaA</c> (high half) and <c>negEtaAC</c> (low half) as bfloat16; empty in single precision.</summary>
+    internal Span<uint> CooperationPairs => Precision == CoefficientPrecision.BFloat16 ? MemoryMarshal.Cast<float, uint>(_block.Segment(_cooperationPairs)) : default;
+    /// <summary>Per synapse <c>etaB</c> (high half) and <c>etaD</c> (low half) as bfloat16; empty in single precision.</summary>
+    internal Span<uint> PresynapticPairs => Precision == CoefficientPrecision.BFloat16 ? MemoryMarshal.Cast<float, uint>(_block.Segment(_presynapticPairs)) : default;
     /// <summary><c>eta * A</c> per synapse: the Hebbian gain of the cooperation term.</summary>
     public Span<float> EtaA => _block.Segment(_etaA);
     /// <summary><c>-eta * A * C</c> per synapse: the cooperation term's postsynaptic threshold, folded.</summary>
@@ -52,7 +75,9 @@ public sealed class PdlfLayerCoefficients
     /// <summary>
     /// Folds dense row-major (pre x post) parameter matrices into coefficients. Missing terms are passed empty and
     /// read as zero. Each non-empty span must hold <see cref="LayerShape.Synapses"/> values. Overwrites every
-    /// coefficient (padding back to zero); allocates nothing.
+    /// coefficient (padding back to zero); allocates nothing. At <see cref="CoefficientPrecision.BFloat16"/> each
+    /// folded coefficient is rounded to bfloat16 (nearest, ties to even); this is the only way to set such a layer's
+    /// coefficients, since the pass reads the packed copies.
     /// </summary>
     /// <param name="eta">Learning rate per synapse (required).</param>
     /// <param name="a">Cooperation gain A, or empty.</param>
@@ -84,6 +109,21 @@ public sealed class PdlfLayerCoefficients
                 etaD[s] = d.IsEmpty ? 0f : e * d[g];
             }
         }
+        if (Precision == CoefficientPrecision.BFloat16) RoundAndPack();
+    }
+
+    /// <summary>Rounds every coefficient to bfloat16 in place and writes the packed pairs the pass reads.</summary>
+    private void RoundAndPack()
+    {
+        Span<float> etaA = EtaA, negEtaAC = NegEtaAC, etaB = EtaB, etaD = EtaD;
+        Span<uint> cooperation = CooperationPairs, presynaptic = PresynapticPairs;
+        for (int s = 0; s < etaA.Length; s++)
+        {
+            ushort ea = BFloat16.Round(etaA[s]), nac = BFloat16.Round(negEtaAC[s]), eb = BFloat16.Round(etaB[s]), ed = BFloat16.Round(etaD[s]);
+            (etaA[s], negEtaAC[s], etaB[s], etaD[s]) = (BFloat16.Widen(ea), BFloat16.Widen(nac), BFloat16.Widen(eb), BFloat16.Widen(ed));
+            cooperation[s] = BFloat16.Pack(ea, nac);
+            presynaptic[s] = BFloat16.Pack(eb, ed);
+        }
     }
 
     private static void CheckOptional(ReadOnlySpan<float> values, int n, string name)
@@ -104,16 +144,28 @@ public sealed class PdlfCoefficients
     /// <summary>Allocates zero coefficients for both layers of <paramref name="spec"/>; fill them with <see cref="Load"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="spec"/> is not a <see cref="NetworkVariant.Pdlf"/> network.</exception>
-    public PdlfCoefficients(NetworkSpec spec, PdlfTermSet terms)
+    public PdlfCoefficients(NetworkSpec spec, PdlfTermSet terms) : this(spec, terms, CoefficientPrecision.Single) { }
+
+    /// <summary>
+    /// Allocates zero coefficients for both layers of <paramref name="spec"/>, stored at <paramref name="precision"/>
+    /// (<see cref="CoefficientPrecision.BFloat16"/>: an opt-in that rounds the rule, see <see cref="PdlfLayerCoefficients.Precision"/>).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="spec"/> is not a <see cref="NetworkVariant.Pdlf"/> network.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is undefined.</exception>
+    public PdlfCoefficients(NetworkSpec spec, PdlfTermSet terms, CoefficientPrecision precision)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Variant != NetworkVariant.Pdlf)
             throw new ArgumentException($"PDLF coefficients need a {NetworkVariant.Pdlf} network, not {spec.Variant}.", nameof(spec));
         Spec = spec;
         Terms = terms;
-        Input = new PdlfLayerCoefficients(spec.Input);
-        Output = new PdlfLayerCoefficients(spec.Output);
+        Input = new PdlfLayerCoefficients(spec.Input, precision);
+        Output = new PdlfLayerCoefficients(spec.Output, precision);
     }
+
+    /// <summary>How both layers store their coefficients.</summary>
+    public CoefficientPrecision Precision => Input.Precision;
 
     /// <summary>The network the rule was built for.</summary>
     public NetworkSpec Spec { get; }
@@ -159,4 +211,17 @@ public sealed class PdlfCoefficients
         layer.Fold(eta, a, b, c, d);
         return offset;
     }
+}
+
+/// <summary>How PDLF rule coefficients are stored for the plasticity pass.</summary>
+public enum CoefficientPrecision
+{
+    /// <summary>float, as folded: the reference's numbers (the default).</summary>
+    Single,
+    /// <summary>
+    /// bfloat16 (8 significant bits, float's range), an opt-in: each folded coefficient is rounded once (relative
+    /// error at most 2^-8), and the pass reads half the coefficient bytes. Results differ from single precision; they
+    /// are still the same bits on every vector width.
+    /// </summary>
+    BFloat16,
 }

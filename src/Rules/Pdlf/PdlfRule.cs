@@ -194,6 +194,25 @@ public static partial class PdlfRule
         ref float etaD = ref Unsafe.Add(ref c.EtaD, rowStart);
         ref float post = ref c.Post;
         nuint count = (nuint)TVec.Count, k = 0;
+        if (c.Packed)
+        {
+            // bfloat16 pairs: two loads for the four coefficients (8 bytes a synapse instead of 16), each widened
+            // exactly to the float the single-precision arrays hold, so the same operations give the same bits.
+            ref uint cooperation = ref Unsafe.Add(ref c.CooperationPairs, rowStart);
+            ref uint presynaptic = ref Unsafe.Add(ref c.PresynapticPairs, rowStart);
+            for (; k + count <= columns; k += count)
+            {
+                TVec pairA = TVec.Zero, pairNegAC = TVec.Zero;
+                if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref cooperation, k, out pairA, out pairNegAC);
+                TVec.LoadBFloat16Pairs(ref presynaptic, k, out var pairB, out var pairD);
+                TVec delta = TTerms.Delta(x, TVec.Load(ref post, k), pairA, pairNegAC, pairB, pairD);
+                TVec updated = TVec.Fma(TVec.Load(ref w, k), scale, delta);
+                TVec.Store(updated, ref w, k);
+                maxV = TVec.Max(maxV, TVec.Abs(updated));
+            }
+            j = k;
+            return maxV;
+        }
         for (; k + count <= columns; k += count)
         {
             TVec delta = TTerms.Delta(x, TVec.Load(ref post, k),
@@ -214,11 +233,23 @@ public static partial class PdlfRule
     private static TVec Update<TTerms, TVec>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
         where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
     {
-        TVec delta = TTerms.Delta(x, y,
-            TTerms.UsesA ? TVec.Load(ref c.EtaA, s) : TVec.Zero,
-            TTerms.UsesA ? TVec.Load(ref c.NegEtaAC, s) : TVec.Zero,
-            TTerms.UsesB ? TVec.Load(ref c.EtaB, s) : TVec.Zero,
-            TVec.Load(ref c.EtaD, s));
+        TVec etaA = TVec.Zero, negEtaAC = TVec.Zero, etaB, etaD;
+        if (c.Packed)
+        {
+            if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref c.CooperationPairs, s, out etaA, out negEtaAC);
+            TVec.LoadBFloat16Pairs(ref c.PresynapticPairs, s, out etaB, out etaD);
+        }
+        else
+        {
+            if (TTerms.UsesA)
+            {
+                etaA = TVec.Load(ref c.EtaA, s);
+                negEtaAC = TVec.Load(ref c.NegEtaAC, s);
+            }
+            etaB = TTerms.UsesB ? TVec.Load(ref c.EtaB, s) : TVec.Zero;
+            etaD = TVec.Load(ref c.EtaD, s);
+        }
+        TVec delta = TTerms.Delta(x, y, etaA, negEtaAC, etaB, etaD);
         TVec updated = TVec.Fma(TVec.Load(ref c.W, s), scale, delta);
         TVec.Store(updated, ref c.W, s);
         return updated;
@@ -234,7 +265,10 @@ public static partial class PdlfRule
         return updated;
     }
 
-    /// <summary>References to the first element of every array one update reads or writes.</summary>
+    /// <summary>
+    /// References to the first element of every array one update reads or writes. Under bfloat16 the vector stages
+    /// read the packed pairs and the scalar tail the float arrays, which hold the same rounded values.
+    /// </summary>
     private readonly ref struct Operands(Span<float> weights, PdlfLayerCoefficients coefficients, ReadOnlySpan<float> pre,
         ReadOnlySpan<float> post)
     {
@@ -243,6 +277,9 @@ public static partial class PdlfRule
         public readonly ref float NegEtaAC = ref MemoryMarshal.GetReference(coefficients.NegEtaAC);
         public readonly ref float EtaB = ref MemoryMarshal.GetReference(coefficients.EtaB);
         public readonly ref float EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
+        public readonly ref uint CooperationPairs = ref MemoryMarshal.GetReference(coefficients.CooperationPairs);
+        public readonly ref uint PresynapticPairs = ref MemoryMarshal.GetReference(coefficients.PresynapticPairs);
+        public readonly bool Packed = coefficients.Precision == CoefficientPrecision.BFloat16;
         public readonly ref float Pre = ref MemoryMarshal.GetReference(pre);
         public readonly ref float Post = ref MemoryMarshal.GetReference(post);
     }

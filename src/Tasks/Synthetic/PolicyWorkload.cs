@@ -52,12 +52,19 @@ public sealed class PolicyWorkload
     /// <param name="size">Network shape and episode length.</param>
     /// <param name="seed">Seed of the genome and observations.</param>
     /// <param name="worker">Benchmark thread index; gives each thread its own genome and observations.</param>
-    public PolicyWorkload(BenchSize size, ulong seed, uint worker)
+    public PolicyWorkload(BenchSize size, ulong seed, uint worker) : this(size, seed, worker, CoefficientPrecision.Single) { }
+
+    /// <summary>Builds the rule, observation table and episode state of one benchmark thread, the rule stored at <paramref name="precision"/>.</summary>
+    /// <param name="size">Network shape and episode length.</param>
+    /// <param name="seed">Seed of the genome and observations.</param>
+    /// <param name="worker">Benchmark thread index; gives each thread its own genome and observations.</param>
+    /// <param name="precision">How the rule's coefficients are stored (the same genome either way).</param>
+    public PolicyWorkload(BenchSize size, ulong seed, uint worker, CoefficientPrecision precision)
     {
         var spec = size.Spec;
         _inputSize = spec.InputSize;
         _episodeSteps = size.EpisodeSteps;
-        _rule = new PdlfCoefficients(spec, PdlfTermSet.Abcd);
+        _rule = new PdlfCoefficients(spec, PdlfTermSet.Abcd, precision);
         var genome = new float[_rule.GenomeLength()];
         var random = new RandomStream(seed, new StreamId(0, worker, 0, Purpose: 1));
         random.FillGaussian(genome, 0f, 0.5f);
