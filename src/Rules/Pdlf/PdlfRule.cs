@@ -39,25 +39,51 @@ public static partial class PdlfRule
     {
         var shape = coefficients.Shape;
         Check(weights, shape, pre, post);
+        bool packed = coefficients.Precision == CoefficientPrecision.BFloat16;
         return Vectorisation.Resolve(width) switch
         {
-            SimdWidth.Vector512 => ApplyCore<TTerms, Vec512>(weights, coefficients, pre, post, scale),
-            SimdWidth.Vector256 => ApplyCore<TTerms, Vec256>(weights, coefficients, pre, post, scale),
-            SimdWidth.Vector128 => ApplyCore<TTerms, Vec128>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector512 when packed => ApplyCore<TTerms, Vec512, PackedPairs>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector512 => ApplyCore<TTerms, Vec512, SingleArrays>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector256 when packed => ApplyCore<TTerms, Vec256, PackedPairs>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector256 => ApplyCore<TTerms, Vec256, SingleArrays>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector128 when packed => ApplyCore<TTerms, Vec128, PackedPairs>(weights, coefficients, pre, post, scale),
+            SimdWidth.Vector128 => ApplyCore<TTerms, Vec128, SingleArrays>(weights, coefficients, pre, post, scale),
             _ => ApplyScalar<TTerms>(weights, coefficients, pre, post, scale),
         };
     }
 
-    private static float ApplyCore<TTerms, TVec>(Span<float> weights, PdlfLayerCoefficients coefficients,
+    /// <summary>
+    /// Where the vector stages read the coefficients: a type parameter rather than a flag, so the JIT compiles each
+    /// layout's pass on its own and the single-precision pass is the code it was before bfloat16 existed (a runtime
+    /// flag measured 20 % slower at 256-1024-64).
+    /// </summary>
+    private interface ICoefficientLayout
+    {
+        static abstract bool Packed { get; }
+    }
+
+    /// <summary>Four float arrays (<see cref="CoefficientPrecision.Single"/>).</summary>
+    private readonly struct SingleArrays : ICoefficientLayout
+    {
+        public static bool Packed => false;
+    }
+
+    /// <summary>Two arrays of bfloat16 pairs (<see cref="CoefficientPrecision.BFloat16"/>).</summary>
+    private readonly struct PackedPairs : ICoefficientLayout
+    {
+        public static bool Packed => true;
+    }
+
+    private static float ApplyCore<TTerms, TVec, TLayout>(Span<float> weights, PdlfLayerCoefficients coefficients,
         ReadOnlySpan<float> pre, ReadOnlySpan<float> post, float scale)
-        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
     {
         var shape = coefficients.Shape;
         var c = new Operands(weights, coefficients, pre, post);
         if (shape.Stride == 1 && shape.Rows >= TVec.Count)
-            return ApplyColumn<TTerms, TVec>(c, shape.Rows, scale);
+            return ApplyColumn<TTerms, TVec, TLayout>(c, shape.Rows, scale);
         if (typeof(TVec) == typeof(Vec512) && shape.Stride == Vec256.Count)
-            return ApplyRowPairs<TTerms>(c, shape.Rows, scale);
+            return ApplyRowPairs<TTerms, TLayout>(c, shape.Rows, scale);
         TVec scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
         Vec256 max256 = Vec256.Zero;
         Vec128 max128 = Vec128.Zero;
@@ -68,18 +94,18 @@ public static partial class PdlfRule
             float xi = pre[i];
             TVec x = TVec.Broadcast(xi);
             nuint j = 0;
-            maxV = UpdateWide<TTerms, TVec>(c, rowStart, columns, x, scaleV, maxV, ref j);
+            maxV = UpdateWide<TTerms, TVec, TLayout>(c, rowStart, columns, x, scaleV, maxV, ref j);
             // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
             // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
             if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
             {
-                max256 = Vec256.Max(max256, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
+                max256 = Vec256.Max(max256, Vec256.Abs(Update<TTerms, Vec256, TLayout>(c, rowStart + j, Vec256.Broadcast(xi),
                     Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
                 j += (nuint)Vec256.Count;
             }
             if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
             {
-                max128 = Vec128.Max(max128, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
+                max128 = Vec128.Max(max128, Vec128.Abs(Update<TTerms, Vec128, TLayout>(c, rowStart + j, Vec128.Broadcast(xi),
                     Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
                 j += (nuint)Vec128.Count;
             }
@@ -111,23 +137,23 @@ public static partial class PdlfRule
     /// The lock-step tests hold the two to the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static RowMaxima<TVec> UpdateRow<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, float xi, float scale,
-        RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    private static RowMaxima<TVec> UpdateRow<TTerms, TVec, TLayout>(in Operands c, nuint rowStart, nuint columns, float xi, float scale,
+        RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
     {
         TVec x = TVec.Broadcast(xi), scaleV = TVec.Broadcast(scale), maxV = maxima.Wide;
         nuint j = 0;
-        maxima.Wide = UpdateWide<TTerms, TVec>(c, rowStart, columns, x, scaleV, maxV, ref j);
+        maxima.Wide = UpdateWide<TTerms, TVec, TLayout>(c, rowStart, columns, x, scaleV, maxV, ref j);
         // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
         // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
         if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)
         {
-            maxima.Mid = Vec256.Max(maxima.Mid, Vec256.Abs(Update<TTerms, Vec256>(c, rowStart + j, Vec256.Broadcast(xi),
+            maxima.Mid = Vec256.Max(maxima.Mid, Vec256.Abs(Update<TTerms, Vec256, TLayout>(c, rowStart + j, Vec256.Broadcast(xi),
                 Vec256.Load(ref c.Post, j), Vec256.Broadcast(scale))));
             j += (nuint)Vec256.Count;
         }
         if (TVec.Count > Vec128.Count && j + (nuint)Vec128.Count <= columns)
         {
-            maxima.Narrow = Vec128.Max(maxima.Narrow, Vec128.Abs(Update<TTerms, Vec128>(c, rowStart + j, Vec128.Broadcast(xi),
+            maxima.Narrow = Vec128.Max(maxima.Narrow, Vec128.Abs(Update<TTerms, Vec128, TLayout>(c, rowStart + j, Vec128.Broadcast(xi),
                 Vec128.Load(ref c.Post, j), Vec128.Broadcast(scale))));
             j += (nuint)Vec128.Count;
         }
@@ -140,15 +166,15 @@ public static partial class PdlfRule
     /// A single-output layer stores one synapse per row, so vectorise down the rows instead: x (the presynaptic
     /// vector) is loaded and the lone y broadcast. Same operations per synapse as the row path.
     /// </summary>
-    private static float ApplyColumn<TTerms, TVec>(in Operands c, int rows, float scale)
-        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    private static float ApplyColumn<TTerms, TVec, TLayout>(in Operands c, int rows, float scale)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
     {
         float y = c.Post;
         TVec yV = TVec.Broadcast(y), scaleV = TVec.Broadcast(scale), maxV = TVec.Zero;
         float maxTail = 0f;
         nuint n = (nuint)rows, i = 0;
         for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
-            maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec>(c, i, TVec.Load(ref c.Pre, i), yV, scaleV)));
+            maxV = TVec.Max(maxV, TVec.Abs(Update<TTerms, TVec, TLayout>(c, i, TVec.Load(ref c.Pre, i), yV, scaleV)));
         for (; i < n; i++)
             maxTail = MathF.Max(maxTail, MathF.Abs(UpdateOne<TTerms>(c, i, Unsafe.Add(ref c.Pre, i), y, scale)));
         return MathF.Max(TVec.MaxAcross(maxV), maxTail);
@@ -158,7 +184,8 @@ public static partial class PdlfRule
     /// Rows of 8 synapses (an 8-output layer) under AVX-512: two rows per Vector512, x broadcast into each half and y
     /// repeated, instead of one Vector256 per row. Same operations per synapse as the row path.
     /// </summary>
-    private static float ApplyRowPairs<TTerms>(in Operands c, int rows, float scale) where TTerms : struct, IPdlfTerms
+    private static float ApplyRowPairs<TTerms, TLayout>(in Operands c, int rows, float scale)
+        where TTerms : struct, IPdlfTerms where TLayout : struct, ICoefficientLayout
     {
         var y8 = Vector256.LoadUnsafe(ref c.Post);
         var y = new Vec512(Vector512.Create(y8, y8));
@@ -168,11 +195,11 @@ public static partial class PdlfRule
         for (; i + 2 <= rows; i += 2)
         {
             var x = new Vec512(Vector512.Create(Vector256.Create(Unsafe.Add(ref c.Pre, i)), Vector256.Create(Unsafe.Add(ref c.Pre, i + 1))));
-            maxV = Vec512.Max(maxV, Vec512.Abs(Update<TTerms, Vec512>(c, (nuint)(i * 8), x, y, scaleV)));
+            maxV = Vec512.Max(maxV, Vec512.Abs(Update<TTerms, Vec512, TLayout>(c, (nuint)(i * 8), x, y, scaleV)));
         }
         float max = Vec512.MaxAcross(maxV);
         if (i < rows)
-            max = MathF.Max(max, Vec256.MaxAcross(Vec256.Abs(Update<TTerms, Vec256>(c, (nuint)(i * 8), Vec256.Broadcast(Unsafe.Add(ref c.Pre, i)),
+            max = MathF.Max(max, Vec256.MaxAcross(Vec256.Abs(Update<TTerms, Vec256, TLayout>(c, (nuint)(i * 8), Vec256.Broadcast(Unsafe.Add(ref c.Pre, i)),
                 new Vec256(y8), Vec256.Broadcast(scale)))));
         return max;
     }
@@ -184,9 +211,10 @@ public static partial class PdlfRule
     /// five pointers from the stack, which costs more load slots than the 24 bytes of the synapses themselves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec UpdateWide<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, TVec x, TVec scale, TVec maxV, ref nuint j)
-        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    private static TVec UpdateWide<TTerms, TVec, TLayout>(in Operands c, nuint rowStart, nuint columns, TVec x, TVec scale, TVec maxV, ref nuint j)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
     {
+        if (TLayout.Packed) return UpdateWidePacked<TTerms, TVec>(c, rowStart, columns, x, scale, maxV, ref j);
         ref float w = ref Unsafe.Add(ref c.W, rowStart);
         ref float etaA = ref Unsafe.Add(ref c.EtaA, rowStart);
         ref float negEtaAC = ref Unsafe.Add(ref c.NegEtaAC, rowStart);
@@ -194,25 +222,6 @@ public static partial class PdlfRule
         ref float etaD = ref Unsafe.Add(ref c.EtaD, rowStart);
         ref float post = ref c.Post;
         nuint count = (nuint)TVec.Count, k = 0;
-        if (c.Packed)
-        {
-            // bfloat16 pairs: two loads for the four coefficients (8 bytes a synapse instead of 16), each widened
-            // exactly to the float the single-precision arrays hold, so the same operations give the same bits.
-            ref uint cooperation = ref Unsafe.Add(ref c.CooperationPairs, rowStart);
-            ref uint presynaptic = ref Unsafe.Add(ref c.PresynapticPairs, rowStart);
-            for (; k + count <= columns; k += count)
-            {
-                TVec pairA = TVec.Zero, pairNegAC = TVec.Zero;
-                if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref cooperation, k, out pairA, out pairNegAC);
-                TVec.LoadBFloat16Pairs(ref presynaptic, k, out var pairB, out var pairD);
-                TVec delta = TTerms.Delta(x, TVec.Load(ref post, k), pairA, pairNegAC, pairB, pairD);
-                TVec updated = TVec.Fma(TVec.Load(ref w, k), scale, delta);
-                TVec.Store(updated, ref w, k);
-                maxV = TVec.Max(maxV, TVec.Abs(updated));
-            }
-            j = k;
-            return maxV;
-        }
         for (; k + count <= columns; k += count)
         {
             TVec delta = TTerms.Delta(x, TVec.Load(ref post, k),
@@ -228,27 +237,58 @@ public static partial class PdlfRule
         return maxV;
     }
 
-    /// <summary>Updates TVec.Count consecutive synapses starting at storage index s; returns the new weights.</summary>
+    /// <summary>
+    /// <see cref="UpdateWide"/> over bfloat16 pairs: two loads for the four coefficients (8 bytes a synapse instead of
+    /// 16), each widened exactly to the float the single-precision arrays hold, so the same operations give the same
+    /// bits. A method of its own so that the single-precision UpdateWide keeps the size that lets it inline.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Update<TTerms, TVec>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
+    private static TVec UpdateWidePacked<TTerms, TVec>(in Operands c, nuint rowStart, nuint columns, TVec x, TVec scale, TVec maxV, ref nuint j)
         where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
     {
-        TVec etaA = TVec.Zero, negEtaAC = TVec.Zero, etaB, etaD;
-        if (c.Packed)
+        ref float w = ref Unsafe.Add(ref c.W, rowStart);
+        ref float post = ref c.Post;
+        ref uint cooperation = ref Unsafe.Add(ref c.CooperationPairs, rowStart);
+        ref uint presynaptic = ref Unsafe.Add(ref c.PresynapticPairs, rowStart);
+        nuint count = (nuint)TVec.Count, k = 0;
+        for (; k + count <= columns; k += count)
         {
-            if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref c.CooperationPairs, s, out etaA, out negEtaAC);
-            TVec.LoadBFloat16Pairs(ref c.PresynapticPairs, s, out etaB, out etaD);
+            TVec pairA = TVec.Zero, pairNegAC = TVec.Zero;
+            if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref cooperation, k, out pairA, out pairNegAC);
+            TVec.LoadBFloat16Pairs(ref presynaptic, k, out var pairB, out var pairD);
+            TVec delta = TTerms.Delta(x, TVec.Load(ref post, k), pairA, pairNegAC, pairB, pairD);
+            TVec updated = TVec.Fma(TVec.Load(ref w, k), scale, delta);
+            TVec.Store(updated, ref w, k);
+            maxV = TVec.Max(maxV, TVec.Abs(updated));
         }
-        else
-        {
-            if (TTerms.UsesA)
-            {
-                etaA = TVec.Load(ref c.EtaA, s);
-                negEtaAC = TVec.Load(ref c.NegEtaAC, s);
-            }
-            etaB = TTerms.UsesB ? TVec.Load(ref c.EtaB, s) : TVec.Zero;
-            etaD = TVec.Load(ref c.EtaD, s);
-        }
+        j = k;
+        return maxV;
+    }
+
+    /// <summary>Updates TVec.Count consecutive synapses starting at storage index s; returns the new weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Update<TTerms, TVec, TLayout>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
+    {
+        if (TLayout.Packed) return UpdatePacked<TTerms, TVec>(c, s, x, y, scale);
+        TVec delta = TTerms.Delta(x, y,
+            TTerms.UsesA ? TVec.Load(ref c.EtaA, s) : TVec.Zero,
+            TTerms.UsesA ? TVec.Load(ref c.NegEtaAC, s) : TVec.Zero,
+            TTerms.UsesB ? TVec.Load(ref c.EtaB, s) : TVec.Zero,
+            TVec.Load(ref c.EtaD, s));
+        TVec updated = TVec.Fma(TVec.Load(ref c.W, s), scale, delta);
+        TVec.Store(updated, ref c.W, s);
+        return updated;
+    }
+
+    /// <summary><see cref="Update"/> reading bfloat16 pairs (see <see cref="UpdateWidePacked"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec UpdatePacked<TTerms, TVec>(in Operands c, nuint s, TVec x, TVec y, TVec scale)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        TVec etaA = TVec.Zero, negEtaAC = TVec.Zero;
+        if (TTerms.UsesA) TVec.LoadBFloat16Pairs(ref c.CooperationPairs, s, out etaA, out negEtaAC);
+        TVec.LoadBFloat16Pairs(ref c.PresynapticPairs, s, out var etaB, out var etaD);
         TVec delta = TTerms.Delta(x, y, etaA, negEtaAC, etaB, etaD);
         TVec updated = TVec.Fma(TVec.Load(ref c.W, s), scale, delta);
         TVec.Store(updated, ref c.W, s);
@@ -279,7 +319,6 @@ public static partial class PdlfRule
         public readonly ref float EtaD = ref MemoryMarshal.GetReference(coefficients.EtaD);
         public readonly ref uint CooperationPairs = ref MemoryMarshal.GetReference(coefficients.CooperationPairs);
         public readonly ref uint PresynapticPairs = ref MemoryMarshal.GetReference(coefficients.PresynapticPairs);
-        public readonly bool Packed = coefficients.Precision == CoefficientPrecision.BFloat16;
         public readonly ref float Pre = ref MemoryMarshal.GetReference(pre);
         public readonly ref float Post = ref MemoryMarshal.GetReference(post);
     }

@@ -32,16 +32,20 @@ public static partial class PdlfRule
     {
         var resolved = Vectorisation.Resolve(width);
         int stride = coefficients.Shape.Stride;
+        bool packed = coefficients.Precision == CoefficientPrecision.BFloat16;
         switch (resolved)
         {
             case SimdWidth.Vector512 when stride != 1 && stride != Vec256.Count:
-                ApplyLockstepCore<TTerms, Vec512>(states, outputLayer, coefficients);
+                if (packed) ApplyLockstepCore<TTerms, Vec512, PackedPairs>(states, outputLayer, coefficients);
+                else ApplyLockstepCore<TTerms, Vec512, SingleArrays>(states, outputLayer, coefficients);
                 return;
             case SimdWidth.Vector256 when stride != 1:
-                ApplyLockstepCore<TTerms, Vec256>(states, outputLayer, coefficients);
+                if (packed) ApplyLockstepCore<TTerms, Vec256, PackedPairs>(states, outputLayer, coefficients);
+                else ApplyLockstepCore<TTerms, Vec256, SingleArrays>(states, outputLayer, coefficients);
                 return;
             case SimdWidth.Vector128 when stride != 1:
-                ApplyLockstepCore<TTerms, Vec128>(states, outputLayer, coefficients);
+                if (packed) ApplyLockstepCore<TTerms, Vec128, PackedPairs>(states, outputLayer, coefficients);
+                else ApplyLockstepCore<TTerms, Vec128, SingleArrays>(states, outputLayer, coefficients);
                 return;
         }
         foreach (var state in states)
@@ -51,8 +55,9 @@ public static partial class PdlfRule
         }
     }
 
-    private static void ApplyLockstepCore<TTerms, TVec>(ReadOnlySpan<NetworkState> states, bool outputLayer,
+    private static void ApplyLockstepCore<TTerms, TVec, TLayout>(ReadOnlySpan<NetworkState> states, bool outputLayer,
         PdlfLayerCoefficients coefficients) where TTerms : struct, IPdlfTerms where TVec : unmanaged, IFloatVector<TVec>
+        where TLayout : struct, ICoefficientLayout
     {
         var shape = coefficients.Shape;
         Span<RowMaxima<TVec>> maxima = stackalloc RowMaxima<TVec>[states.Length];
@@ -69,7 +74,7 @@ public static partial class PdlfRule
                 var m = maxima[e]; // a local, so the accumulators stay in registers across the block
                 nuint rowStart = (nuint)first * columns;
                 for (int i = first; i < end; i++, rowStart += columns)
-                    m = UpdateRow<TTerms, TVec>(c, rowStart, columns, pre[i], scale, m);
+                    m = UpdateRow<TTerms, TVec, TLayout>(c, rowStart, columns, pre[i], scale, m);
                 maxima[e] = m;
             }
         }
