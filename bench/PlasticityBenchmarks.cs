@@ -19,6 +19,10 @@ public class PlasticityBenchmarks
     [Params("28x128", "128x8", "3x128", "128x1", "77x45", "256x1024")]
     public string Layer { get; set; } = "28x128";
 
+    // The opt-in bfloat16 rule: the vectorised pass reads packed pairs; the scalar twin reads the rounded floats.
+    [Params(CoefficientPrecision.Single, CoefficientPrecision.BFloat16)]
+    public CoefficientPrecision Precision { get; set; } = CoefficientPrecision.Single;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -27,7 +31,7 @@ public class PlasticityBenchmarks
         var random = new RandomStream(2, new StreamId(0, 0, 0));
         int n = shape.Synapses;
         float[] Gaussian(int count) { var v = new float[count]; random.FillGaussian(v, 0f, 0.5f); return v; }
-        _coefficients = new PdlfLayerCoefficients(shape);
+        _coefficients = new PdlfLayerCoefficients(shape, Precision);
         _coefficients.Fold(Gaussian(n), Gaussian(n), Gaussian(n), Gaussian(n), Gaussian(n));
         _weights = new float[shape.StorageLength];
         _pre = Gaussian(shape.Rows);
