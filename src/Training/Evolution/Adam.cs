@@ -110,7 +110,8 @@ public sealed class Adam
     /// The whole vectors of <see cref="Update"/>'s range, lane-wise in double precision with the scalar loop's
     /// operations in its order (IEEE add, multiply, divide and square root, no FMA; float to double and back round as
     /// the casts do), so every width gives <see cref="UpdateScalar"/>'s bits. Returns how many elements it updated.
-    /// The scalar loop's three divisions and square root per element made Adam 30 % of a copy-task tell.
+    /// Scalar, its three divisions and square root per element made Adam (with PGPE's sigma update) a third of a
+    /// copy-task tell.
     /// </summary>
     private int UpdateVectors(Span<float> x, ReadOnlySpan<float> g, Span<float> m, Span<float> v, double correction1, double correction2)
     {
