@@ -143,6 +143,53 @@ public static partial class PdlfRule
         TVec x = TVec.Broadcast(xi), scaleV = TVec.Broadcast(scale), maxV = maxima.Wide;
         nuint j = 0;
         maxima.Wide = UpdateWide<TTerms, TVec, TLayout>(c, rowStart, columns, x, scaleV, maxV, ref j);
+        return UpdateRowTail<TTerms, TVec, TLayout>(c, rowStart, columns, j, xi, scale, maxima);
+    }
+
+    /// <summary>
+    /// UpdateRow for two episodes of one rule (lock-step): the whole vectors of both rows in one loop that loads each
+    /// coefficient vector once for the two, then each row's tail. Per synapse and episode, UpdateWide's operations.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (RowMaxima<TVec>, RowMaxima<TVec>) UpdateRowPair<TTerms, TVec>(in Operands first, in Operands second, nuint rowStart,
+        nuint columns, float x0, float x1, float scale0, float scale1, RowMaxima<TVec> maxima0, RowMaxima<TVec> maxima1)
+        where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec>
+    {
+        ref float w0 = ref Unsafe.Add(ref first.W, rowStart);
+        ref float w1 = ref Unsafe.Add(ref second.W, rowStart);
+        ref float etaA = ref Unsafe.Add(ref first.EtaA, rowStart);
+        ref float negEtaAC = ref Unsafe.Add(ref first.NegEtaAC, rowStart);
+        ref float etaB = ref Unsafe.Add(ref first.EtaB, rowStart);
+        ref float etaD = ref Unsafe.Add(ref first.EtaD, rowStart);
+        ref float post0 = ref first.Post;
+        ref float post1 = ref second.Post;
+        TVec pre0 = TVec.Broadcast(x0), pre1 = TVec.Broadcast(x1), s0 = TVec.Broadcast(scale0), s1 = TVec.Broadcast(scale1);
+        TVec max0 = maxima0.Wide, max1 = maxima1.Wide;
+        nuint count = (nuint)TVec.Count, k = 0;
+        for (; k + count <= columns; k += count)
+        {
+            TVec a = TTerms.UsesA ? TVec.Load(ref etaA, k) : TVec.Zero;
+            TVec nac = TTerms.UsesA ? TVec.Load(ref negEtaAC, k) : TVec.Zero;
+            TVec b = TTerms.UsesB ? TVec.Load(ref etaB, k) : TVec.Zero;
+            TVec d = TVec.Load(ref etaD, k);
+            TVec updated0 = TVec.Fma(TVec.Load(ref w0, k), s0, TTerms.Delta(pre0, TVec.Load(ref post0, k), a, nac, b, d));
+            TVec.Store(updated0, ref w0, k);
+            max0 = TVec.Max(max0, TVec.Abs(updated0));
+            TVec updated1 = TVec.Fma(TVec.Load(ref w1, k), s1, TTerms.Delta(pre1, TVec.Load(ref post1, k), a, nac, b, d));
+            TVec.Store(updated1, ref w1, k);
+            max1 = TVec.Max(max1, TVec.Abs(updated1));
+        }
+        maxima0.Wide = max0;
+        maxima1.Wide = max1;
+        return (UpdateRowTail<TTerms, TVec, SingleArrays>(first, rowStart, columns, k, x0, scale0, maxima0),
+            UpdateRowTail<TTerms, TVec, SingleArrays>(second, rowStart, columns, k, x1, scale1, maxima1));
+    }
+
+    /// <summary>The synapses of a row from <paramref name="j"/> on, after its whole vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static RowMaxima<TVec> UpdateRowTail<TTerms, TVec, TLayout>(in Operands c, nuint rowStart, nuint columns, nuint j, float xi, float scale,
+        RowMaxima<TVec> maxima) where TTerms : struct, IPdlfTerms where TVec : struct, IFloatVector<TVec> where TLayout : struct, ICoefficientLayout
+    {
         // Rows narrower than TVec (e.g. 8 outputs under AVX-512) finish with one narrower vector each, then
         // scalar; every stage performs the same lane-wise operations, so the result does not depend on the split.
         if (TVec.Count > Vec256.Count && j + (nuint)Vec256.Count <= columns)

@@ -67,7 +67,21 @@ public static partial class PdlfRule
         for (int first = 0; first < shape.Rows; first += rowsPerBlock)
         {
             int end = Math.Min(shape.Rows, first + rowsPerBlock);
-            for (int e = 0; e < states.Length; e++)
+            int e = 0;
+            // Pairs of episodes share each coefficient load (single precision: the packed pass has half the loads already).
+            for (; !TLayout.Packed && e + 1 < states.Length; e += 2)
+            {
+                float scale0 = LayerOf(states[e], outputLayer, out var weights0, out var pre0, out var post0);
+                float scale1 = LayerOf(states[e + 1], outputLayer, out var weights1, out var pre1, out var post1);
+                var c0 = new Operands(weights0, coefficients, pre0, post0);
+                var c1 = new Operands(weights1, coefficients, pre1, post1);
+                var (m0, m1) = (maxima[e], maxima[e + 1]);
+                nuint rowStart = (nuint)first * columns;
+                for (int i = first; i < end; i++, rowStart += columns)
+                    (m0, m1) = UpdateRowPair<TTerms, TVec>(c0, c1, rowStart, columns, pre0[i], pre1[i], scale0, scale1, m0, m1);
+                (maxima[e], maxima[e + 1]) = (m0, m1);
+            }
+            for (; e < states.Length; e++)
             {
                 float scale = LayerOf(states[e], outputLayer, out var weights, out var pre, out var post);
                 var c = new Operands(weights, coefficients, pre, post);
