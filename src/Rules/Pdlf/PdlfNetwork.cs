@@ -105,7 +105,8 @@ public static class PdlfNetwork
     /// Runs one step of K episodes of the same individual side by side ("lock-step"): every episode's step is exactly
     /// <see cref="Step(NetworkState, PdlfCoefficients, ReadOnlySpan{float}, Span{float}, SimdWidth)"/>'s, bit for bit,
     /// but each layer's plasticity pass reads a block of rule coefficients once for all K episodes (from L1 for all
-    /// but the first), so the coefficients - 16 of the 24 bytes a synapse moves per step - cost 1/K per episode.
+    /// but the first), so the coefficients - 16 of the 24 bytes a synapse moves per step - cost 1/K per episode, and
+    /// it updates the episodes two at a time, loading each coefficient vector once for the pair.
     /// Allocates nothing.
     /// </summary>
     /// <param name="states">K = 1..<see cref="MaxLockstepEpisodes"/> distinct episode states, all of <paramref name="rule"/>'s spec.</param>
