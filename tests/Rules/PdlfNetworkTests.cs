@@ -147,6 +147,29 @@ public class PdlfNetworkTests
     }
 
     [Fact]
+    public void Warmed_up_episode_with_bfloat16_coefficients_allocates_nothing()
+    {
+        var data = new Seeded(8);
+        var spec = new NetworkSpec(28, 128, 8);
+        var rule = new PdlfCoefficients(spec, PdlfTermSet.Abcd, CoefficientPrecision.BFloat16);
+        rule.Load(RandomGenome(data, spec, PdlfTermSet.Abcd, 0.1f));
+        var state = new NetworkState(spec);
+        var observations = Enumerable.Range(0, 16).Select(_ => data.Uniform(28, -5f, 5f)).ToArray();
+        var action = new float[8];
+        void Episode()
+        {
+            state.Reset();
+            for (int t = 0; t < 1000; t++) PdlfNetwork.Step(state, rule, observations[t & 15], action);
+        }
+        Assert.Equal(0, Allocations.OfWarmedUp(Episode));
+        Assert.True(float.IsFinite(action[0]));
+    }
+
+    [Fact]
+    public void An_undefined_coefficient_precision_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PdlfCoefficients(new NetworkSpec(3, 8, 2), PdlfTermSet.Abcd, (CoefficientPrecision)7));
+
+    [Fact]
     public void Reset_returns_the_state_to_a_fresh_episode()
     {
         var data = new Seeded(3);

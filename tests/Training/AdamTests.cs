@@ -52,6 +52,19 @@ public class AdamTests
     }
 
     [Fact]
+    public void Updating_allocates_nothing()
+    {
+        var adam = new Adam(1_001, 0.01);
+        var parameters = new float[1_001];
+        var gradient = new Seeded(5).Uniform(1_001, -1f, 1f);
+        Assert.Equal(0, Allocations.OfWarmedUp(() =>
+        {
+            adam.Advance();
+            adam.Update(parameters, gradient, 0, 1_001);
+        }));
+    }
+
+    [Fact]
     public void Update_before_advance_is_refused()
     {
         var adam = new Adam(4, 0.01);
